@@ -1,0 +1,93 @@
+"""The typed deck model the parser produces and the server and clients consume."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SlideKind(StrEnum):
+    """What a slide is, chosen by `layout:` or inferred from its content."""
+
+    TITLE = "title"
+    STATEMENT = "statement"
+    BULLETS = "bullets"
+    NUMBERED = "numbered"
+    QUOTE = "quote"
+    GRID = "grid"
+    STEPS = "steps"
+    LINK = "link"
+    IMAGE = "image"
+    POLL = "poll"
+    CONTENT = "content"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChoicePoll(_Frozen):
+    """A multiple-choice question: one vote per participant, an optional correct option."""
+
+    type: Literal["choice"] = "choice"
+    id: str
+    question: str
+    options: list[str]
+    correct: int | None = None
+    source: str | None = None
+    change_vote: bool = True
+    results: Literal["live", "hidden"] = "live"
+
+
+# Later question kinds (word cloud, rating, open text, Q&A) join this union by their `type`.
+Poll = Annotated[ChoicePoll, Field(discriminator="type")]
+
+
+class Cell(_Frozen):
+    """One cell of a grid or one rung of a steps ladder: a heading and its sanitised HTML."""
+
+    heading: str
+    html: str
+
+
+class Slide(_Frozen):
+    """One slide: its kind, its sanitised HTML body, plain text, notes and kind-specific parts."""
+
+    index: int
+    id: str
+    kind: SlideKind
+    line: int
+    title: str | None = None
+    html: str = ""
+    text: str = ""
+    notes: str = ""
+    poll: Poll | None = None
+    cells: list[Cell] = Field(default_factory=list)
+    url: str | None = None
+    image: str | None = None
+
+
+class DeckMeta(_Frozen):
+    """The deck's front matter."""
+
+    title: str | None = None
+    author: str | None = None
+    event: str | None = None
+    date: str | None = None
+
+
+class Deck(_Frozen):
+    """A parsed deck: metadata, slides in order, and any warnings worth showing."""
+
+    meta: DeckMeta
+    slides: list[Slide]
+    warnings: list[str] = Field(default_factory=list)
+
+    def poll(self, poll_id: str) -> ChoicePoll | None:
+        """The poll with this id, or None."""
+        for slide in self.slides:
+            if slide.poll is not None and slide.poll.id == poll_id:
+                return slide.poll
+        return None

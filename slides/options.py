@@ -1,0 +1,154 @@
+"""The YAML parts of a deck: deck front matter and per-slide options, validated by pydantic."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from slides.errors import Problem
+from slides.model import SlideKind
+from slides.split import Chunk
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+POLL_TYPES = ("choice",)
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PollSettings(_Strict):
+    """Poll settings a deck may default and a slide may override."""
+
+    change_vote: bool | None = None
+    results: Literal["live", "hidden"] | None = None
+
+
+class PollOptions(PollSettings):
+    """A slide's `poll:` block."""
+
+    id: str | None = None
+    type: str = "choice"
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in POLL_TYPES:
+            raise ValueError(f"poll type {value!r} is not supported (supported: choice)")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        return _check_id(value)
+
+
+class SlideOptions(_Strict):
+    """The option block that may open a slide."""
+
+    layout: SlideKind | None = None
+    id: str | None = None
+    poll: PollOptions | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        return _check_id(value)
+
+
+class Defaults(_Strict):
+    """Deck-wide defaults."""
+
+    poll: PollSettings = PollSettings()
+
+
+class FrontMatter(_Strict):
+    """The deck's front matter."""
+
+    title: str | None = None
+    author: str | None = None
+    event: str | None = None
+    date: str | None = None
+    defaults: Defaults = Defaults()
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: object) -> object:
+        # YAML reads `date: 2009-04-01` as a date; keep what the author wrote, as text.
+        if isinstance(value, datetime.date | int | float):
+            return str(value)
+        return value
+
+
+def _check_id(value: str | None) -> str | None:
+    if value is not None and not ID_PATTERN.match(value):
+        raise ValueError(f"id {value!r} must be letters, digits, '-' or '_' (at most 64)")
+    return value
+
+
+def _key_line(chunk: Chunk, key: object) -> int:
+    """The line where a top-level or nested key is written, else the block's first line."""
+    pattern = re.compile(rf"^\s*{re.escape(str(key))}\s*:")
+    for offset, line in enumerate(chunk.lines):
+        if pattern.match(line):
+            return chunk.line + offset
+    return chunk.line
+
+
+def _load_yaml(chunk: Chunk, file: str, problems: list[Problem]) -> dict[str, Any] | None:
+    try:
+        data = yaml.safe_load(chunk.text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = chunk.line + (mark.line if mark else 0)
+        problems.append(Problem(file, line, f"bad YAML: {error.problem or error}"))
+        return None
+    except yaml.YAMLError as error:
+        problems.append(Problem(file, chunk.line, f"bad YAML: {error}"))
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append(Problem(file, chunk.line, "expected `key: value` lines"))
+        return None
+    return data
+
+
+def _validate(
+    model: type[M], chunk: Chunk, file: str, problems: list[Problem], what: str
+) -> M | None:
+    data = _load_yaml(chunk, file, problems)
+    if data is None:
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            where = [str(part) for part in detail["loc"]]
+            key = where[-1] if where else ""
+            name = ".".join(where)
+            if detail["type"] == "extra_forbidden":
+                message = f"unknown {what} option {name!r}"
+            elif detail["type"] == "enum" and where == ["layout"]:
+                known = ", ".join(kind.value for kind in SlideKind)
+                message = f"unknown layout {detail['input']!r} (known: {known})"
+            else:
+                text = str(detail["msg"]).removeprefix("Value error, ")
+                message = f"{name}: {text}"
+            problems.append(Problem(file, _key_line(chunk, key), message))
+        return None
+
+
+def parse_front_matter(chunk: Chunk, file: str, problems: list[Problem]) -> FrontMatter:
+    """Validate the deck front matter; problems are appended, defaults returned on error."""
+    return _validate(FrontMatter, chunk, file, problems, "deck") or FrontMatter()
+
+
+def parse_slide_options(chunk: Chunk, file: str, problems: list[Problem]) -> SlideOptions:
+    """Validate one slide's option block; problems are appended, defaults returned on error."""
+    return _validate(SlideOptions, chunk, file, problems, "slide") or SlideOptions()
