@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from slides import Deck, DeckError, Problem
-from slides.parser import decode_deck, parse_deck
-
-
-def load_deck(path: Path) -> Deck:
-    """Read and parse a deck file; problems (including a missing file) raise DeckError."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise DeckError(
-            [Problem(str(path), 1, f"cannot read the deck: {error.strerror}")]
-        ) from None
-    return parse_deck(decode_deck(data, str(path)), str(path))
+from server.deckfile import load_deck
+from slides import Deck, DeckError
 
 
 def _summary(deck: Deck) -> str:
@@ -57,6 +47,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of every websocket message."""
+    from server.protocol import schema
+
+    print(json.dumps(schema(), indent=2))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve a deck: parse it, bind the port, print the three URLs, run until interrupted."""
+    from server.serve import serve
+
+    return serve(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="handsup", description=__doc__)
@@ -65,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("deck", help="path to the deck (markdown)")
     check.add_argument("--json", action="store_true", help="print the parsed deck as JSON")
     check.set_defaults(func=cmd_check)
+
+    serve = sub.add_parser("serve", help="serve a deck to a presenter, a projector and phones")
+    serve.add_argument("deck", help="path to the deck (markdown)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    serve.add_argument("--public-url", help="base URL phones should use (proxy or tunnel)")
+    serve.add_argument(
+        "--presenter-key",
+        default=os.environ.get("HANDSUP_PRESENTER_KEY"),
+        help="presenter key (default: $HANDSUP_PRESENTER_KEY, else random per run)",
+    )
+    serve.add_argument("--room", help="room code (default: random)")
+    serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    serve.set_defaults(func=cmd_serve)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of every websocket message")
+    schema.set_defaults(func=cmd_schema)
     return parser
 
 

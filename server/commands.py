@@ -1,0 +1,151 @@
+"""Commands a live session accepts and the events it answers with: plain, immutable data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A participant joins (or rejoins) the session."""
+
+    participant: str
+
+
+@dataclass(frozen=True, slots=True)
+class GoTo:
+    """Show the slide at this 0-based index."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPoll:
+    """Start (or resume) taking votes on a poll."""
+
+    poll: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePoll:
+    """Stop taking votes on a poll."""
+
+    poll: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reveal:
+    """Show a poll's results to the audience (and the correct answer, if any)."""
+
+    poll: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hide:
+    """Hide a poll's results from the audience again."""
+
+    poll: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResetPoll:
+    """Forget every vote on a poll and put it back to not started."""
+
+    poll: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetBlackout:
+    """Black out the display (or bring it back)."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetJoinInfo:
+    """Show or hide the join instructions (QR code, URL, room code) on the display."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A participant chooses an option; `vote_id` is made by the phone so retries count once."""
+
+    participant: str
+    poll: str
+    option: int
+    vote_id: str
+    at: float
+
+
+Command = (
+    Join
+    | GoTo
+    | OpenPoll
+    | ClosePoll
+    | Reveal
+    | Hide
+    | ResetPoll
+    | SetBlackout
+    | SetJoinInfo
+    | Vote
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantJoined:
+    """A participant was seen for the first time."""
+
+    participant: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlideChanged:
+    """The current slide changed."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollChanged:
+    """A poll's status or visibility changed."""
+
+    poll: str
+
+
+@dataclass(frozen=True, slots=True)
+class TallyChanged:
+    """A poll's counts changed."""
+
+    poll: str
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayChanged:
+    """Blackout or join instructions changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCast:
+    """A vote was taken. `replay` marks a vote id seen before: acknowledged, not counted again."""
+
+    participant: str
+    poll: str
+    option: int
+    previous: int | None
+    vote_id: str
+    at: float
+    replay: bool = False
+
+
+Event = ParticipantJoined | SlideChanged | PollChanged | TallyChanged | DisplayChanged | VoteCast
+
+
+class Refused(Exception):
+    """A command that cannot be applied; nothing changed. `code` is stable, `reason` is prose."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason

@@ -1,0 +1,160 @@
+"""Wire messages, both ways, as pydantic models: the contract with every client."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+Role = Literal["audience", "display", "presenter"]
+Token = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+PollId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Client -> server.
+
+
+class Hello(_Message):
+    """First message on every socket. Audience: room code and stored identity; presenter: key."""
+
+    type: Literal["hello"]
+    room: str | None = Field(default=None, max_length=16)
+    participant: Token | None = None
+    key: str | None = Field(default=None, max_length=128)
+
+
+class VoteMessage(_Message):
+    """Audience: vote for option `option` (0-based) of poll `poll`; `vote_id` made by the phone."""
+
+    type: Literal["vote"]
+    poll: PollId
+    option: int = Field(ge=0, le=99)
+    vote_id: Token
+
+
+class GotoMessage(_Message):
+    """Presenter: show slide `index` (0-based)."""
+
+    type: Literal["goto"]
+    index: int = Field(ge=0, le=100_000)
+
+
+class StepMessage(_Message):
+    """Presenter: next or previous slide."""
+
+    type: Literal["next", "prev"]
+
+
+class PollCommandMessage(_Message):
+    """Presenter: act on a poll (`poll` omitted: the poll on the current slide)."""
+
+    type: Literal["open", "close", "reveal", "hide", "reset"]
+    poll: PollId | None = None
+
+
+class ToggleMessage(_Message):
+    """Presenter: black out the display, or show the join instructions on it."""
+
+    type: Literal["blackout", "join_info"]
+    on: bool
+
+
+class PingMessage(_Message):
+    """Any client: keep-alive; answered with `pong`."""
+
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[
+    Hello
+    | VoteMessage
+    | GotoMessage
+    | StepMessage
+    | PollCommandMessage
+    | ToggleMessage
+    | PingMessage,
+    Field(discriminator="type"),
+]
+CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+
+
+# Server -> client.
+
+
+class Welcome(_Message):
+    """Answer to `hello`: who you are. Audience gets its participant token and its votes so far."""
+
+    type: Literal["welcome"] = "welcome"
+    role: Role
+    room: str
+    participant: str | None = None
+    votes: dict[str, int] = Field(default_factory=dict)
+
+
+class StateMessage(_Message):
+    """The whole state this role may see; sent after `welcome` and on every change."""
+
+    type: Literal["state"] = "state"
+    state: dict[str, Any]
+
+
+class TallyMessage(_Message):
+    """Live counts of one poll, at most about ten a second."""
+
+    type: Literal["tally"] = "tally"
+    poll: str
+    counts: list[int]
+    voters: int
+
+
+class PresenceMessage(_Message):
+    """Presenter only: who is connected and how many have joined."""
+
+    type: Literal["presence"] = "presence"
+    audience: int
+    display: int
+    presenter: int
+    participants: int
+
+
+class VoteAck(_Message):
+    """Your vote is in (durable when the server keeps a store)."""
+
+    type: Literal["vote_ack"] = "vote_ack"
+    vote_id: str
+    poll: str
+    option: int
+
+
+class ErrorMessage(_Message):
+    """Something you sent was refused; the connection carries on unless said otherwise."""
+
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    ref: str | None = None
+
+
+class PongMessage(_Message):
+    """Answer to `ping`."""
+
+    type: Literal["pong"] = "pong"
+
+
+ServerMessage = Annotated[
+    Welcome | StateMessage | TallyMessage | PresenceMessage | VoteAck | ErrorMessage | PongMessage,
+    Field(discriminator="type"),
+]
+SERVER_MESSAGE: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
+
+
+def schema() -> dict[str, Any]:
+    """JSON Schema of every message, both directions."""
+    return {
+        "client_to_server": CLIENT_MESSAGE.json_schema(),
+        "server_to_client": SERVER_MESSAGE.json_schema(),
+    }

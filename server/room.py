@@ -1,0 +1,287 @@
+"""A running talk: turns client messages into session commands, records them, fans out results.
+
+The path of a vote: `handle` -> `Session.apply` -> `Store.record` (durable) -> `vote_ack` to
+the phone, while the tally is marked dirty and flushed to screens at most every `tally_interval`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from collections.abc import Callable
+
+from server.commands import (
+    ClosePoll,
+    Command,
+    DisplayChanged,
+    Event,
+    GoTo,
+    Hide,
+    Join,
+    OpenPoll,
+    ParticipantJoined,
+    PollChanged,
+    Refused,
+    ResetPoll,
+    Reveal,
+    SetBlackout,
+    SetJoinInfo,
+    SlideChanged,
+    TallyChanged,
+    Vote,
+)
+from server.hub import ROLES, Client, Hub
+from server.protocol import (
+    ClientMessage,
+    ErrorMessage,
+    GotoMessage,
+    Hello,
+    PingMessage,
+    PollCommandMessage,
+    PongMessage,
+    PresenceMessage,
+    StateMessage,
+    StepMessage,
+    TallyMessage,
+    ToggleMessage,
+    VoteAck,
+    VoteMessage,
+    Welcome,
+)
+from server.session import Session
+from server.store import Store
+from server.views import Views, tally_visible
+
+_POLL_COMMANDS: dict[str, Callable[[str], Command]] = {
+    "open": OpenPoll,
+    "close": ClosePoll,
+    "reveal": Reveal,
+    "hide": Hide,
+    "reset": ResetPoll,
+}
+PONG = PongMessage().model_dump_json()
+
+
+class Denied(Exception):
+    """A hello that must not be admitted; the socket is closed with `close_code`."""
+
+    def __init__(self, close_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.close_code = close_code
+        self.frame = ErrorMessage(code=code, message=message).model_dump_json()
+
+
+class Room:
+    """One session with its store and hub: the only place commands are applied."""
+
+    def __init__(
+        self,
+        session: Session,
+        store: Store,
+        hub: Hub,
+        *,
+        room_code: str,
+        presenter_key: str,
+        join_url: str,
+        tally_interval: float = 0.1,
+        clock: Callable[[], float],
+    ) -> None:
+        self.session = session
+        self.store = store
+        self.hub = hub
+        self.room_code = room_code
+        self.presenter_key = presenter_key
+        self.views = Views(session, {"url": join_url, "room": room_code})
+        self.tally_interval = tally_interval
+        self.clock = clock
+        self._state_frames: dict[str, str] = {}
+        self._tally_frames: dict[str, str] = {}
+        self._dirty_tallies: set[str] = set()
+        self._presence_dirty = False
+        self._flush_at = 0.0
+        self._flush_handle: asyncio.TimerHandle | None = None
+
+    # Connections.
+
+    async def admit(self, client: Client, hello: Hello) -> None:
+        """Check a hello, add the client to the hub and give it a welcome and a snapshot."""
+        welcome: Welcome
+        if client.role == "presenter":
+            given = (hello.key or "").encode()
+            if not hmac.compare_digest(given, self.presenter_key.encode()):
+                raise Denied(4403, "bad_key", "the presenter key is missing or wrong")
+            welcome = Welcome(role="presenter", room=self.room_code)
+        elif client.role == "audience":
+            if (hello.room or "").strip().upper() != self.room_code:
+                raise Denied(4404, "bad_room", "there is no room with that code here")
+            participant = hello.participant
+            if participant is None or participant not in self.session.participants:
+                participant = secrets.token_urlsafe(18)
+            await self.run(Join(participant))
+            client.participant = participant
+            votes = {
+                pid: state.votes[participant]
+                for pid, state in self.session.polls.items()
+                if participant in state.votes
+            }
+            welcome = Welcome(
+                role="audience", room=self.room_code, participant=participant, votes=votes
+            )
+        else:
+            welcome = Welcome(role="display", room=self.room_code)
+        client.outbox.push(welcome.model_dump_json())
+        client.outbox.offer("state", self._state_frame(client.role))
+        poll = self.session.current_poll
+        if poll is not None and tally_visible(client.role, poll):
+            client.outbox.offer(f"tally:{poll.poll.id}", self._tally_frame(poll.poll.id))
+        self.hub.add(client)
+        self._mark_presence()
+
+    def leave(self, client: Client) -> None:
+        """Forget a disconnected client."""
+        self.hub.discard(client)
+        self._mark_presence()
+
+    # Messages.
+
+    async def handle(self, client: Client, message: ClientMessage) -> None:
+        """Act on one parsed message from an admitted client; refusals become error replies."""
+        try:
+            await self._handle(client, message)
+        except Refused as refused:
+            ref = message.vote_id if isinstance(message, VoteMessage) else message.type
+            reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
+            client.outbox.push(reply.model_dump_json())
+
+    async def _handle(self, client: Client, message: ClientMessage) -> None:
+        match message:
+            case PingMessage():
+                client.outbox.push(PONG)
+                return
+            case Hello():
+                raise Refused("already_welcomed", "this connection has already said hello")
+            case VoteMessage():
+                if client.role != "audience" or client.participant is None:
+                    raise Refused("forbidden", "only audience connections vote")
+                vote = Vote(
+                    client.participant, message.poll, message.option, message.vote_id, self.clock()
+                )
+                await self.run(vote)
+                state = self.session.polls[message.poll]
+                option = state.votes.get(client.participant, message.option)
+                ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=option)
+                client.outbox.push(ack.model_dump_json())
+                return
+        if client.role != "presenter":
+            raise Refused("forbidden", "only the presenter can control the session")
+        await self.run(self._presenter_command(message))
+
+    def _presenter_command(self, message: ClientMessage) -> Command:
+        position = self.session.position
+        match message:
+            case GotoMessage(index=index):
+                return GoTo(index)
+            case StepMessage(type=step):
+                return GoTo(position + 1 if step == "next" else position - 1)
+            case ToggleMessage(type="blackout", on=on):
+                return SetBlackout(on)
+            case ToggleMessage(on=on):
+                return SetJoinInfo(on)
+            case PollCommandMessage(type=kind, poll=poll):
+                if poll is None:
+                    current = self.session.current_poll
+                    if current is None:
+                        raise Refused("no_poll", "there is no poll on this slide")
+                    poll = current.poll.id
+                return _POLL_COMMANDS[kind](poll)
+        raise Refused("unknown_command", f"cannot handle {message.type!r}")
+
+    async def run(self, command: Command) -> list[Event]:
+        """Apply a command, make it durable, then fan out what changed."""
+        events = self.session.apply(command)
+        if events:
+            await self.store.record([command])
+            self._fan_out(events)
+        return events
+
+    # Fan-out.
+
+    def _fan_out(self, events: list[Event]) -> None:
+        restate = False
+        for event in events:
+            match event:
+                case TallyChanged(poll):
+                    self._mark_tally(poll)
+                case PollChanged(poll):
+                    restate = True
+                    self._mark_tally(poll)
+                case SlideChanged() | DisplayChanged():
+                    restate = True
+                case ParticipantJoined():
+                    self._mark_presence()
+        if restate:
+            self.publish_state()
+
+    def publish_state(self) -> None:
+        """Send every client its role's view, encoded once per role."""
+        self._state_frames.clear()
+        for role in ROLES:
+            self.hub.broadcast((role,), "state", self._state_frame(role))
+        poll = self.session.current_poll
+        if poll is not None:
+            self._mark_tally(poll.poll.id)
+
+    def _state_frame(self, role: str) -> str:
+        frame = self._state_frames.get(role)
+        if frame is None:
+            view = self.views.state(role)  # type: ignore[arg-type]
+            frame = StateMessage(state=view).model_dump_json()
+            self._state_frames[role] = frame
+        return frame
+
+    def _tally_frame(self, poll: str) -> str:
+        frame = self._tally_frames.get(poll)
+        if frame is None:
+            state = self.session.polls[poll]
+            message = TallyMessage(poll=poll, counts=list(state.counts), voters=state.voters)
+            frame = message.model_dump_json()
+            self._tally_frames[poll] = frame
+        return frame
+
+    def _mark_tally(self, poll: str) -> None:
+        self._tally_frames.pop(poll, None)
+        self._dirty_tallies.add(poll)
+        self._schedule_flush()
+
+    def _mark_presence(self) -> None:
+        self._presence_dirty = True
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        # Leading edge: flush at once if the last flush is old enough; trailing edge: the timer
+        # fires after the interval so the last change is always shown.
+        if self._flush_handle is not None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._flush_at + self.tally_interval - loop.time())
+        self._flush_handle = loop.call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        self._flush_at = asyncio.get_running_loop().time()
+        dirty, self._dirty_tallies = self._dirty_tallies, set()
+        for poll in dirty:
+            state = self.session.polls[poll]
+            roles = [role for role in ROLES if tally_visible(role, state)]
+            self.hub.broadcast(roles, f"tally:{poll}", self._tally_frame(poll))
+        if self._presence_dirty:
+            self._presence_dirty = False
+            counts = self.hub.counts()
+            presence = PresenceMessage(
+                audience=counts["audience"],
+                display=counts["display"],
+                presenter=counts["presenter"],
+                participants=len(self.session.participants),
+            )
+            self.hub.broadcast(("presenter",), "presence", presence.model_dump_json())

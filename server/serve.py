@@ -1,0 +1,90 @@
+"""`handsup serve`: bind a socket, print where to point each screen, run uvicorn on it."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import re
+import socket
+import sys
+
+import uvicorn
+
+from server.app import create_app
+from server.net import public_base_url
+from server.settings import Settings
+from slides import DeckError
+
+_KEY_IN_URL = re.compile(r"(key=)[^&\s\"]+")
+
+
+class RedactKey(logging.Filter):
+    """Keep the presenter key out of access logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _KEY_IN_URL.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket (port 0: any free port), with a backlog fit for a hall reconnecting."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the server until interrupted; 1 if the deck is broken or the port is taken."""
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        print(
+            f"handsup: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr
+        )
+        return 1
+    port = sock.getsockname()[1]
+    extra = {
+        k: v for k, v in (("presenter_key", args.presenter_key), ("room_code", args.room)) if v
+    }
+    settings = Settings(
+        deck=args.deck, host=args.host, port=port, public_url=args.public_url, **extra
+    )
+    try:
+        app = create_app(settings)
+    except DeckError as error:
+        print(error, file=sys.stderr)
+        return 1
+    base, warning = public_base_url(settings.host, port, settings.public_url)
+    deck = app.state.room.session.deck
+    polls = sum(1 for slide in deck.slides if slide.poll)
+    print(f"handsup: {deck.meta.title or args.deck}: {len(deck.slides)} slides, {polls} polls")
+    print(f"  audience:  {base}/?room={settings.room_code}")
+    print(f"  display:   {base}/display")
+    print(f"  presenter: {base}/presenter?key={settings.presenter_key}")
+    if warning:
+        print(f"  warning: {warning}")
+    sys.stdout.flush()
+    logging.getLogger("uvicorn.access").addFilter(RedactKey())
+    config = uvicorn.Config(
+        app,
+        log_level=args.log_level,
+        ws="websockets-sansio",
+        # Frames here are a few hundred bytes: compression costs memory per socket and CPU per
+        # frame for little gain (see docs/benchmarks.md).
+        ws_per_message_deflate=False,
+        ws_max_size=settings.max_frame_presenter,
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    # Server.run picks uvloop (and httptools) where installed.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
+    return 0

@@ -1,0 +1,176 @@
+"""The live session as a pure state machine: commands in, events out; no I/O, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from server.commands import (
+    ClosePoll,
+    Command,
+    DisplayChanged,
+    Event,
+    GoTo,
+    Hide,
+    Join,
+    OpenPoll,
+    ParticipantJoined,
+    PollChanged,
+    Refused,
+    ResetPoll,
+    Reveal,
+    SetBlackout,
+    SetJoinInfo,
+    SlideChanged,
+    TallyChanged,
+    Vote,
+    VoteCast,
+)
+from slides import ChoicePoll, Deck
+
+
+class PollStatus(StrEnum):
+    """Where a poll is in its life."""
+
+    IDLE = "idle"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass
+class PollState:
+    """One poll's live state: status, visibility and the votes behind its counts."""
+
+    poll: ChoicePoll
+    slide: int
+    status: PollStatus = PollStatus.IDLE
+    revealed: bool = False
+    votes: dict[str, int] = field(default_factory=dict)
+    counts: list[int] = field(default_factory=list)
+    # vote id -> participant, so a retried vote is acknowledged but never counted twice.
+    vote_ids: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.counts:
+            self.counts = [0] * len(self.poll.options)
+
+    @property
+    def voters(self) -> int:
+        return len(self.votes)
+
+
+class Session:
+    """Slide position, poll states, participants and votes of one running talk."""
+
+    def __init__(self, deck: Deck) -> None:
+        self.deck = deck
+        self.position = 0
+        self.blackout = False
+        self.join_info = False
+        self.participants: set[str] = set()
+        self.polls: dict[str, PollState] = {
+            slide.poll.id: PollState(slide.poll, slide.index)
+            for slide in deck.slides
+            if slide.poll is not None
+        }
+
+    @property
+    def current_poll(self) -> PollState | None:
+        """The state of the poll on the current slide, if it has one."""
+        poll = self.deck.slides[self.position].poll
+        return self.polls[poll.id] if poll is not None else None
+
+    def apply(self, command: Command) -> list[Event]:
+        """Apply one command; return what changed, or raise Refused having changed nothing."""
+        match command:
+            case Vote():
+                return self._vote(command)
+            case Join(participant):
+                if participant in self.participants:
+                    return []
+                self.participants.add(participant)
+                return [ParticipantJoined(participant)]
+            case GoTo(index):
+                if not 0 <= index < len(self.deck.slides):
+                    last = len(self.deck.slides) - 1
+                    raise Refused("out_of_range", f"there is no slide {index} (0 to {last})")
+                if index == self.position:
+                    return []
+                self.position = index
+                return [SlideChanged(index)]
+            case OpenPoll(poll):
+                state = self._poll(poll)
+                if state.status is PollStatus.OPEN:
+                    raise Refused("already_open", "voting is already open on this poll")
+                state.status = PollStatus.OPEN
+                return [PollChanged(poll)]
+            case ClosePoll(poll):
+                state = self._poll(poll)
+                if state.status is not PollStatus.OPEN:
+                    raise Refused("not_open", "voting is not open on this poll")
+                state.status = PollStatus.CLOSED
+                return [PollChanged(poll)]
+            case Reveal(poll):
+                state = self._poll(poll)
+                if state.revealed:
+                    raise Refused("already_revealed", "the results are already shown")
+                state.revealed = True
+                return [PollChanged(poll)]
+            case Hide(poll):
+                state = self._poll(poll)
+                if not state.revealed:
+                    raise Refused("not_revealed", "the results are not shown")
+                state.revealed = False
+                return [PollChanged(poll)]
+            case ResetPoll(poll):
+                state = self._poll(poll)
+                self.polls[poll] = PollState(state.poll, state.slide)
+                return [PollChanged(poll), TallyChanged(poll)]
+            case SetBlackout(on):
+                if self.blackout == on:
+                    return []
+                self.blackout = on
+                return [DisplayChanged()]
+            case SetJoinInfo(on):
+                if self.join_info == on:
+                    return []
+                self.join_info = on
+                return [DisplayChanged()]
+        raise Refused("unknown_command", f"unknown command {command!r}")
+
+    def _poll(self, poll: str) -> PollState:
+        state = self.polls.get(poll)
+        if state is None:
+            raise Refused("unknown_poll", f"there is no poll {poll!r}")
+        return state
+
+    def _vote(self, vote: Vote) -> list[Event]:
+        if vote.participant not in self.participants:
+            raise Refused("not_joined", "join the session before voting")
+        state = self._poll(vote.poll)
+        seen = state.vote_ids.get(vote.vote_id)
+        if seen is not None:
+            if seen != vote.participant:
+                raise Refused("duplicate_vote_id", "this vote id was used by someone else")
+            current = state.votes.get(vote.participant, vote.option)
+            return [
+                VoteCast(vote.participant, vote.poll, current, current, vote.vote_id, vote.at, True)
+            ]
+        if state.status is not PollStatus.OPEN:
+            raise Refused("poll_not_open", "voting is not open on this poll")
+        if state.slide != self.position:
+            raise Refused("poll_not_shown", "this poll is not on the screen")
+        if not 0 <= vote.option < len(state.counts):
+            raise Refused("unknown_option", f"there is no option {vote.option} in this poll")
+        previous = state.votes.get(vote.participant)
+        if previous is not None and previous != vote.option and not state.poll.change_vote:
+            raise Refused("vote_locked", "this poll does not allow changing your vote")
+        state.vote_ids[vote.vote_id] = vote.participant
+        cast = VoteCast(vote.participant, vote.poll, vote.option, previous, vote.vote_id, vote.at)
+        if previous == vote.option:
+            return [cast]
+        if previous is not None:
+            state.counts[previous] -= 1
+        state.counts[vote.option] += 1
+        state.votes[vote.participant] = vote.option
+        return [cast, TallyChanged(vote.poll)]

@@ -1,0 +1,41 @@
+"""Settings for one server: the deck, how to reach it, limits. Passed to the app factory."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Room codes avoid look-alike characters (0/O, 1/I/L) so they can be read off a projector.
+ROOM_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_room_code(length: int = 5) -> str:
+    """A short random code people type to join."""
+    return "".join(secrets.choice(ROOM_ALPHABET) for _ in range(length))
+
+
+def new_presenter_key() -> str:
+    """A random presenter key, unguessable."""
+    return secrets.token_urlsafe(24)
+
+
+class Settings(BaseModel):
+    """Everything `create_app` needs; the CLI fills it from flags and the environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deck: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(
+        default=None, description="base URL phones use, e.g. behind a proxy or tunnel"
+    )
+    presenter_key: str = Field(default_factory=new_presenter_key)
+    room_code: str = Field(default_factory=new_room_code)
+    clients_dir: Path = Path(__file__).resolve().parent.parent / "clients"
+    tally_interval: float = Field(default=0.1, description="seconds between tally updates")
+    stuck_after: float = Field(default=30.0, description="close a client blocked this long")
+    max_frame_audience: int = Field(default=4096, description="largest frame a phone may send")
+    max_frame_presenter: int = 65536

@@ -1,0 +1,93 @@
+"""What each role may see of a session, as JSON-ready dicts (no counts: those go in tallies)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.protocol import Role
+from server.session import PollState, Session
+from slides import Slide
+
+
+def slide_view(slide: Slide) -> dict[str, Any]:
+    """The public face of a slide: no speaker notes, no correct answer."""
+    view: dict[str, Any] = {
+        "index": slide.index,
+        "id": slide.id,
+        "kind": slide.kind.value,
+        "title": slide.title,
+        "html": slide.html,
+    }
+    if slide.cells:
+        view["cells"] = [cell.model_dump() for cell in slide.cells]
+    if slide.url:
+        view["url"] = slide.url
+    if slide.image:
+        view["image"] = slide.image
+    if slide.poll:
+        poll = slide.poll
+        view["poll"] = {
+            "id": poll.id,
+            "question": poll.question,
+            "options": poll.options,
+            "source": poll.source,
+        }
+    return view
+
+
+def tally_visible(role: Role, state: PollState) -> bool:
+    """Whether this role sees a poll's counts now: presenter always, display when live or shown."""
+    if role == "presenter":
+        return True
+    if role == "display":
+        return state.revealed or state.poll.results == "live"
+    return state.revealed
+
+
+def poll_view(role: Role, state: PollState) -> dict[str, Any]:
+    """A poll's status for this role; the correct answer once revealed (presenter: always)."""
+    show_correct = role == "presenter" or state.revealed
+    return {
+        "id": state.poll.id,
+        "status": state.status.value,
+        "revealed": state.revealed,
+        "change_vote": state.poll.change_vote,
+        "results": state.poll.results,
+        "counts_visible": tally_visible(role, state),
+        "correct": state.poll.correct if show_correct else None,
+    }
+
+
+class Views:
+    """Builds role views for one deck, with the slides' public faces computed once."""
+
+    def __init__(self, session: Session, join: dict[str, str]) -> None:
+        self.session = session
+        self.join = join
+        self.slides = [slide_view(slide) for slide in session.deck.slides]
+
+    def state(self, role: Role) -> dict[str, Any]:
+        """Everything `role` may see right now."""
+        session = self.session
+        poll = session.current_poll
+        view: dict[str, Any] = {
+            "position": session.position,
+            "total": len(self.slides),
+            "slide": self.slides[session.position],
+            "poll": poll_view(role, poll) if poll else None,
+            "blackout": session.blackout,
+            "title": session.deck.meta.title,
+        }
+        if role in ("display", "presenter"):
+            view["join"] = {**self.join, "shown": session.join_info}
+        if role == "presenter":
+            deck = session.deck
+            following = session.position + 1
+            view["notes"] = deck.slides[session.position].notes
+            view["next"] = self.slides[following] if following < len(self.slides) else None
+            view["outline"] = [
+                {"index": s.index, "kind": s.kind.value, "title": s.title or s.text.split("\n")[0]}
+                for s in deck.slides
+            ]
+            view["polls"] = {pid: poll_view(role, state) for pid, state in session.polls.items()}
+        return view
