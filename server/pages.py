@@ -82,6 +82,10 @@ def page_router(
             raise HTTPException(403, "wrong presenter key")
         return page("presenter")
 
+    @router.get("/healthz", include_in_schema=False)
+    async def health() -> dict[str, bool]:
+        return {"ok": True}
+
     @router.get("/qr/join.svg", include_in_schema=False)
     async def join_qr() -> Response:
         return Response(qr_svg(join_url), media_type="image/svg+xml")

@@ -1,0 +1,84 @@
+"""A real `handsup serve` in a subprocess on a free port, as a person would start it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DECK = ROOT / "deck.md"
+
+
+@dataclass
+class ServerProcess:
+    """A running server: its process and the URLs it printed."""
+
+    process: subprocess.Popen[str]
+    audience: str
+    display: str
+    presenter: str
+    key: str
+    room: str
+
+    @property
+    def base(self) -> str:
+        return self.display.removesuffix("/display")
+
+    @property
+    def ws(self) -> str:
+        return self.base.replace("http://", "ws://", 1) + "/ws"
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def start_server(
+    deck: Path = DECK, *extra: str, key: str = "test-presenter-key", room: str = "TESTR"
+) -> ServerProcess:
+    """Start `handsup serve` on 127.0.0.1 with a free port and wait until it answers."""
+    command = [
+        sys.executable, "-m", "server.cli", "serve", str(deck),
+        "--host", "127.0.0.1", "--port", "0", "--presenter-key", key, "--room", room, *extra,
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    urls: dict[str, str] = {}
+    while len(urls) < 3:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"server exited with {process.wait()} before printing its URLs")
+        name, _, url = line.strip().partition(": ")
+        if name in ("audience", "display", "presenter"):
+            urls[name] = url.strip()
+    server = ServerProcess(process, urls["audience"], urls["display"], urls["presenter"], key, room)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            httpx.get(server.base + "/healthz", timeout=1).raise_for_status()
+            return server
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                server.stop()
+                raise
+            time.sleep(0.05)
