@@ -10,15 +10,16 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, WebSocket
 from fastapi.staticfiles import StaticFiles
 
-from server.deckfile import load_deck
+from server.deckfile import read_deck
 from server.hub import Hub
 from server.net import public_base_url
 from server.pages import SecurityHeaders, page_router
+from server.results_api import results_router
 from server.room import Room
-from server.session import Session
 from server.settings import Settings
 from server.sockets import ROLE_NAMES, serve_socket
-from server.store import MemoryStore, Store
+from server.startup import open_talk
+from server.watch import watch_deck
 
 
 async def _sweep_stuck(room: Room, limit: float) -> None:
@@ -34,17 +35,21 @@ async def _sweep_stuck(room: Room, limit: float) -> None:
             task.add_done_callback(closing.discard)
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    """Build the app for `settings.deck`; the deck is parsed now, so errors surface at start."""
-    deck = load_deck(settings.deck)
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for `settings.deck`, resuming its unfinished session from the data folder.
+
+    The deck is parsed here, so a broken deck fails at start with DeckError.
+    """
+    deck, text = read_deck(settings.deck)
+    talk = open_talk(settings, deck, text)
     base, _ = public_base_url(settings.host, settings.port, settings.public_url)
-    join_url = f"{base}/?room={settings.room_code}"
+    join_url = f"{base}/?room={talk.room_code}"
     room = Room(
-        Session(deck),
-        store or MemoryStore(),
+        talk.session,
+        talk.store,
         Hub(),
-        room_code=settings.room_code,
-        presenter_key=settings.presenter_key,
+        room_code=talk.room_code,
+        presenter_key=talk.presenter_key,
         join_url=join_url,
         tally_interval=settings.tally_interval,
         clock=time.time,
@@ -52,23 +57,35 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        sweeper = asyncio.create_task(_sweep_stuck(room, settings.stuck_after))
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(_sweep_stuck(room, settings.stuck_after))]
+        if settings.watch:
+            tasks.append(asyncio.create_task(watch_deck(settings.deck, room, talk.store, stop)))
         try:
             yield
         finally:
-            sweeper.cancel()
-            await room.store.close()
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await talk.store.close()
 
     app = FastAPI(title="handsup", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.room = room
+    app.state.talk = talk
     app.state.settings = settings
     app.add_middleware(SecurityHeaders)
-    slide_urls = [slide.url for slide in deck.slides]
+
+    def slide_url(index: int) -> str | None:
+        slides = room.session.deck.slides
+        return slides[index].url if 0 <= index < len(slides) else None
+
     app.include_router(
         page_router(
-            settings.clients_dir, settings.deck.parent, settings.presenter_key, join_url, slide_urls
+            settings.clients_dir, settings.deck.parent, talk.presenter_key, join_url, slide_url
         )
     )
+    app.include_router(results_router(talk.store.path, talk.presenter_key, settings.clients_dir))
     app.mount("/static", StaticFiles(directory=settings.clients_dir), name="static")
 
     @app.websocket("/ws/{role}")

@@ -55,6 +55,23 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write one session's results from a data folder."""
+    from server.results import load, to_csv
+
+    try:
+        results = load(Path(args.data), args.session)
+    except LookupError as error:
+        print(f"handsup export: {error.args[0]}", file=sys.stderr)
+        return 1
+    text = to_csv(results) if args.format == "csv" else results.model_dump_json(indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve a deck: parse it, bind the port, print the three URLs, run until interrupted."""
     from server.serve import serve
@@ -81,9 +98,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("HANDSUP_PRESENTER_KEY"),
         help="presenter key (default: $HANDSUP_PRESENTER_KEY, else random per run)",
     )
-    serve.add_argument("--room", help="room code (default: random)")
+    serve.add_argument("--room", help="room code for a new session (default: random)")
+    serve.add_argument(
+        "--data", help="folder for the SQLite file (default: handsup-data/ beside the deck)"
+    )
+    serve.add_argument(
+        "--new-session",
+        action="store_true",
+        help="start a new session instead of resuming (the old one keeps its results)",
+    )
+    serve.add_argument("--no-watch", action="store_true", help="do not reload the deck on save")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     serve.set_defaults(func=cmd_serve)
+
+    export = sub.add_parser("export", help="write a session's results as CSV or JSON")
+    export.add_argument("--data", required=True, help="the data folder (holds handsup.db)")
+    export.add_argument("--session", type=int, help="session id (default: the newest)")
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_export)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of every websocket message")
     schema.set_defaults(func=cmd_schema)

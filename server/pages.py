@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hmac
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import segno
@@ -56,7 +57,7 @@ def page_router(
     deck_dir: Path,
     presenter_key: str,
     join_url: str,
-    slide_urls: list[str | None],
+    slide_url: Callable[[int], str | None],
 ) -> APIRouter:
     """Routes for pages, assets and QR codes."""
     router = APIRouter()
@@ -92,7 +93,7 @@ def page_router(
 
     @router.get("/qr/slide/{index}.svg", include_in_schema=False)
     async def slide_qr(index: int) -> Response:
-        url = slide_urls[index] if 0 <= index < len(slide_urls) else None
+        url = slide_url(index)
         if url is None:
             raise HTTPException(404)
         return Response(qr_svg(url), media_type="image/svg+xml")

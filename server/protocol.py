@@ -139,6 +139,15 @@ class ErrorMessage(_Message):
     ref: str | None = None
 
 
+class NoticeMessage(_Message):
+    """Presenter only: news about the deck, e.g. a reload, or an error in the saved file."""
+
+    type: Literal["notice"] = "notice"
+    level: Literal["info", "warning", "error"]
+    message: str
+    details: list[str] = Field(default_factory=list)
+
+
 class PongMessage(_Message):
     """Answer to `ping`."""
 
@@ -146,7 +155,14 @@ class PongMessage(_Message):
 
 
 ServerMessage = Annotated[
-    Welcome | StateMessage | TallyMessage | PresenceMessage | VoteAck | ErrorMessage | PongMessage,
+    Welcome
+    | StateMessage
+    | TallyMessage
+    | PresenceMessage
+    | VoteAck
+    | ErrorMessage
+    | NoticeMessage
+    | PongMessage,
     Field(discriminator="type"),
 ]
 SERVER_MESSAGE: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)

@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import secrets
 from collections.abc import Callable
+from typing import Literal
 
 from server.commands import (
     ClosePoll,
@@ -30,6 +31,7 @@ from server.commands import (
     SlideChanged,
     TallyChanged,
     Vote,
+    VoteCast,
 )
 from server.hub import ROLES, Client, Hub
 from server.protocol import (
@@ -37,6 +39,7 @@ from server.protocol import (
     ErrorMessage,
     GotoMessage,
     Hello,
+    NoticeMessage,
     PingMessage,
     PollCommandMessage,
     PongMessage,
@@ -49,9 +52,10 @@ from server.protocol import (
     VoteMessage,
     Welcome,
 )
-from server.session import Session
+from server.session import ReloadReport, Session
 from server.store import Store
 from server.views import Views, tally_visible
+from slides import Deck
 
 _POLL_COMMANDS: dict[str, Callable[[str], Command]] = {
     "open": OpenPoll,
@@ -101,6 +105,7 @@ class Room:
         self._presence_dirty = False
         self._flush_at = 0.0
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._notice: str | None = None
 
     # Connections.
 
@@ -132,6 +137,8 @@ class Room:
             welcome = Welcome(role="display", room=self.room_code)
         client.outbox.push(welcome.model_dump_json())
         client.outbox.offer("state", self._state_frame(client.role))
+        if client.role == "presenter" and self._notice is not None:
+            client.outbox.offer("notice", self._notice)
         poll = self.session.current_poll
         if poll is not None and tally_visible(client.role, poll):
             client.outbox.offer(f"tally:{poll.poll.id}", self._tally_frame(poll.poll.id))
@@ -200,10 +207,48 @@ class Room:
     async def run(self, command: Command) -> list[Event]:
         """Apply a command, make it durable, then fan out what changed."""
         events = self.session.apply(command)
-        if events:
-            await self.store.record([command])
-            self._fan_out(events)
+        if not events:
+            return events
+        if isinstance(events[0], VoteCast) and events[0].replay:
+            # A resent vote: ack it only once the original is durable too.
+            await self.store.record([])
+            return events
+        extra = None
+        if isinstance(command, GoTo):
+            extra = {"slide": self.session.deck.slides[command.index].id}
+        await self.store.record([command], [extra])
+        self._fan_out(events)
         return events
+
+    # Deck edits.
+
+    def reload(self, deck: Deck) -> ReloadReport:
+        """Serve an edited deck, keeping matching polls' state; tell the presenter what changed."""
+        report = self.session.reload(deck)
+        self.views.refresh()
+        self._tally_frames.clear()
+        self.publish_state()
+        details = [f"poll {pid!r} changed" for pid in report.changed]
+        details += [
+            f"poll {pid!r} is gone from the deck (its votes are kept)" for pid in report.vanished
+        ]
+        details += [f"poll {pid!r} is new" for pid in report.added]
+        self.notify("info", f"deck reloaded: {len(deck.slides)} slides", details)
+        return report
+
+    def deck_broken(self, problems: list[str]) -> None:
+        """The saved deck has errors: keep the last good one and show the presenter why."""
+        self.notify(
+            "error", "the saved deck has errors; still showing the last good version", problems
+        )
+
+    def notify(
+        self, level: Literal["info", "warning", "error"], message: str, details: list[str]
+    ) -> None:
+        """Send the presenters a notice (an error one stays until the next notice)."""
+        frame = NoticeMessage(level=level, message=message, details=details).model_dump_json()
+        self._notice = frame if level == "error" else None
+        self.hub.broadcast(("presenter",), "notice", frame)
 
     # Fan-out.
 

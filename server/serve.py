@@ -51,11 +51,16 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 1
     port = sock.getsockname()[1]
-    extra = {
-        k: v for k, v in (("presenter_key", args.presenter_key), ("room_code", args.room)) if v
-    }
     settings = Settings(
-        deck=args.deck, host=args.host, port=port, public_url=args.public_url, **extra
+        deck=args.deck,
+        host=args.host,
+        port=port,
+        public_url=args.public_url,
+        presenter_key=args.presenter_key or None,
+        room_code=args.room or None,
+        data_dir=args.data,
+        new_session=args.new_session,
+        watch=not args.no_watch,
     )
     try:
         app = create_app(settings)
@@ -63,12 +68,17 @@ def serve(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return 1
     base, warning = public_base_url(settings.host, port, settings.public_url)
-    deck = app.state.room.session.deck
+    talk = app.state.talk
+    deck = talk.session.deck
     polls = sum(1 for slide in deck.slides if slide.poll)
     print(f"handsup: {deck.meta.title or args.deck}: {len(deck.slides)} slides, {polls} polls")
-    print(f"  audience:  {base}/?room={settings.room_code}")
+    if talk.resumed:
+        print(f"  resumed session {talk.store.session_id} at slide {talk.session.position + 1}")
+    print(f"  audience:  {base}/?room={talk.room_code}")
     print(f"  display:   {base}/display")
-    print(f"  presenter: {base}/presenter?key={settings.presenter_key}")
+    print(f"  presenter: {base}/presenter?key={talk.presenter_key}")
+    print(f"  results:   {base}/results?key={talk.presenter_key}")
+    print(f"  data:      {settings.data_path}")
     if warning:
         print(f"  warning: {warning}")
     sys.stdout.flush()

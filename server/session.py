@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from server.commands import (
     ClosePoll,
@@ -59,11 +62,21 @@ class PollState:
         return len(self.votes)
 
 
+@dataclass(frozen=True)
+class ReloadReport:
+    """What a deck reload did to the polls: ids whose question or options changed, or vanished."""
+
+    changed: list[str]
+    vanished: list[str]
+    added: list[str]
+
+
 class Session:
     """Slide position, poll states, participants and votes of one running talk."""
 
     def __init__(self, deck: Deck) -> None:
         self.deck = deck
+        self._replaying = False
         self.position = 0
         self.blackout = False
         self.join_info = False
@@ -138,6 +151,66 @@ class Session:
                 return [DisplayChanged()]
         raise Refused("unknown_command", f"unknown command {command!r}")
 
+    def restore(self, records: Iterable[tuple[Command, dict[str, Any]]]) -> int:
+        """Replay recorded commands (after a restart); returns how many no longer apply.
+
+        Votes were accepted when they were cast, so they are replayed without the checks that
+        depend on the moment (poll open, poll on screen); slide moves follow the slide's id.
+        """
+        skipped = 0
+        self._replaying = True
+        try:
+            for command, extra in records:
+                if isinstance(command, GoTo) and "slide" in extra:
+                    index = self._slide_index(str(extra["slide"]))
+                    command = GoTo(index if index is not None else command.index)
+                try:
+                    self.apply(command)
+                except Refused:
+                    skipped += 1
+        finally:
+            self._replaying = False
+        return skipped
+
+    def reload(self, deck: Deck) -> ReloadReport:
+        """Swap in an edited deck, keeping the state of polls whose ids still match."""
+        current = self.deck.slides[self.position].id
+        old = self.polls
+        self.deck = deck
+        self.polls = {}
+        changed: list[str] = []
+        for slide in deck.slides:
+            if slide.poll is None:
+                continue
+            state = PollState(slide.poll, slide.index)
+            before = old.get(slide.poll.id)
+            if before is not None:
+                if before.poll != slide.poll:
+                    changed.append(slide.poll.id)
+                state.status, state.revealed = before.status, before.revealed
+                state.vote_ids = dict(before.vote_ids)
+                state.votes = {
+                    who: option
+                    for who, option in before.votes.items()
+                    if option < len(slide.poll.options)
+                }
+                tally = Counter(state.votes.values())
+                state.counts = [tally.get(i, 0) for i in range(len(slide.poll.options))]
+            self.polls[slide.poll.id] = state
+        index = self._slide_index(current)
+        self.position = index if index is not None else min(self.position, len(deck.slides) - 1)
+        return ReloadReport(
+            changed=changed,
+            vanished=[pid for pid in old if pid not in self.polls],
+            added=[pid for pid in self.polls if pid not in old],
+        )
+
+    def _slide_index(self, slide_id: str) -> int | None:
+        for slide in self.deck.slides:
+            if slide.id == slide_id:
+                return slide.index
+        return None
+
     def _poll(self, poll: str) -> PollState:
         state = self.polls.get(poll)
         if state is None:
@@ -156,9 +229,9 @@ class Session:
             return [
                 VoteCast(vote.participant, vote.poll, current, current, vote.vote_id, vote.at, True)
             ]
-        if state.status is not PollStatus.OPEN:
+        if state.status is not PollStatus.OPEN and not self._replaying:
             raise Refused("poll_not_open", "voting is not open on this poll")
-        if state.slide != self.position:
+        if state.slide != self.position and not self._replaying:
             raise Refused("poll_not_shown", "this poll is not on the screen")
         if not 0 <= vote.option < len(state.counts):
             raise Refused("unknown_option", f"there is no option {vote.option} in this poll")

@@ -32,10 +32,22 @@ class Settings(BaseModel):
     public_url: str | None = Field(
         default=None, description="base URL phones use, e.g. behind a proxy or tunnel"
     )
-    presenter_key: str = Field(default_factory=new_presenter_key)
-    room_code: str = Field(default_factory=new_room_code)
+    presenter_key: str | None = Field(
+        default=None, description="None: the resumed session's key, else a random one"
+    )
+    room_code: str | None = Field(
+        default=None, description="None: the resumed session's code, else a random one"
+    )
+    data_dir: Path | None = Field(default=None, description="None: handsup-data/ beside the deck")
+    new_session: bool = Field(default=False, description="start afresh, keeping old results")
+    watch: bool = Field(default=True, description="reload the deck when its file is saved")
     clients_dir: Path = Path(__file__).resolve().parent.parent / "clients"
     tally_interval: float = Field(default=0.1, description="seconds between tally updates")
     stuck_after: float = Field(default=30.0, description="close a client blocked this long")
     max_frame_audience: int = Field(default=4096, description="largest frame a phone may send")
     max_frame_presenter: int = 65536
+
+    @property
+    def data_path(self) -> Path:
+        """The folder holding the SQLite file."""
+        return self.data_dir if self.data_dir is not None else self.deck.parent / "handsup-data"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from server.commands import Command
 
@@ -11,8 +11,11 @@ from server.commands import Command
 class Store(Protocol):
     """Durable log of the commands a session accepted; `record` returns once they are safe."""
 
-    async def record(self, commands: Sequence[Command]) -> None:
-        """Make these commands durable, in order."""
+    async def record(
+        self, commands: Sequence[Command], context: Sequence[dict[str, Any] | None] = ()
+    ) -> None:
+        """Make these commands durable, in order; `context` adds fields to store beside each
+        (a slide move's slide id). An empty list waits until all earlier records are durable."""
         ...
 
     async def close(self) -> None:
@@ -26,7 +29,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self.log: list[Command] = []
 
-    async def record(self, commands: Sequence[Command]) -> None:
+    async def record(
+        self, commands: Sequence[Command], context: Sequence[dict[str, Any] | None] = ()
+    ) -> None:
         """Append to the in-memory log."""
         self.log.extend(commands)
 

@@ -64,7 +64,12 @@ class Views:
     def __init__(self, session: Session, join: dict[str, str]) -> None:
         self.session = session
         self.join = join
-        self.slides = [slide_view(slide) for slide in session.deck.slides]
+        self.slides: list[dict[str, Any]] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the slides' public faces (after the deck changed)."""
+        self.slides = [slide_view(slide) for slide in self.session.deck.slides]
 
     def state(self, role: Role) -> dict[str, Any]:
         """Everything `role` may see right now."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,8 @@ class ServerProcess:
     presenter: str
     key: str
     room: str
+    data: Path
+    temporary: bool = False
 
     @property
     def base(self) -> str:
@@ -45,15 +49,27 @@ class ServerProcess:
                 self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        if self.temporary:
+            shutil.rmtree(self.data, ignore_errors=True)
 
 
 def start_server(
-    deck: Path = DECK, *extra: str, key: str = "test-presenter-key", room: str = "TESTR"
+    deck: Path = DECK,
+    *extra: str,
+    key: str | None = "test-presenter-key",
+    room: str = "TESTR",
+    data: Path | None = None,
 ) -> ServerProcess:
-    """Start `handsup serve` on 127.0.0.1 with a free port and wait until it answers."""
+    """Start `handsup serve` on 127.0.0.1 with a free port and wait until it answers.
+
+    `data` is the data folder; by default a new temporary one, removed when the server stops.
+    """
+    temporary = data is None
+    data = Path(tempfile.mkdtemp(prefix="handsup-test-")) if data is None else data
     command = [
-        sys.executable, "-m", "server.cli", "serve", str(deck),
-        "--host", "127.0.0.1", "--port", "0", "--presenter-key", key, "--room", room, *extra,
+        sys.executable, "-m", "server.cli", "serve", str(deck), "--data", str(data),
+        "--host", "127.0.0.1", "--port", "0", "--room", room,
+        *(["--presenter-key", key] if key else []), *extra,
     ]  # fmt: skip
     process = subprocess.Popen(
         command,
@@ -64,14 +80,19 @@ def start_server(
     )
     assert process.stdout is not None
     urls: dict[str, str] = {}
-    while len(urls) < 3:
+    while len(urls) < 4:
         line = process.stdout.readline()
         if not line:
             raise RuntimeError(f"server exited with {process.wait()} before printing its URLs")
         name, _, url = line.strip().partition(": ")
-        if name in ("audience", "display", "presenter"):
+        if name in ("audience", "display", "presenter", "data"):
             urls[name] = url.strip()
-    server = ServerProcess(process, urls["audience"], urls["display"], urls["presenter"], key, room)
+    printed_key = urls["presenter"].partition("key=")[2]
+    printed_room = urls["audience"].partition("room=")[2]
+    server = ServerProcess(
+        process, urls["audience"], urls["display"], urls["presenter"], printed_key, printed_room,
+        data, temporary,
+    )  # fmt: skip
     deadline = time.monotonic() + 15
     while True:
         try:

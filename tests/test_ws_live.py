@@ -154,6 +154,13 @@ async def test_refused_votes_change_nothing(quiz: ServerProcess) -> None:
     assert (await ann.of_type("error", ref=vote_id))["code"] == "poll_not_open"
     await boss.send({"type": "goto", "index": 2})
     await boss.send({"type": "open", "poll": "colour"})
+    await boss.until(
+        lambda m: (
+            m["type"] == "state"
+            and m["state"]["position"] == 2
+            and m["state"]["polls"]["colour"]["status"] == "open"
+        )
+    )
     vote_id = await ann.vote("colour", 0)
     assert (await ann.of_type("error", ref=vote_id))["code"] == "poll_not_shown"
     await boss.send({"type": "reveal", "poll": "colour"})

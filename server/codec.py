@@ -1,0 +1,50 @@
+"""Commands to and from rows: a kind name and a JSON object, stable across versions."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from server.commands import (
+    ClosePoll,
+    Command,
+    GoTo,
+    Hide,
+    Join,
+    OpenPoll,
+    ResetPoll,
+    Reveal,
+    SetBlackout,
+    SetJoinInfo,
+    Vote,
+)
+
+KINDS: dict[str, type[Command]] = {
+    "join": Join,
+    "goto": GoTo,
+    "open": OpenPoll,
+    "close": ClosePoll,
+    "reveal": Reveal,
+    "hide": Hide,
+    "reset": ResetPoll,
+    "blackout": SetBlackout,
+    "join_info": SetJoinInfo,
+    "vote": Vote,
+}
+NAMES = {cls: name for name, cls in KINDS.items()}
+
+
+def encode(command: Command, extra: dict[str, Any] | None = None) -> tuple[str, str]:
+    """(kind, JSON) for a command; `extra` adds context such as the slide id of a GoTo."""
+    fields = dataclasses.asdict(command) | (extra or {})
+    return NAMES[type(command)], json.dumps(fields, separators=(",", ":"))
+
+
+def decode(kind: str, data: str) -> tuple[Command, dict[str, Any]]:
+    """The command back from a row, and any extra fields stored beside it."""
+    cls = KINDS[kind]
+    fields: dict[str, Any] = json.loads(data)
+    names = {f.name for f in dataclasses.fields(cls)}
+    command = cls(**{k: v for k, v in fields.items() if k in names})
+    return command, {k: v for k, v in fields.items() if k not in names}

@@ -1,0 +1,188 @@
+"""A session's results from its stored log: per poll counts, and anonymised individual votes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from server.commands import Join, ResetPoll, Vote
+from server.session import Session
+from server.sqlite_store import SessionRow, SQLiteStore
+from slides import DeckError, parse_deck
+
+
+class OptionResult(BaseModel):
+    """One option's final count."""
+
+    index: int
+    text: str
+    votes: int
+    percentage: float
+    correct: bool
+
+
+class PollResult(BaseModel):
+    """One poll's final results."""
+
+    id: str
+    question: str
+    source: str | None
+    voters: int
+    turnout: float
+    options: list[OptionResult]
+
+
+class VoteRow(BaseModel):
+    """A participant's final vote in a poll, under an anonymous id."""
+
+    poll: str
+    participant: str
+    option: int
+    text: str | None
+    at: str
+
+
+class SessionInfo(BaseModel):
+    """What a stored session was."""
+
+    id: int
+    title: str | None
+    deck_path: str
+    room: str
+    started_at: str
+    ended_at: str | None
+    participants: int
+
+
+class Results(BaseModel):
+    """Everything a presenter takes home from a talk."""
+
+    session: SessionInfo
+    polls: list[PollResult]
+    votes: list[VoteRow]
+
+
+def iso(timestamp: float) -> str:
+    """A UTC timestamp, ISO 8601, to the millisecond."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+def anonymise(session_id: int, participant: str) -> str:
+    """A stable pseudonym: the same person has the same id within a session's export."""
+    digest = hashlib.sha256(f"{session_id}:{participant}".encode()).hexdigest()
+    return f"p-{digest[:10]}"
+
+
+def session_info(row: SessionRow, participants: int) -> SessionInfo:
+    """A stored session's description."""
+    return SessionInfo(
+        id=row.id,
+        title=row.title,
+        deck_path=row.deck_path,
+        room=row.room,
+        started_at=iso(row.started_at),
+        ended_at=iso(row.ended_at) if row.ended_at else None,
+        participants=participants,
+    )
+
+
+def compute(store: SQLiteStore, row: SessionRow) -> Results:
+    """Replay a session's log over the deck it ran and tally what the room said."""
+    records = store.commands(row.id)
+    try:
+        deck = parse_deck(row.deck_text, row.deck_path)
+    except DeckError:  # stored decks parsed when stored; a newer parser may disagree
+        deck = None
+    polls: list[PollResult] = []
+    participants = {c.participant for c, _ in records if isinstance(c, Join)}
+    if deck is not None:
+        session = Session(deck)
+        session.restore(records)
+        for state in session.polls.values():
+            total = sum(state.counts)
+            options = [
+                OptionResult(
+                    index=i,
+                    text=text,
+                    votes=state.counts[i],
+                    percentage=round(100 * state.counts[i] / total, 1) if total else 0.0,
+                    correct=state.poll.correct == i,
+                )
+                for i, text in enumerate(state.poll.options)
+            ]
+            turnout = round(100 * state.voters / len(participants), 1) if participants else 0.0
+            polls.append(
+                PollResult(
+                    id=state.poll.id,
+                    question=state.poll.question,
+                    source=state.poll.source,
+                    voters=state.voters,
+                    turnout=turnout,
+                    options=options,
+                )
+            )
+    # Final vote per person per poll, from the raw log, so no vote is dropped even for a poll
+    # that has since left the deck.
+    final: dict[tuple[str, str], Vote] = {}
+    for command, _ in records:
+        if isinstance(command, Vote):
+            final[(command.poll, command.participant)] = command
+        elif isinstance(command, ResetPoll):
+            final = {key: vote for key, vote in final.items() if key[0] != command.poll}
+    texts = {p.id: [o.text for o in p.options] for p in polls}
+    votes = [
+        VoteRow(
+            poll=vote.poll,
+            participant=anonymise(row.id, vote.participant),
+            option=vote.option,
+            text=_text(texts.get(vote.poll), vote.option),
+            at=iso(vote.at),
+        )
+        for vote in sorted(final.values(), key=lambda v: v.at)
+    ]
+    return Results(session=session_info(row, len(participants)), polls=polls, votes=votes)
+
+
+def _text(options: list[str] | None, index: int) -> str | None:
+    return options[index] if options is not None and 0 <= index < len(options) else None
+
+
+def to_csv(results: Results) -> str:
+    """Two tables in one CSV: per-option results, a blank line, then individual votes."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["poll", "question", "option", "text", "votes", "percentage", "correct"])
+    for poll in results.polls:
+        for option in poll.options:
+            writer.writerow(
+                [poll.id, poll.question, option.index, option.text, option.votes,
+                 option.percentage, "yes" if option.correct else "no"]
+            )  # fmt: skip
+    writer.writerow([])
+    writer.writerow(["poll", "participant", "option", "text", "at"])
+    for vote in results.votes:
+        writer.writerow([vote.poll, vote.participant, vote.option, vote.text or "", vote.at])
+    return out.getvalue()
+
+
+def load(data_dir: Path, session_id: int | None) -> Results:
+    """Results of one session in a data folder (default: the newest). LookupError if none."""
+    path = data_dir / "handsup.db"
+    if not path.exists():
+        raise LookupError(f"no handsup data in {data_dir}")
+    store = SQLiteStore(path)
+    try:
+        rows = store.sessions()
+        row = next((r for r in rows if session_id in (None, r.id)), None)
+        if row is None:
+            raise LookupError(
+                f"no session {session_id} in {data_dir}" if session_id else "no sessions"
+            )
+        return compute(store, row)
+    finally:
+        store.close_reader()

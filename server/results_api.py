@@ -1,0 +1,74 @@
+"""Results over HTTP for the presenter: sessions list, CSV and JSON exports, the results page."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Header, HTTPException, Query
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+
+from server.results import compute, session_info, to_csv
+from server.sqlite_store import SQLiteStore
+
+
+def results_router(db_path: Path, presenter_key: str, clients_dir: Path) -> APIRouter:
+    """Routes that need the presenter key, given as `?key=` or an `X-Handsup-Key` header."""
+    router = APIRouter()
+
+    def check(key: str | None) -> None:
+        if not key:
+            raise HTTPException(401, "the presenter key is required")
+        if not hmac.compare_digest(key.encode(), presenter_key.encode()):
+            raise HTTPException(403, "wrong presenter key")
+
+    def read(session_id: int | None) -> Any:
+        store = SQLiteStore(db_path)
+        try:
+            if session_id is None:
+                rows = store.sessions()
+                return [session_info(row, 0).model_dump(exclude={"participants"}) for row in rows]
+            row = store.session(session_id)
+            return compute(store, row) if row else None
+        finally:
+            store.close_reader()
+
+    @router.get("/api/sessions")
+    async def sessions(
+        key: str | None = Query(None), x_handsup_key: str | None = Header(None)
+    ) -> JSONResponse:
+        check(key or x_handsup_key)
+        return JSONResponse(await asyncio.to_thread(read, None))
+
+    @router.get("/api/sessions/{session_id}/results.{fmt}")
+    async def results(
+        session_id: int,
+        fmt: str,
+        key: str | None = Query(None),
+        x_handsup_key: str | None = Header(None),
+    ) -> Any:
+        check(key or x_handsup_key)
+        if fmt not in ("csv", "json"):
+            raise HTTPException(404)
+        found = await asyncio.to_thread(read, session_id)
+        if found is None:
+            raise HTTPException(404, f"no session {session_id}")
+        if fmt == "json":
+            return JSONResponse(found.model_dump())
+        name = f"handsup-session-{session_id}.csv"
+        return PlainTextResponse(
+            to_csv(found),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @router.get("/results", include_in_schema=False)
+    async def page(key: str | None = None) -> FileResponse:
+        check(key)
+        return FileResponse(
+            clients_dir / "results" / "index.html", headers={"Cache-Control": "no-store"}
+        )
+
+    return router

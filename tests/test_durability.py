@@ -1,0 +1,206 @@
+"""Nothing is lost: a server killed mid-vote comes back with every acknowledged vote, once."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import signal
+import uuid
+from pathlib import Path
+
+import httpx
+from websockets.exceptions import ConnectionClosed
+
+from tests.serverproc import ServerProcess, start_server
+from tests.wsclient import Peer
+
+QUIZ = Path(__file__).parent / "decks" / "quiz.md"
+PHONES = 40
+
+
+class Phone:
+    """A phone that remembers its identity, its acknowledged vote and any vote still in flight."""
+
+    def __init__(self) -> None:
+        self.token: str | None = None
+        self.acked: int | None = None
+        self.pending: tuple[str, int] | None = None
+        self.peer: Peer | None = None
+
+    async def connect(self, server: ServerProcess) -> dict[str, int]:
+        hello = {"room": server.room} | ({"participant": self.token} if self.token else {})
+        self.peer = await Peer.open(server.ws, "audience", **hello)
+        welcome = await self.peer.of_type("welcome")
+        self.token = welcome["participant"]
+        votes: dict[str, int] = welcome["votes"]
+        return votes
+
+    async def keep_voting(self, rng: random.Random) -> None:
+        """Vote again and again until the connection dies."""
+        assert self.peer is not None
+        try:
+            while True:
+                option = rng.randrange(3)
+                vote_id = uuid.uuid4().hex
+                self.pending = (vote_id, option)
+                await self.peer.vote("colour", option, vote_id)
+                ack = await self.peer.of_type("vote_ack", timeout=10, vote_id=vote_id)
+                self.acked, self.pending = ack["option"], None
+        except (ConnectionClosed, TimeoutError, OSError):
+            return
+
+
+async def open_poll(server: ServerProcess) -> Peer:
+    boss = await Peer.open(server.ws, "presenter", key=server.key)
+    await boss.send({"type": "goto", "index": 1})
+    await boss.send({"type": "open"})
+    await boss.until(
+        lambda m: m["type"] == "state" and (m["state"]["poll"] or {}).get("status") == "open"
+    )
+    return boss
+
+
+def restart(server: ServerProcess, deck: Path) -> ServerProcess:
+    port = server.base.rsplit(":", 1)[1]
+    return start_server(deck, "--port", port, key=None, data=server.data)
+
+
+async def test_sigkill_mid_vote_loses_no_acknowledged_vote(tmp_path: Path) -> None:
+    server = start_server(QUIZ, data=tmp_path / "data")
+    try:
+        boss = await open_poll(server)
+        phones = [Phone() for _ in range(PHONES)]
+        for phone in phones:
+            await phone.connect(server)
+        rng = random.Random(7)
+        voting = [asyncio.create_task(p.keep_voting(rng)) for p in phones]
+        while sum(p.acked is not None for p in phones) < PHONES:  # noqa: ASYNC110 - polls phones
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # votes keep flowing; kill in the middle of them
+        server.stop(signal.SIGKILL)
+        await asyncio.gather(*voting)
+        await Peer.close_all()
+        in_flight = sum(p.pending is not None for p in phones)
+
+        server = restart(server, QUIZ)
+        assert server.key == "test-presenter-key" and server.room == "TESTR", "same codes"
+        final: dict[str, int] = {}
+        for phone in phones:
+            votes = await phone.connect(server)
+            recorded = votes.get("colour")
+            allowed = {phone.acked} | ({phone.pending[1]} if phone.pending else set())
+            assert recorded in allowed, (
+                "an acknowledged vote came back (or the newer one in flight)"
+            )
+            if phone.pending is not None:
+                assert phone.peer is not None
+                vote_id, option = phone.pending
+                await phone.peer.vote("colour", option, vote_id)
+                ack = await phone.peer.of_type("vote_ack", vote_id=vote_id)
+                assert ack["option"] == option
+            final[phone.token or ""] = (
+                votes["colour"] if phone.pending is None else phone.pending[1]
+            )
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        state = await boss.state()
+        assert state["position"] == 1 and state["poll"]["status"] == "open"
+        expected = [list(final.values()).count(i) for i in range(3)]
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+        assert tally["voters"] == PHONES, f"each phone counted once ({in_flight} were in flight)"
+    finally:
+        server.stop()
+
+
+async def test_resume_keeps_slide_polls_and_codes_and_new_session_starts_afresh(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    server = start_server(QUIZ, data=data, key=None)
+    try:
+        first_key, first_room = server.key, server.room
+        boss = await open_poll(server)
+        phone = Phone()
+        await phone.connect(server)
+        assert phone.peer is not None
+        await phone.peer.vote("colour", 2)
+        await phone.peer.of_type("vote_ack")
+        await boss.send({"type": "reveal"})
+        await boss.send({"type": "blackout", "on": True})
+        await boss.until(lambda m: m["type"] == "state" and m["state"]["blackout"])
+        await Peer.close_all()
+        server.stop()
+
+        server = start_server(QUIZ, data=data, key=None)
+        assert (server.key, server.room) == (first_key, first_room)
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        state = await boss.state()
+        assert (state["position"], state["blackout"]) == (1, True)
+        assert state["poll"]["status"] == "open" and state["poll"]["revealed"]
+        assert (await boss.of_type("tally"))["counts"] == [0, 0, 1]
+        await Peer.close_all()
+        server.stop()
+
+        server = start_server(QUIZ, "--new-session", data=data, key="fresh-key")
+        assert server.key == "fresh-key" and server.room == "TESTR"
+        boss = await Peer.open(server.ws, "presenter", key="fresh-key")
+        state = await boss.state()
+        assert (state["position"], state["polls"]["colour"]["status"]) == (0, "idle")
+        async with httpx.AsyncClient(base_url=server.base) as http:
+            listed = await http.get("/api/sessions", params={"key": "fresh-key"})
+            sessions = listed.json()
+            assert len(sessions) == 2
+            answer = await http.get(
+                f"/api/sessions/{sessions[1]['id']}/results.json",
+                headers={"X-Handsup-Key": "fresh-key"},
+            )
+            old = answer.json()
+        colour = next(p for p in old["polls"] if p["id"] == "colour")
+        assert [o["votes"] for o in colour["options"]] == [0, 0, 1], "old results kept"
+    finally:
+        server.stop()
+
+
+async def test_hot_reload_keeps_state_and_a_broken_save_keeps_the_last_good_deck(
+    tmp_path: Path,
+) -> None:
+    deck = tmp_path / "talk.md"
+    shutil.copy(QUIZ, deck)
+    server = start_server(deck, data=tmp_path / "data")
+    try:
+        boss = await open_poll(server)
+        phone = Phone()
+        await phone.connect(server)
+        assert phone.peer is not None
+        await phone.peer.vote("colour", 1)
+        await phone.peer.of_type("vote_ack")
+        text = deck.read_text()
+        edited = text.replace("# Locked in?", "# Really locked in?") + "\n---\n\n# One more slide\n"
+        deck.write_text(edited)
+        notice = await boss.of_type("notice", timeout=10)
+        assert notice["level"] == "info"
+        assert any("locked" in line and "changed" in line for line in notice["details"])
+        state = boss.last("state")["state"]  # sent just before the notice
+        assert state["total"] == 5
+        assert state["position"] == 1 and state["poll"]["status"] == "open"
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["poll"] == "colour")
+        assert tally["counts"] == [0, 1, 0], "votes of a matching poll survive the reload"
+
+        broken = edited.replace("- [ ] Green\n", "- [ ] Red\n")
+        deck.write_text(broken)
+        notice = await boss.of_type("notice", timeout=10, level="error")
+        reds = [n for n, text in enumerate(broken.splitlines(), start=1) if text == "- [ ] Red"]
+        line = reds[1]
+        assert any(f"talk.md:{line}: duplicate option" in d for d in notice["details"])
+        await phone.peer.vote("colour", 0)
+        assert (await phone.peer.of_type("vote_ack"))["option"] == 0, "the talk goes on"
+        late = await Peer.open(server.ws, "presenter", key=server.key)
+        assert (await late.of_type("notice"))["level"] == "error", "a new tab sees the error too"
+        assert late.last("state")["state"]["total"] == 5
+
+        deck.write_text(text)
+        notice = await boss.of_type("notice", timeout=10, level="info")
+        state = boss.last("state")["state"]
+        assert (state["total"], state["slide"]["id"]) == (4, "colour")
+    finally:
+        server.stop()
