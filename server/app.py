@@ -6,18 +6,20 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, WebSocket
 from fastapi.staticfiles import StaticFiles
 
 from server.deckfile import read_deck
 from server.hub import Hub
+from server.limits import ConnectionLimiter
 from server.net import public_base_url
 from server.pages import SecurityHeaders, page_router
 from server.results_api import results_router
 from server.room import Room
 from server.settings import Settings
-from server.sockets import ROLE_NAMES, serve_socket
+from server.sockets import ROLE_NAMES, SocketPolicy, serve_socket
 from server.startup import open_talk
 from server.watch import watch_deck
 
@@ -88,12 +90,28 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(results_router(talk.store.path, talk.presenter_key, settings.clients_dir))
     app.mount("/static", StaticFiles(directory=settings.clients_dir), name="static")
 
+    limiter = ConnectionLimiter(settings.max_connections, settings.max_per_address)
+    public = urlsplit(settings.public_url) if settings.public_url else None
+
+    def policy(role: str) -> SocketPolicy:
+        return SocketPolicy(
+            max_frame=settings.max_frame_presenter
+            if role == "presenter"
+            else settings.max_frame_audience,
+            rate=settings.messages_per_second,
+            burst=settings.message_burst,
+            flood_strikes=settings.flood_strikes,
+            limiter=limiter,
+            public_origin=f"{public.scheme}://{public.netloc}" if public else None,
+        )
+
+    policies = {role: policy(role) for role in ROLE_NAMES}
+
     @app.websocket("/ws/{role}")
     async def socket(websocket: WebSocket, role: str) -> None:
         if role not in ROLE_NAMES:
             await websocket.close(4404)
             return
-        limit = settings.max_frame_presenter if role == "presenter" else settings.max_frame_audience
-        await serve_socket(websocket, room, role, limit)
+        await serve_socket(websocket, room, role, policies[role])
 
     return app

@@ -46,6 +46,13 @@ class Settings(BaseModel):
     stuck_after: float = Field(default=30.0, description="close a client blocked this long")
     max_frame_audience: int = Field(default=4096, description="largest frame a phone may send")
     max_frame_presenter: int = 65536
+    messages_per_second: float = Field(default=10.0, description="sustained, per connection")
+    message_burst: float = Field(default=30.0, description="burst allowance, per connection")
+    flood_strikes: int = Field(default=50, description="throttled in a row before closing")
+    max_connections: int = Field(default=19_000, description="all connections together")
+    max_per_address: int = Field(
+        default=12_000, description="one address: a whole hall can sit behind one venue NAT"
+    )
 
     @property
     def data_path(self) -> Path:

@@ -1,19 +1,36 @@
-"""The websocket endpoint: one connection per client, parsed messages handed to the room."""
+"""The websocket endpoint: limits and origin checked, then parsed messages handed to the room."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from server.hub import Client, Overflow
+from server.limits import ConnectionLimiter, TokenBucket
 from server.protocol import CLIENT_MESSAGE, ErrorMessage, Hello, Role
 from server.room import Denied, Room
 
 ROLE_NAMES: tuple[Role, ...] = ("audience", "display", "presenter")
+
+
+@dataclass(frozen=True)
+class SocketPolicy:
+    """What one connection may do: frame size, message rate, who it may come from."""
+
+    max_frame: int
+    rate: float
+    burst: float
+    flood_strikes: int
+    limiter: ConnectionLimiter
+    public_origin: str | None
 
 
 def _error(code: str, message: str) -> str:
@@ -29,36 +46,75 @@ def describe(error: ValidationError) -> str:
     return f"{where}: {first['msg']}" if where else str(first["msg"])
 
 
-async def serve_socket(websocket: WebSocket, room: Room, role: Role, max_frame: int) -> None:
-    """Run one client's connection until it goes away."""
-    await websocket.accept()
-    loop = asyncio.get_running_loop()
-    address = websocket.client.host if websocket.client else "?"
+def origin_allowed(origin: str | None, host: str | None, public_origin: str | None) -> bool:
+    """A browser's Origin must be this server (as the page's Host, or the public URL).
 
+    Clients that send no Origin are not browsers, so no other site is driving them.
+    """
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    if parts.netloc and host and parts.netloc.lower() == host.lower():
+        return True
+    return public_origin is not None and origin.rstrip("/").lower() == public_origin.lower()
+
+
+async def serve_socket(websocket: WebSocket, room: Room, role: Role, policy: SocketPolicy) -> None:
+    """Run one client's connection until it goes away."""
+    if not origin_allowed(
+        websocket.headers.get("origin"), websocket.headers.get("host"), policy.public_origin
+    ):
+        # Refused before the handshake: a page on another site cannot hold a socket here.
+        await websocket.close(4403)
+        return
+    address = websocket.client.host if websocket.client else "?"
+    await websocket.accept()
+    full = policy.limiter.admit(address)
+    if full is not None:
+        with contextlib.suppress(Exception):
+            await websocket.send_text(_error("server_full", full))
+            await websocket.close(1013, "try again later")
+        return
+    try:
+        await _converse(websocket, room, Client(role, address, _closer(websocket)), policy)
+    finally:
+        policy.limiter.release(address)
+
+
+def _closer(websocket: WebSocket) -> Callable[[int, str], Coroutine[Any, Any, None]]:
     async def close(code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(websocket.close(code, reason), 2)
 
-    client = Client(role, address, close)
+    return close
 
-    async def send(frame: str) -> None:
-        await websocket.send_text(frame)
 
-    writer = loop.create_task(client.outbox.drain(send, loop.time))
+async def _converse(websocket: WebSocket, room: Room, client: Client, policy: SocketPolicy) -> None:
+    loop = asyncio.get_running_loop()
+    writer = loop.create_task(client.outbox.drain(websocket.send_text, loop.time))
+    bucket = TokenBucket(policy.rate, policy.burst)
     admitted = False
     try:
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
+            if not bucket.allow(loop.time()):
+                if bucket.strikes >= policy.flood_strikes:
+                    await client.close(1008, "too many messages")
+                    break
+                if bucket.strikes == 1:
+                    client.outbox.push(_error("slow_down", "too many messages; some were dropped"))
+                continue
             text = message.get("text")
             if text is None:
                 client.outbox.push(
                     _error("binary", "binary frames are not accepted; send JSON text")
                 )
                 continue
-            if len(text) > max_frame:
-                client.outbox.push(_error("too_large", f"frames are limited to {max_frame} bytes"))
+            if len(text) > policy.max_frame:
+                limit = policy.max_frame
+                client.outbox.push(_error("too_large", f"frames are limited to {limit} bytes"))
                 continue
             try:
                 parsed = CLIENT_MESSAGE.validate_json(text)
@@ -74,11 +130,11 @@ async def serve_socket(websocket: WebSocket, room: Room, role: Role, max_frame: 
                     await room.admit(client, parsed)
                 except Denied as denied:
                     await websocket.send_text(denied.frame)
-                    await close(denied.close_code, str(denied))
+                    await client.close(denied.close_code, str(denied))
                     break
                 admitted = True
     except Overflow:
-        await close(1008, "not reading replies")
+        await client.close(1008, "not reading replies")
     except WebSocketDisconnect:
         pass
     finally:
