@@ -14,7 +14,7 @@ from slides.errors import DeckError, Problem
 from slides.model import Cell, ChoicePoll, Deck, DeckMeta, Slide, SlideKind
 from slides.options import FrontMatter, SlideOptions, parse_front_matter, parse_slide_options
 from slides.render import markdown, plain_text, render, rewrite_images
-from slides.split import Chunk, RawSlide, split_deck
+from slides.split import Chunk, RawSlide, fenced, split_deck
 
 _COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
 _NOTES_MARKER = re.compile(r"^(?:\?\?\?|Notes?:)\s*(.*)$")
@@ -284,15 +284,20 @@ def _pick(first: T | None, second: T | None, default: T) -> T:
 def _split_notes(body: Chunk) -> tuple[Chunk, str]:
     """Take speaker notes out of a slide body, keeping line numbers of what remains."""
     notes: list[str] = []
+    text = body.text
+    # Fenced code shows comments and note markers as written. Find the fences with comments
+    # blanked, so that a fence inside a comment (code in the notes) does not count.
+    inside = fenced(_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n"))
 
     def blank(match: re.Match[str]) -> str:
+        if inside[text.count("\n", 0, match.start())]:
+            return match.group(0)
         notes.append(match.group(1).strip())
         return "\n" * match.group(0).count("\n")
 
-    text = _COMMENT.sub(blank, body.text)
-    lines = text.split("\n")
+    lines = _COMMENT.sub(blank, text).split("\n")
     for index, line in enumerate(lines):
-        marker = _NOTES_MARKER.match(line)
+        marker = None if inside[index] else _NOTES_MARKER.match(line)
         if marker:
             tail = "\n".join([marker.group(1), *lines[index + 1 :]]).strip()
             notes.append(tail)
@@ -315,7 +320,9 @@ def _task_items(block: _Block) -> list[tuple[int, str, bool]] | None:
             if not match:
                 return None
             line = block.line + (token.map[0] if token.map else 0) - (block.tokens[0].map or [0])[0]
-            items.append((line, " ".join(match.group(2).split()), match.group(1) != " "))
+            # The option as plain text, like the question: `**Red**` is shown as "Red".
+            words = _TASK.match(plain_text([token])) or match
+            items.append((line, " ".join(words.group(2).split()), match.group(1) != " "))
     return items or None
 
 
@@ -334,7 +341,10 @@ def _is_only(block: _Block, child_type: str) -> bool:
     if child_type == "image":
         return len(children) == 1 and children[0].type == "image"
     return (
-        len(children) >= 2 and children[0].type == "link_open" and children[-1].type == "link_close"
+        len(children) >= 2
+        and children[0].type == "link_open"
+        and children[-1].type == "link_close"
+        and sum(c.type == "link_open" for c in children) == 1
     )
 
 

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass, field
 
 _SEPARATOR = re.compile(r"^---\s*$")
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _OPTION_LINE = re.compile(r"^[A-Za-z_][\w-]*\s*:")
 
 
@@ -40,19 +41,28 @@ class RawDeck:
     unclosed: int | None = None  # line of an option block or front matter never closed
 
 
+def fenced(lines: list[str]) -> list[bool]:
+    """For each line, whether it belongs to a fenced code block (fence lines included)."""
+    inside: list[bool] = []
+    fence: str | None = None
+    for line in lines:
+        match = _FENCE.match(line)
+        if match and fence is None:
+            fence = match.group(1)
+            inside.append(True)
+            continue
+        inside.append(fence is not None)
+        # A closing fence: the same character, at least as long, and nothing after it.
+        if match and fence and match.group(1).startswith(fence) and not match.group(2).strip():
+            fence = None
+    return inside
+
+
 def _blocks(lines: list[str]) -> list[Chunk]:
     """Split on `---` lines outside fenced code; each block remembers where it started."""
     blocks = [Chunk(1)]
-    fence: str | None = None
-    for number, line in enumerate(lines, start=1):
-        match = _FENCE.match(line)
-        if match:
-            marker = match.group(1)
-            if fence is None:
-                fence = marker[0] * 3
-            elif marker.startswith(fence):
-                fence = None
-        if fence is None and _SEPARATOR.match(line):
+    for number, (line, in_fence) in enumerate(zip(lines, fenced(lines), strict=True), start=1):
+        if not in_fence and _SEPARATOR.match(line):
             blocks.append(Chunk(number + 1))
         else:
             blocks[-1].lines.append(line)
@@ -61,7 +71,9 @@ def _blocks(lines: list[str]) -> list[Chunk]:
 
 def split_deck(text: str) -> RawDeck:
     """Split deck text into front matter and slides (Slidev-style per-slide option blocks)."""
-    lines = text.splitlines()
+    # Only CR/LF end lines, as in markdown-it and editors (str.splitlines also breaks on
+    # U+2028, form feeds and more, which would shift every line number after them).
+    lines = _LINE_BREAK.split(text.removesuffix("\n").removesuffix("\r"))
     blocks = _blocks(lines)
     front: Chunk | None = None
     unclosed: int | None = None
