@@ -32,6 +32,9 @@ async def _sweep_stuck(room: Room, limit: float) -> None:
         await asyncio.sleep(1)
         for client in room.hub.stuck(loop.time(), limit):
             room.leave(client)
+            if client.direct is not None:
+                client.direct.abort()
+                continue
             task = loop.create_task(client.close(1008, "too slow"))
             closing.add(task)
             task.add_done_callback(closing.discard)

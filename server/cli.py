@@ -108,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="start a new session instead of resuming (the old one keeps its results)",
     )
     serve.add_argument("--no-watch", action="store_true", help="do not reload the deck on save")
+    limits = serve.add_argument_group("limits (defaults suit a hall of thousands)")
+    limits.add_argument("--max-frame", type=int, help="largest frame a phone may send, bytes")
+    limits.add_argument("--rate", type=float, help="messages per second per connection")
+    limits.add_argument("--burst", type=float, help="burst of messages per connection")
+    limits.add_argument("--max-connections", type=int, help="connections in total")
+    limits.add_argument("--max-per-address", type=int, help="connections from one address")
+    limits.add_argument(
+        "--stuck-after", type=float, help="drop a phone not reading for this long, s"
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     serve.set_defaults(func=cmd_serve)
 

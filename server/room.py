@@ -33,6 +33,7 @@ from server.commands import (
     Vote,
     VoteCast,
 )
+from server.frames import Frame
 from server.hub import ROLES, Client, Hub
 from server.protocol import (
     ClientMessage,
@@ -44,6 +45,7 @@ from server.protocol import (
     PollCommandMessage,
     PongMessage,
     PresenceMessage,
+    Role,
     StateMessage,
     StepMessage,
     TallyMessage,
@@ -64,7 +66,7 @@ _POLL_COMMANDS: dict[str, Callable[[str], Command]] = {
     "hide": Hide,
     "reset": ResetPoll,
 }
-PONG = PongMessage().model_dump_json()
+PONG = Frame(PongMessage().model_dump_json())
 
 
 class Denied(Exception):
@@ -99,13 +101,16 @@ class Room:
         self.views = Views(session, {"url": join_url, "room": room_code})
         self.tally_interval = tally_interval
         self.clock = clock
-        self._state_frames: dict[str, str] = {}
-        self._tally_frames: dict[str, str] = {}
+        self._state_frames: dict[str, Frame] = {}
+        self._tally_frames: dict[str, Frame] = {}
         self._dirty_tallies: set[str] = set()
+        self._audience_dirty: set[str] = set()
+        self._audience_flush_at = 0.0
         self._presence_dirty = False
         self._flush_at = 0.0
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._notice: str | None = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._flush_when = 0.0
+        self._notice: Frame | None = None
 
     # Connections.
 
@@ -135,13 +140,13 @@ class Room:
             )
         else:
             welcome = Welcome(role="display", room=self.room_code)
-        client.outbox.push(welcome.model_dump_json())
-        client.outbox.offer("state", self._state_frame(client.role))
+        client.reply(welcome.model_dump_json())
+        client.offer("state", self._state_frame(client.role))
         if client.role == "presenter" and self._notice is not None:
-            client.outbox.offer("notice", self._notice)
+            client.offer("notice", self._notice)
         poll = self.session.current_poll
         if poll is not None and tally_visible(client.role, poll):
-            client.outbox.offer(f"tally:{poll.poll.id}", self._tally_frame(poll.poll.id))
+            client.offer(f"tally:{poll.poll.id}", self._tally_frame(poll.poll.id))
         self.hub.add(client)
         self._mark_presence()
 
@@ -159,12 +164,12 @@ class Room:
         except Refused as refused:
             ref = message.vote_id if isinstance(message, VoteMessage) else message.type
             reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
-            client.outbox.push(reply.model_dump_json())
+            client.reply(reply.model_dump_json())
 
     async def _handle(self, client: Client, message: ClientMessage) -> None:
         match message:
             case PingMessage():
-                client.outbox.push(PONG)
+                client.reply(PONG)
                 return
             case Hello():
                 raise Refused("already_welcomed", "this connection has already said hello")
@@ -178,7 +183,7 @@ class Room:
                 state = self.session.polls[message.poll]
                 option = state.votes.get(client.participant, message.option)
                 ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=option)
-                client.outbox.push(ack.model_dump_json())
+                client.reply(ack.model_dump_json())
                 return
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
@@ -246,7 +251,9 @@ class Room:
         self, level: Literal["info", "warning", "error"], message: str, details: list[str]
     ) -> None:
         """Send the presenters a notice (an error one stays until the next notice)."""
-        frame = NoticeMessage(level=level, message=message, details=details).model_dump_json()
+        frame = Frame(
+            NoticeMessage(level=level, message=message, details=details).model_dump_json()
+        )
         self._notice = frame if level == "error" else None
         self.hub.broadcast(("presenter",), "notice", frame)
 
@@ -269,28 +276,33 @@ class Room:
             self.publish_state()
 
     def publish_state(self) -> None:
-        """Send every client its role's view, encoded once per role."""
-        self._state_frames.clear()
+        """Send every client its role's view, encoded once per role; unchanged views are not
+        sent again (a phone does not need to hear that the join instructions were toggled)."""
+        previous, self._state_frames = self._state_frames, {}
         for role in ROLES:
-            self.hub.broadcast((role,), "state", self._state_frame(role))
+            frame = self._state_frame(role)
+            old = previous.get(role)
+            if old is not None and old.text == frame.text:
+                self._state_frames[role] = old
+                continue
+            self.hub.broadcast((role,), "state", frame)
         poll = self.session.current_poll
         if poll is not None:
             self._mark_tally(poll.poll.id)
 
-    def _state_frame(self, role: str) -> str:
+    def _state_frame(self, role: Role) -> Frame:
         frame = self._state_frames.get(role)
         if frame is None:
-            view = self.views.state(role)  # type: ignore[arg-type]
-            frame = StateMessage(state=view).model_dump_json()
+            frame = Frame(StateMessage(state=self.views.state(role)).model_dump_json())
             self._state_frames[role] = frame
         return frame
 
-    def _tally_frame(self, poll: str) -> str:
+    def _tally_frame(self, poll: str) -> Frame:
         frame = self._tally_frames.get(poll)
         if frame is None:
             state = self.session.polls[poll]
             message = TallyMessage(poll=poll, counts=list(state.counts), voters=state.voters)
-            frame = message.model_dump_json()
+            frame = Frame(message.model_dump_json())
             self._tally_frames[poll] = frame
         return frame
 
@@ -303,23 +315,44 @@ class Room:
         self._presence_dirty = True
         self._schedule_flush()
 
-    def _schedule_flush(self) -> None:
+    def _audience_interval(self) -> float:
+        # Screens get tallies ten times a second; phones showing results get them less often
+        # as the room grows (0.1 s per 500 phones), so a big hall's fan-out stays cheap.
+        phones = len(self.hub.clients["audience"])
+        return max(self.tally_interval, phones / 5000)
+
+    def _schedule_flush(self, at: float | None = None) -> None:
         # Leading edge: flush at once if the last flush is old enough; trailing edge: the timer
         # fires after the interval so the last change is always shown.
-        if self._flush_handle is not None:
-            return
         loop = asyncio.get_running_loop()
-        delay = max(0.0, self._flush_at + self.tally_interval - loop.time())
-        self._flush_handle = loop.call_later(delay, self._flush)
+        when = max(loop.time(), at if at is not None else self._flush_at + self.tally_interval)
+        if self._flush_handle is not None:
+            if self._flush_when <= when:
+                return
+            self._flush_handle.cancel()  # a later audience flush must not hold up the screens
+        self._flush_when = when
+        self._flush_handle = loop.call_at(when, self._flush)
 
     def _flush(self) -> None:
         self._flush_handle = None
-        self._flush_at = asyncio.get_running_loop().time()
+        now = asyncio.get_running_loop().time()
+        self._flush_at = now
         dirty, self._dirty_tallies = self._dirty_tallies, set()
         for poll in dirty:
             state = self.session.polls[poll]
-            roles = [role for role in ROLES if tally_visible(role, state)]
+            roles = [r for r in ROLES if r != "audience" and tally_visible(r, state)]
             self.hub.broadcast(roles, f"tally:{poll}", self._tally_frame(poll))
+            if tally_visible("audience", state):
+                self._audience_dirty.add(poll)
+        if self._audience_dirty:
+            due = self._audience_flush_at + self._audience_interval()
+            if now >= due:
+                self._audience_flush_at = now
+                polls, self._audience_dirty = self._audience_dirty, set()
+                for poll in polls:
+                    self.hub.broadcast(("audience",), f"tally:{poll}", self._tally_frame(poll))
+            else:
+                self._schedule_flush(due)
         if self._presence_dirty:
             self._presence_dirty = False
             counts = self.hub.counts()
@@ -329,4 +362,4 @@ class Room:
                 presenter=counts["presenter"],
                 participants=len(self.session.participants),
             )
-            self.hub.broadcast(("presenter",), "presence", presence.model_dump_json())
+            self.hub.broadcast(("presenter",), "presence", Frame(presence.model_dump_json()))

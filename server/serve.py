@@ -8,10 +8,12 @@ import logging
 import re
 import socket
 import sys
+from typing import Any
 
 import uvicorn
 
 from server.app import create_app
+from server.direct import DirectWebSocketProtocol
 from server.net import public_base_url
 from server.settings import Settings
 from slides import DeckError
@@ -41,6 +43,23 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _limits(args: argparse.Namespace) -> dict[str, Any]:
+    """Limit settings given on the command line (the rest keep their defaults)."""
+    names = {
+        "max_frame": "max_frame_audience",
+        "rate": "messages_per_second",
+        "burst": "message_burst",
+        "max_connections": "max_connections",
+        "max_per_address": "max_per_address",
+        "stuck_after": "stuck_after",
+    }
+    return {
+        setting: getattr(args, flag)
+        for flag, setting in names.items()
+        if getattr(args, flag, None) is not None
+    }
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted; 1 if the deck is broken or the port is taken."""
     try:
@@ -61,6 +80,7 @@ def serve(args: argparse.Namespace) -> int:
         data_dir=args.data,
         new_session=args.new_session,
         watch=not args.no_watch,
+        **_limits(args),
     )
     try:
         app = create_app(settings)
@@ -86,7 +106,8 @@ def serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         app,
         log_level=args.log_level,
-        ws="websockets-sansio",
+        # uvicorn's sans-I/O websocket protocol, extended to let broadcasts write frames directly.
+        ws=DirectWebSocketProtocol,
         # Frames here are a few hundred bytes: compression costs memory per socket and CPU per
         # frame for little gain (see docs/benchmarks.md).
         ws_per_message_deflate=False,

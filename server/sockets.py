@@ -13,6 +13,7 @@ from fastapi import WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
+from server.direct import direct_writer
 from server.hub import Client, Overflow
 from server.limits import ConnectionLimiter, TokenBucket
 from server.protocol import CLIENT_MESSAGE, ErrorMessage, Hello, Role
@@ -75,8 +76,11 @@ async def serve_socket(websocket: WebSocket, room: Room, role: Role, policy: Soc
             await websocket.send_text(_error("server_full", full))
             await websocket.close(1013, "try again later")
         return
+    client = Client(
+        role, address, websocket.send_text, _closer(websocket), direct_writer(websocket.scope)
+    )
     try:
-        await _converse(websocket, room, Client(role, address, _closer(websocket)), policy)
+        await _converse(websocket, room, client, policy)
     finally:
         policy.limiter.release(address)
 
@@ -91,7 +95,6 @@ def _closer(websocket: WebSocket) -> Callable[[int, str], Coroutine[Any, Any, No
 
 async def _converse(websocket: WebSocket, room: Room, client: Client, policy: SocketPolicy) -> None:
     loop = asyncio.get_running_loop()
-    writer = loop.create_task(client.outbox.drain(websocket.send_text, loop.time))
     bucket = TokenBucket(policy.rate, policy.burst)
     admitted = False
     try:
@@ -104,27 +107,25 @@ async def _converse(websocket: WebSocket, room: Room, client: Client, policy: So
                     await client.close(1008, "too many messages")
                     break
                 if bucket.strikes == 1:
-                    client.outbox.push(_error("slow_down", "too many messages; some were dropped"))
+                    client.reply(_error("slow_down", "too many messages; some were dropped"))
                 continue
             text = message.get("text")
             if text is None:
-                client.outbox.push(
-                    _error("binary", "binary frames are not accepted; send JSON text")
-                )
+                client.reply(_error("binary", "binary frames are not accepted; send JSON text"))
                 continue
             if len(text) > policy.max_frame:
                 limit = policy.max_frame
-                client.outbox.push(_error("too_large", f"frames are limited to {limit} bytes"))
+                client.reply(_error("too_large", f"frames are limited to {limit} bytes"))
                 continue
             try:
                 parsed = CLIENT_MESSAGE.validate_json(text)
             except ValidationError as error:
-                client.outbox.push(_error("bad_message", describe(error)))
+                client.reply(_error("bad_message", describe(error)))
                 continue
             if admitted:
                 await room.handle(client, parsed)
             elif not isinstance(parsed, Hello):
-                client.outbox.push(_error("hello_first", "send a hello message first"))
+                client.reply(_error("hello_first", "send a hello message first"))
             else:
                 try:
                     await room.admit(client, parsed)
@@ -140,7 +141,4 @@ async def _converse(websocket: WebSocket, room: Room, client: Client, policy: So
     finally:
         if admitted:
             room.leave(client)
-        client.outbox.close()
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        client.shutdown()
