@@ -1,0 +1,73 @@
+"""The presenter's results page in a real Chromium: bars, turnout and the timeline."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from tests.serverproc import ServerProcess, start_server
+from tests.test_results import QUIZ, cast_votes
+from tests.wsclient import Peer
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]  # fmt: skip
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def cast_in_thread(server: ServerProcess) -> None:
+    """Cast the test votes from real websockets, on a loop of their own (Playwright's sync API
+    owns this thread's)."""
+
+    async def cast() -> None:
+        await cast_votes(server)
+        await Peer.close_all()
+
+    worker = threading.Thread(target=asyncio.run, args=(cast(),))
+    worker.start()
+    worker.join()
+
+
+def test_results_page_shows_final_bars(browser: Browser, tmp_path: Path) -> None:
+    server = start_server(QUIZ, data=tmp_path / "data")
+    try:
+        cast_in_thread(server)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{server.base}/results?key={server.key}")
+        expect(page.locator("#status")).to_have_text("2 polls, 4 votes")
+        colour = page.get_by_role("article", name="Favourite colour?")
+        expect(colour.locator(".turnout")).to_contain_text("3 voted · turnout 100% of participants")
+        expect(colour.locator(".row.correct .label")).to_have_text("B. Blue")
+        expect(colour.locator(".row.correct .count")).to_have_text("3 · 100%")
+        full = colour.locator(".row.correct .fill").bounding_box()
+        track = colour.locator(".row.correct .track").bounding_box()
+        assert full and track and abs(full["width"] - track["width"]) < 1
+        expect(
+            page.get_by_role("img", name="Votes per minute over 1 minutes, at most 4 in one minute")
+        ).to_be_visible()
+        assert errors == []
+        page.screenshot(
+            path=str(Path(__file__).parent.parent / "docs" / "screenshots" / "results.png"),
+            full_page=True,
+        )
+    finally:
+        server.stop()
