@@ -47,7 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
     """
     deck, text = read_deck(settings.deck)
     talk = open_talk(settings, deck, text)
-    base, _ = public_base_url(settings.host, settings.port, settings.public_url)
+    base, unreachable = public_base_url(settings.host, settings.port, settings.public_url)
     join_url = f"{base}/?room={talk.room_code}"
     room = Room(
         talk.session,
@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         room_code=talk.room_code,
         presenter_key=talk.presenter_key,
         join_url=join_url,
+        join_warning=unreachable,
         tally_interval=settings.tally_interval,
         clock=time.time,
     )
@@ -87,7 +88,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(
         page_router(
-            settings.clients_dir, settings.deck.parent, talk.presenter_key, join_url, slide_url
+            settings.clients_dir,
+            settings.deck.parent,
+            talk.presenter_key,
+            None if unreachable else join_url,
+            slide_url,
         )
     )
     app.include_router(results_router(talk.store.path, talk.presenter_key, settings.clients_dir))

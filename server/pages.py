@@ -56,7 +56,7 @@ def page_router(
     clients_dir: Path,
     deck_dir: Path,
     presenter_key: str,
-    join_url: str,
+    join_url: str | None,
     slide_url: Callable[[int], str | None],
 ) -> APIRouter:
     """Routes for pages, assets and QR codes."""
@@ -89,6 +89,9 @@ def page_router(
 
     @router.get("/qr/join.svg", include_in_schema=False)
     async def join_qr() -> Response:
+        # No QR code at all rather than one that points phones at this machine's loopback.
+        if join_url is None:
+            raise HTTPException(404, "phones cannot reach this server's address")
         return Response(qr_svg(join_url), media_type="image/svg+xml")
 
     @router.get("/qr/slide/{index}.svg", include_in_schema=False)

@@ -90,6 +90,7 @@ class Room:
         room_code: str,
         presenter_key: str,
         join_url: str,
+        join_warning: str | None = None,
         tally_interval: float = 0.1,
         clock: Callable[[], float],
     ) -> None:
@@ -98,7 +99,7 @@ class Room:
         self.hub = hub
         self.room_code = room_code
         self.presenter_key = presenter_key
-        self.views = Views(session, {"url": join_url, "room": room_code})
+        self.views = Views(session, {"url": join_url, "room": room_code, "warning": join_warning})
         self.tally_interval = tally_interval
         self.clock = clock
         self._state_frames: dict[str, Frame] = {}

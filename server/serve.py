@@ -98,6 +98,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  display:   {base}/display")
     print(f"  presenter: {base}/presenter?key={talk.presenter_key}")
     print(f"  results:   {base}/results?key={talk.presenter_key}")
+    print(f"  listening: {args.host}:{port}")
     print(f"  data:      {settings.data_path}")
     if warning:
         print(f"  warning: {warning}")

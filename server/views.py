@@ -61,7 +61,7 @@ def poll_view(role: Role, state: PollState) -> dict[str, Any]:
 class Views:
     """Builds role views for one deck, with the slides' public faces computed once."""
 
-    def __init__(self, session: Session, join: dict[str, str]) -> None:
+    def __init__(self, session: Session, join: dict[str, str | None]) -> None:
         self.session = session
         self.join = join
         self.slides: list[dict[str, Any]] = []

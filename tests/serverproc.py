@@ -30,14 +30,17 @@ class ServerProcess:
     room: str
     data: Path
     temporary: bool = False
+    warning: str | None = None
+    port: int = 0
 
     @property
     def base(self) -> str:
-        return self.display.removesuffix("/display")
+        """Where the test reaches the server (loopback, whatever address it printed)."""
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def ws(self) -> str:
-        return self.base.replace("http://", "ws://", 1) + "/ws"
+        return f"ws://127.0.0.1:{self.port}/ws"
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:
@@ -53,8 +56,12 @@ class ServerProcess:
             shutil.rmtree(self.data, ignore_errors=True)
 
 
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/", 1)[0])
+
+
 def start_server(
-    deck: Path = DECK,
+    deck: Path | None = DECK,
     *extra: str,
     key: str | None = "test-presenter-key",
     room: str = "TESTR",
@@ -67,8 +74,9 @@ def start_server(
     temporary = data is None
     data = Path(tempfile.mkdtemp(prefix="handsup-test-")) if data is None else data
     command = [
-        sys.executable, "-m", "server.cli", "serve", str(deck), "--data", str(data),
-        "--host", "127.0.0.1", "--port", "0", "--room", room,
+        sys.executable, "-m", "server.cli", "serve", str(deck or DECK), "--data", str(data),
+        "--port", "0", "--room", room,
+        *([] if "--host" in extra else ["--host", "127.0.0.1"]),
         *(["--presenter-key", key] if key else []), *extra,
     ]  # fmt: skip
     process = subprocess.Popen(
@@ -80,18 +88,18 @@ def start_server(
     )
     assert process.stdout is not None
     urls: dict[str, str] = {}
-    while len(urls) < 4:
+    while "data" not in urls:  # the last line printed at start-up
         line = process.stdout.readline()
         if not line:
             raise RuntimeError(f"server exited with {process.wait()} before printing its URLs")
         name, _, url = line.strip().partition(": ")
-        if name in ("audience", "display", "presenter", "data"):
+        if name in ("audience", "display", "presenter", "listening", "data", "warning"):
             urls[name] = url.strip()
     printed_key = urls["presenter"].partition("key=")[2]
     printed_room = urls["audience"].partition("room=")[2]
     server = ServerProcess(
         process, urls["audience"], urls["display"], urls["presenter"], printed_key, printed_room,
-        data, temporary,
+        data, temporary, urls.get("warning"), _port(urls["listening"]),
     )  # fmt: skip
     deadline = time.monotonic() + 15
     while True:

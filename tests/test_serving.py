@@ -1,0 +1,70 @@
+"""`handsup serve` as a speaker starts it: URLs phones can reach, pages, QR codes."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+import httpx
+
+from tests.serverproc import start_server
+from tests.wsclient import Peer
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+async def test_loopback_only_server_warns_and_shows_no_qr_code() -> None:
+    server = start_server()
+    try:
+        screen = await Peer.open(server.ws, "display")
+        state = await screen.state()
+        assert "phones cannot join" in state["join"]["warning"]
+        async with httpx.AsyncClient(base_url=server.base) as http:
+            assert (await http.get("/qr/join.svg")).status_code == 404
+    finally:
+        server.stop()
+
+
+async def test_public_url_is_used_for_join_link_and_qr_code() -> None:
+    server = start_server(None, "--public-url", "https://talk.example.org/")  # type: ignore[arg-type]
+    try:
+        assert server.audience == "https://talk.example.org/?room=TESTR"
+        screen = await Peer.open(server.ws, "display")
+        join = (await screen.state())["join"]
+        assert (join["url"], join["warning"]) == ("https://talk.example.org/?room=TESTR", None)
+        async with httpx.AsyncClient(base_url=server.base) as http:
+            answer = await http.get("/qr/join.svg")
+        assert answer.status_code == 200 and answer.text.startswith("<svg")
+    finally:
+        server.stop()
+
+
+def test_all_interfaces_prints_an_address_phones_can_reach() -> None:
+    server = start_server(None, "--host", "0.0.0.0")  # type: ignore[arg-type]
+    try:
+        host = host_of(server.audience)
+        if server.warning:
+            assert "no network address" in server.warning
+        else:
+            assert not ipaddress.ip_address(host).is_loopback, server.audience
+        assert host_of(server.presenter) == host == host_of(server.display)
+    finally:
+        server.stop()
+
+
+def test_pages_and_presenter_key() -> None:
+    server = start_server()
+    try:
+        with httpx.Client(base_url=server.base) as http:
+            assert http.get("/").status_code == 200
+            assert http.get("/display").status_code == 200
+            assert http.get("/presenter").status_code == 401
+            assert http.get("/presenter", params={"key": "wrong"}).status_code == 403
+            page = http.get("/presenter", params={"key": server.key})
+            assert page.status_code == 200 and "<html" in page.text.lower()
+            assert http.get("/qr/slide/12.svg").status_code == 200, "slide 13 is a link slide"
+            assert http.get("/qr/slide/0.svg").status_code == 404, "a title slide has no link"
+    finally:
+        server.stop()
