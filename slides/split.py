@@ -46,7 +46,8 @@ def fenced(lines: list[str]) -> list[bool]:
     inside: list[bool] = []
     fence: str | None = None
     for line in lines:
-        match = _FENCE.match(line)
+        # A fence needs three backticks or tildes: most lines have neither and skip the regex.
+        match = _FENCE.match(line) if "`" in line or "~" in line else None
         if match and fence is None:
             fence = match.group(1)
             inside.append(True)
@@ -61,11 +62,13 @@ def fenced(lines: list[str]) -> list[bool]:
 def _blocks(lines: list[str]) -> list[Chunk]:
     """Split on `---` lines outside fenced code; each block remembers where it started."""
     blocks = [Chunk(1)]
+    current = blocks[0].lines
     for number, (line, in_fence) in enumerate(zip(lines, fenced(lines), strict=True), start=1):
-        if not in_fence and _SEPARATOR.match(line):
+        if not in_fence and line.startswith("---") and _SEPARATOR.match(line):
             blocks.append(Chunk(number + 1))
+            current = blocks[-1].lines
         else:
-            blocks[-1].lines.append(line)
+            current.append(line)
     return blocks
 
 
