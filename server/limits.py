@@ -42,9 +42,10 @@ class ConnectionLimiter:
         self.by_address: Counter[str] = Counter()
         self.count = 0
 
-    def admit(self, address: str) -> str | None:
-        """Count a new connection, or say why it is refused."""
-        if self.count >= self.total:
+    def admit(self, address: str, *, capped: bool = True) -> str | None:
+        """Count a new connection, or say why it is refused. `capped=False` skips the total
+        (a presenter must get in to a full hall), never the per-address limit."""
+        if capped and self.count >= self.total:
             return f"the server is full ({self.total} connections)"
         if self.by_address[address] >= self.per_address:
             return f"too many connections from one address ({self.per_address})"

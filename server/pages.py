@@ -107,6 +107,8 @@ def page_router(
     async def asset(path: str) -> FileResponse:
         # Only images, only from inside the deck's folder (symlinks resolved): never the deck
         # itself, whose notes and answers are the presenter's.
+        if "\x00" in path:
+            raise HTTPException(404)
         target = (root / path).resolve()
         kind = IMAGE_TYPES.get(target.suffix.lower())
         if kind is None or not target.is_relative_to(root) or not target.is_file():

@@ -19,6 +19,8 @@ from server.settings import Settings
 from slides import DeckError
 
 _KEY_IN_URL = re.compile(r"(key=)[^&\s\"]+")
+# A key in a URL (`key=…`, also inside a logged ASGI scope) or in a logged hello frame.
+_KEY_ANYWHERE = re.compile(r"""(key=|"key":\s*")[^&\s"',}]+""")
 
 
 class RedactKey(logging.Filter):
@@ -29,6 +31,18 @@ class RedactKey(logging.Filter):
             record.args = tuple(
                 _KEY_IN_URL.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
             )
+        return True
+
+
+class RedactMessage(logging.Filter):
+    """Keep the presenter key out of every other uvicorn log line: websocket paths (info),
+    frames (debug, the presenter's hello) and ASGI scopes (trace)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _KEY_ANYWHERE.sub(r"\1…", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         return True
 
 
@@ -104,6 +118,8 @@ def serve(args: argparse.Namespace) -> int:
         print(f"  warning: {warning}")
     sys.stdout.flush()
     logging.getLogger("uvicorn.access").addFilter(RedactKey())
+    for name in ("uvicorn.error", "uvicorn.asgi"):
+        logging.getLogger(name).addFilter(RedactMessage())
     config = uvicorn.Config(
         app,
         log_level=args.log_level,

@@ -20,6 +20,8 @@ from server.protocol import CLIENT_MESSAGE, ErrorMessage, Hello, Role
 from server.room import Denied, Room
 
 ROLE_NAMES: tuple[Role, ...] = ("audience", "display", "presenter")
+HELLO_TIMEOUT = 10.0  # seconds a new connection has to say hello
+CLOSE_GRACE = 5.0  # seconds a closed connection has to finish its closing handshake
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ async def serve_socket(websocket: WebSocket, room: Room, role: Role, policy: Soc
         return
     address = websocket.client.host if websocket.client else "?"
     await websocket.accept()
-    full = policy.limiter.admit(address)
+    full = policy.limiter.admit(address, capped=role != "presenter")
     if full is not None:
         with contextlib.suppress(Exception):
             await websocket.send_text(_error("server_full", full))
@@ -83,6 +85,10 @@ async def serve_socket(websocket: WebSocket, room: Room, role: Role, policy: Soc
         await _converse(websocket, room, client, policy)
     finally:
         policy.limiter.release(address)
+        if client.direct is not None:
+            # A polite close waits for the client to read it, for ever if it never reads:
+            # whatever is still open a few seconds from now is dropped.
+            asyncio.get_running_loop().call_later(CLOSE_GRACE, client.direct.abort)
 
 
 def _closer(websocket: WebSocket) -> Callable[[int, str], Coroutine[Any, Any, None]]:
@@ -99,7 +105,14 @@ async def _converse(websocket: WebSocket, room: Room, client: Client, policy: So
     admitted = False
     try:
         while True:
-            message = await websocket.receive()
+            if admitted:
+                message = await websocket.receive()
+            else:
+                try:
+                    message = await asyncio.wait_for(websocket.receive(), HELLO_TIMEOUT)
+                except TimeoutError:
+                    await client.close(1008, "no hello")
+                    break
             if message["type"] == "websocket.disconnect":
                 break
             if not bucket.allow(loop.time()):
@@ -113,7 +126,9 @@ async def _converse(websocket: WebSocket, room: Room, client: Client, policy: So
             if text is None:
                 client.reply(_error("binary", "binary frames are not accepted; send JSON text"))
                 continue
-            if len(text) > policy.max_frame:
+            if len(text) > policy.max_frame or (
+                not text.isascii() and len(text.encode()) > policy.max_frame
+            ):
                 limit = policy.max_frame
                 client.reply(_error("too_large", f"frames are limited to {limit} bytes"))
                 continue
@@ -135,7 +150,11 @@ async def _converse(websocket: WebSocket, room: Room, client: Client, policy: So
                     break
                 admitted = True
     except Overflow:
-        await client.close(1008, "not reading replies")
+        # It is not reading, so it would never read a close frame either: drop it.
+        if client.direct is not None:
+            client.direct.abort()
+        else:
+            await client.close(1008, "not reading replies")
     except WebSocketDisconnect:
         pass
     finally:

@@ -124,9 +124,10 @@ async def test_hidden_results_keep_counts_off_the_display(quiz: ServerProcess) -
     ann, _ = await phone(quiz)
     await ann.vote("locked", 0)
     await ann.of_type("vote_ack")
-    assert (await boss.until(lambda m: m["type"] == "tally" and m["poll"] == "locked"))[
-        "counts"
-    ] == [1, 0]
+    tally = await boss.until(
+        lambda m: m["type"] == "tally" and m["poll"] == "locked" and m["voters"] == 1
+    )
+    assert tally["counts"] == [1, 0]
     assert [m for m in await screen.quiet(0.4) if m["type"] == "tally"] == []
     await boss.send({"type": "reveal"})
     assert (await screen.of_type("tally", poll="locked"))["counts"] == [1, 0]
