@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of every websocket message")
     schema.set_defaults(func=cmd_schema)
+
+    from server.bench.cli import add_parser as add_bench
+
+    add_bench(sub)
     return parser
 
 

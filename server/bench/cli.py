@@ -1,0 +1,52 @@
+"""The `handsup bench` subcommand: its flags here, the work in `server.bench.run`.
+
+Kept apart so that `handsup` starts without the bench extra (picows) installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from server.bench.dialect import DIALECTS
+
+
+def add_parser(sub: Any) -> None:
+    """Register `handsup bench` on the CLI's subparsers."""
+    bench = sub.add_parser("bench", help="load-test a server with simulated phones")
+    bench.add_argument("--url", help="the server's base URL, e.g. http://127.0.0.1:8000")
+    bench.add_argument("--presenter-key", default=os.environ.get("HANDSUP_PRESENTER_KEY"))
+    bench.add_argument("--room", help="room code (default: the one in the presenter's welcome)")
+    bench.add_argument("--audience", type=int, required=True, help="simulated phones")
+    bench.add_argument("--slides", type=int, default=10, help="slide changes to time")
+    bench.add_argument("--vote-window", type=float, default=5.0, help="seconds to spread votes")
+    bench.add_argument(
+        "--stuck", type=float, default=0.0, help="percent of phones that stop reading"
+    )
+    bench.add_argument("--storm", action="store_true", help="drop and redial every phone")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument(
+        "--spawn", action="store_true", help="start handsup serve deck.md for the run"
+    )
+    bench.add_argument("--workers", type=int, default=2, help="phone processes (default 2)")
+    bench.add_argument(
+        "--protocol", choices=sorted(DIALECTS), default="handsup", help="framing (socketio: peers)"
+    )
+    bench.add_argument("--label", help="name of the server in the report")
+    bench.add_argument("--seed", type=int, default=1)
+    bench.set_defaults(func=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run `handsup bench` (needs the `bench` extra: pip install 'handsup[bench]')."""
+    try:
+        from server.bench.run import main
+    except ImportError as error:
+        print(
+            f"handsup bench: {error}; install the bench extra: pip install -e '.[bench]'",
+            file=sys.stderr,
+        )
+        return 2
+    return main(args)

@@ -1,0 +1,71 @@
+"""The figures of one run as a readable table (the JSON is the result dict itself)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ms(figures: dict[str, Any] | None) -> str:
+    if not figures:
+        return "-"
+    return " / ".join("-" if figures.get(k) is None else f"{figures[k]:.1f}" for k in figures)
+
+
+def _value(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}{unit}"
+    return f"{value:,}{unit}" if isinstance(value, int) else f"{value}{unit}"
+
+
+def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs in reading order."""
+    out = [
+        ("server", _value(result.get("server"))),
+        ("phones connected", f"{_value(result.get('connected'))} of {result['audience']:,}"),
+        ("  of them stuck (not reading)", _value(result.get("stuck"))),
+        ("connect time", _value(result.get("connect_s"), " s")),
+        ("server memory before / after", _pair(result, "server_rss_before_mb", "server_rss_mb")),
+        ("memory per connection", _value(result.get("rss_per_conn_kib"), " KiB")),
+        (
+            f"fan-out p50 / p99 / max ms ({result.get('slides')} slides)",
+            _ms(result.get("fanout_ms")),
+        ),
+        (
+            "fan-out per connection (last phone / N)",
+            _value(result.get("fanout_us_per_conn"), " µs"),
+        ),
+        ("server CPU per delivered state", _value(result.get("server_cpu_us_per_msg"), " µs")),
+        ("harness CPU per received message", _value(result.get("harness_cpu_us_per_msg"), " µs")),
+        ("vote ack p50 / p99 / max ms", _ms(result.get("vote_ack_ms"))),
+        (
+            "votes sent / acked / counted",
+            " / ".join(
+                _value(result.get(k)) for k in ("votes_sent", "votes_acked", "votes_counted")
+            ),
+        ),
+        ("tally on the display after last ack", _value(result.get("tally_lag_ms"), " ms")),
+    ]
+    storm = result.get("storm")
+    if storm:
+        out += [
+            ("storm: phones back in sync", f"{storm['back']:,} of {storm['phones']:,}"),
+            ("storm: drop to in sync p50 / p99 / max ms", _ms(storm.get("sync_ms"))),
+            ("storm: redial to in sync p50 / p99 / max ms", _ms(storm.get("resync_ms"))),
+            ("storm: token / vote kept", f"{storm['token_kept']:,} / {storm['vote_kept']:,}"),
+            ("storm: whole storm", _value(storm.get("duration_s"), " s")),
+        ]
+    out.append(("result", "OK: every vote counted once" if result.get("ok") else "PROBLEMS"))
+    return out
+
+
+def _pair(result: dict[str, Any], first: str, second: str) -> str:
+    return f"{_value(result.get(first), ' MiB')} / {_value(result.get(second), ' MiB')}"
+
+
+def table(result: dict[str, Any]) -> str:
+    """Two aligned columns."""
+    pairs = rows(result)
+    width = max(len(label) for label, _ in pairs)
+    return "\n".join(f"{label:<{width}}  {value}".rstrip() for label, value in pairs)

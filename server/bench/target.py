@@ -1,0 +1,109 @@
+"""The server under test: started by us (`--spawn`) or found by the port it listens on."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+
+DECK = Path(__file__).resolve().parent.parent.parent / "deck.md"
+
+
+@dataclass
+class Target:
+    """Where the server is, and its process when we could find it."""
+
+    url: str
+    key: str
+    process: psutil.Process | None
+    note: str = ""
+    _child: subprocess.Popen[str] | None = field(default=None, repr=False)
+    _data: Path | None = field(default=None, repr=False)
+
+    def rss_mb(self) -> float | None:
+        """The server's resident memory in MiB (None if unknown)."""
+        if self.process is None:
+            return None
+        try:
+            return float(self.process.memory_info().rss) / 2**20
+        except psutil.Error:
+            return None
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time the server has used so far (None if unknown)."""
+        if self.process is None:
+            return None
+        try:
+            times = self.process.cpu_times()
+        except psutil.Error:
+            return None
+        return float(times.user + times.system)
+
+    def stop(self) -> None:
+        """Stop the server if we started it, and remove its data."""
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if child is not None and child.stdout is not None:
+            child.stdout.close()
+        if self._data is not None:
+            shutil.rmtree(self._data, ignore_errors=True)
+
+
+def listener_of(url: str) -> psutil.Process | None:
+    """The process listening on the URL's port on this machine, if it can be seen."""
+    port = urlsplit(url).port or 80
+    with contextlib.suppress(psutil.Error):
+        for conn in psutil.net_connections(kind="tcp"):
+            address = conn.laddr
+            if (
+                conn.status == psutil.CONN_LISTEN
+                and isinstance(address, tuple)
+                and len(address) == 2
+                and address[1] == port
+                and conn.pid is not None
+            ):
+                return psutil.Process(conn.pid)
+    return None
+
+
+def attach(url: str, key: str) -> Target:
+    """A server someone else started."""
+    process = listener_of(url)
+    note = "" if process else "server process not found: memory and CPU figures are missing"
+    return Target(url.rstrip("/"), key, process, note)
+
+
+def spawn(deck: Path = DECK, python: str = sys.executable) -> Target:
+    """Start `handsup serve DECK` on 127.0.0.1 and a free port, with a fresh data folder."""
+    data = Path(tempfile.mkdtemp(prefix="handsup-bench-"))
+    key = secrets.token_urlsafe(18)
+    command = [
+        python, "-m", "server.cli", "serve", str(deck), "--host", "127.0.0.1", "--port", "0",
+        "--data", str(data), f"--presenter-key={key}",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    assert child.stdout is not None
+    for line in child.stdout:
+        name, _, value = line.strip().partition(": ")
+        if name == "display":
+            url = value.strip().removesuffix("/display")
+            return Target(url, key, psutil.Process(child.pid), _child=child, _data=data)
+    code = child.wait()
+    shutil.rmtree(data, ignore_errors=True)
+    raise RuntimeError(f"handsup serve exited with {code} before printing its URLs")

@@ -1,0 +1,373 @@
+"""A worker process: runs many phones on one uvloop loop and carries out the orchestrator's
+commands (connect, wait for a slide, vote, storm), answering each with what it measured.
+
+Commands and answers are dicts over a multiprocessing pipe. Phones report by callbacks; a
+`Wait` collects, for a set of phones, the moment each one met a condition, so no phase polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import resource
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+import uvloop
+
+from server.bench import backoff
+from server.bench.conn import Conn, dial
+from server.bench.dialect import DIALECTS
+from server.bench.phone import Phone
+
+Answer = dict[str, Any]
+STUCK_RECEIVE_BUFFER = 4096  # a phone that stopped reading: its kernel buffer fills quickly
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one worker runs: which phones, from which addresses, against which server."""
+
+    number: int
+    url: str
+    dialect: str
+    room: str
+    sources: list[str]  # one source address per phone
+    stuck: list[bool]  # per phone: stops reading once welcomed
+    seed: int
+
+
+@dataclass
+class Wait:
+    """Phones still to meet `done(phone)`; `times` holds when each one that did met it."""
+
+    done: Callable[[Phone], bool]
+    stamp: Callable[[Phone], float]
+    pending: set[Phone]
+    future: asyncio.Future[None]
+    times: list[float] = field(default_factory=list)
+
+    def check(self, phone: Phone) -> None:
+        if phone in self.pending and self.done(phone):
+            self.pending.discard(phone)
+            self.times.append(self.stamp(phone))
+            if not self.pending and not self.future.done():
+                self.future.set_result(None)
+
+    def drop(self, phone: Phone) -> None:
+        """This phone will not get there (e.g. its vote could not be sent)."""
+        self.pending.discard(phone)
+        if not self.pending and not self.future.done():
+            self.future.set_result(None)
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's open-files soft limit to the hard limit; return the new limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Worker:
+    """The phones of one process and the command loop that drives them."""
+
+    def __init__(self, pipe: Connection, plan: Plan) -> None:
+        self.pipe = pipe
+        self.plan = plan
+        self.rng = random.Random(plan.seed)
+        dialect = DIALECTS[plan.dialect]
+        url = dialect.url(plan.url, "audience")
+        self.phones = [
+            Phone(self, dialect, url, plan.room, source, stuck)
+            for source, stuck in zip(plan.sources, plan.stuck, strict=True)
+        ]
+        self.waits: list[Wait] = []
+        self.storming = False
+        self.lost: list[Phone] = []  # healthy phones the server closed outside a storm
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.stop = asyncio.Event()
+
+    @property
+    def healthy(self) -> list[Phone]:
+        return [p for p in self.phones if not p.stuck and p.synced_at is not None and p.open]
+
+    # Phone events.
+
+    def synced(self, phone: Phone) -> None:
+        for wait in self.waits:
+            wait.check(phone)
+
+    def changed(self, phone: Phone) -> None:
+        for wait in self.waits:
+            wait.check(phone)
+
+    def answered(self, phone: Phone) -> None:
+        for wait in self.waits:
+            wait.check(phone)
+
+    def closed(self, phone: Phone) -> None:
+        if self.storming and not phone.stuck and phone.dropped_at is not None:
+            self._redial_later(phone)
+            return
+        if not phone.stuck and phone.synced_at is not None:
+            self.lost.append(phone)
+        for wait in self.waits:
+            wait.drop(phone)
+
+    # Plumbing.
+
+    def send(self, answer: Answer) -> None:
+        answer.setdefault("worker", self.plan.number)
+        self.pipe.send(answer)
+
+    def spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _read(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read commands (blocking, in a thread) and hand each to the loop."""
+        while True:
+            try:
+                command = self.pipe.recv()
+            except (EOFError, OSError):
+                loop.call_soon_threadsafe(self.stop.set)
+                return
+            loop.call_soon_threadsafe(self.spawn, self.handle(command))
+            if command["kind"] == "close":
+                return
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=self._read, args=(loop,), daemon=True).start()
+        await self.stop.wait()
+
+    async def wait_for(
+        self,
+        phones: list[Phone],
+        done: Callable[[Phone], bool],
+        stamp: Callable[[Phone], float],
+        timeout: float,
+    ) -> Wait:
+        wait = Wait(done, stamp, set(phones), asyncio.get_running_loop().create_future())
+        self.waits.append(wait)
+        for phone in phones:
+            wait.check(phone)
+        if wait.pending:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(wait.future), timeout)
+        self.waits.remove(wait)
+        return wait
+
+    async def handle(self, command: Answer) -> None:
+        try:
+            await self._handle(command)
+        except Exception:
+            self.send({"kind": command["kind"], "failure": traceback.format_exc()})
+
+    async def _handle(self, command: Answer) -> None:
+        kind = command["kind"]
+        if kind == "connect":
+            await self.connect(command["timeout"])
+        elif kind == "position":
+            await self.await_position(command["index"], command["timeout"])
+        elif kind == "poll":
+            await self.await_poll(command["poll"], command["status"], command["timeout"])
+        elif kind == "vote":
+            await self.vote(command["poll"], command["options"], command["window"])
+        elif kind == "storm":
+            await self.storm(command["spread"], command["poll"], command["timeout"])
+        elif kind == "fast":
+            for phone in self.phones:
+                phone.fast = command["on"]
+            self.send({"kind": "fast"})
+        elif kind == "stats":
+            self.send({"kind": "stats", "cpu": cpu_seconds(), "received": Conn.received})
+        elif kind == "close":
+            self.storming = False
+            for phone in self.phones:
+                if phone.transport is not None and phone.open:
+                    phone.transport.disconnect(graceful=False)
+            self.send({"kind": "close"})
+            self.stop.set()
+
+    # Phases.
+
+    async def connect(self, timeout: float) -> None:
+        """Dial every phone (a bounded number at a time) and wait for welcome + state."""
+        gate = asyncio.Semaphore(64)
+        failures: list[str] = []
+        done = 0
+
+        async def one(phone: Phone) -> None:
+            nonlocal done
+            async with gate:
+                for attempt in range(5):
+                    try:
+                        phone.reset_connection()
+                        await dial(
+                            phone,
+                            phone.url,
+                            phone.source,
+                            STUCK_RECEIVE_BUFFER if phone.stuck else None,
+                        )
+                        break
+                    except Exception as error:  # refused, reset, handshake failed
+                        if attempt == 4:
+                            failures.append(f"{type(error).__name__}: {error}")
+                            return
+                        await asyncio.sleep(backoff.delay(attempt, self.rng))
+            done += 1
+
+        progress = asyncio.get_running_loop().create_task(self._progress(lambda: done))
+        await asyncio.gather(*(one(phone) for phone in self.phones))
+        await self.wait_for(
+            self.phones, lambda p: p.synced_at is not None, lambda p: p.synced_at or 0.0, timeout
+        )
+        progress.cancel()
+        synced = sum(1 for p in self.phones if p.synced_at is not None and p.open)
+        self.send(
+            {
+                "kind": "connect",
+                "synced": synced,
+                "stuck": sum(1 for p in self.phones if p.stuck and p.synced_at is not None),
+                "failed": len(self.phones) - synced,
+                "errors": failures[:5],
+            }
+        )
+
+    async def _progress(self, count: Callable[[], int]) -> None:
+        last = -1
+        while True:
+            now = count()
+            if now != last:
+                self.send({"kind": "progress", "dialled": now})
+                last = now
+            await asyncio.sleep(0.2)
+
+    async def await_position(self, index: int, timeout: float) -> None:
+        """Wait until every healthy phone is on slide `index`; answer when each got there."""
+        wait = await self.wait_for(
+            self.healthy, lambda p: p.position == index, lambda p: p.position_at, timeout
+        )
+        self.send({"kind": "position", "times": wait.times, "missing": len(wait.pending)})
+
+    async def await_poll(self, poll: str, status: str, timeout: float) -> None:
+        wait = await self.wait_for(
+            self.healthy, lambda p: p.poll == (poll, status), lambda p: p.position_at, timeout
+        )
+        self.send({"kind": "poll", "missing": len(wait.pending)})
+
+    async def vote(self, poll: str, options: int, window: float) -> None:
+        """Every healthy phone votes once at a random moment in the window; wait for answers."""
+        loop = asyncio.get_running_loop()
+        phones = self.healthy
+        for phone in phones:
+            option = self.rng.randrange(options)
+            vote_id = uuid.UUID(int=self.rng.getrandbits(128)).hex
+            loop.call_later(self.rng.uniform(0.0, window), _cast, phone, poll, option, vote_id)
+        wait = await self.wait_for(
+            phones,
+            lambda p: p.ack_at is not None or p.refused is not None,
+            lambda p: p.ack_at or 0.0,
+            window + 30.0,
+        )
+        acked = [p for p in phones if p.ack_at is not None]
+        counts: dict[int, int] = {}
+        for phone in acked:
+            option = phone.ack_option if phone.ack_option is not None else -1
+            counts[option] = counts.get(option, 0) + 1
+        self.send(
+            {
+                "kind": "vote",
+                "sent": sum(1 for p in phones if p.vote_id is not None),
+                "acked": len(acked),
+                "refused": [p.refused for p in phones if p.refused is not None],
+                "unanswered": len(wait.pending),
+                "ack_ms": [((p.ack_at or 0.0) - p.vote_sent_at) * 1000 for p in acked],
+                "last_ack": max((p.ack_at or 0.0 for p in acked), default=0.0),
+                "mismatched": sum(1 for p in acked if p.ack_option != p.vote_option),
+                "counts": counts,
+            }
+        )
+
+    async def storm(self, spread: float, poll: str, timeout: float) -> None:
+        """Every healthy phone drops within `spread` seconds and redials with backoff; answer
+        how long each took to be back in sync, and whether its token and vote came back."""
+        loop = asyncio.get_running_loop()
+        phones = self.healthy
+        tokens = {phone: phone.participant for phone in phones}
+        self.storming = True
+
+        def drop(phone: Phone) -> None:
+            phone.dropped_at = time.monotonic()
+            phone.attempt = 0
+            phone.reset_connection()
+            phone.drop()
+
+        for phone in phones:
+            loop.call_later(self.rng.uniform(0.0, spread), drop, phone)
+        wait = await self.wait_for(
+            phones,
+            lambda p: p.dropped_at is not None and p.synced_at is not None and p.open,
+            lambda p: ((p.synced_at or 0.0) - (p.dropped_at or 0.0)) * 1000,
+            spread + timeout,
+        )
+        self.storming = False
+        back = [p for p in phones if p not in wait.pending]
+        self.send(
+            {
+                "kind": "storm",
+                "phones": len(phones),
+                "back": len(back),
+                "sync_ms": wait.times,
+                "resync_ms": [((p.synced_at or 0.0) - p.dialled_at) * 1000 for p in back],
+                "token_kept": sum(
+                    1 for p in back if p.welcome and p.welcome.get("participant") == tokens[p]
+                ),
+                "vote_kept": sum(
+                    1
+                    for p in back
+                    if p.welcome and p.welcome.get("votes", {}).get(poll) == p.ack_option
+                ),
+                "redials": sum(p.attempt for p in back),
+            }
+        )
+
+    def _redial_later(self, phone: Phone) -> None:
+        pause = backoff.delay(phone.attempt, self.rng)
+        phone.attempt += 1
+        asyncio.get_running_loop().call_later(pause, lambda: self.spawn(self._redial(phone)))
+
+    async def _redial(self, phone: Phone) -> None:
+        if not self.storming:
+            return
+        phone.reset_connection()
+        phone.dialled_at = time.monotonic()
+        try:
+            await dial(phone, phone.url, phone.source)
+        except Exception:
+            self._redial_later(phone)
+
+
+def _cast(phone: Phone, poll: str, option: int, vote_id: str) -> None:
+    phone.vote(poll, option, vote_id, time.monotonic())
+
+
+def main(pipe: Connection, plan: Plan) -> None:
+    """Entry point of a worker process."""
+    raise_fd_limit()
+    uvloop.run(Worker(pipe, plan).serve())
