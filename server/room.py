@@ -146,8 +146,8 @@ class Room:
         if client.role == "presenter" and self._notice is not None:
             client.offer("notice", self._notice)
         poll = self.session.current_poll
-        if poll is not None and tally_visible(client.role, poll):
-            client.offer(f"tally:{poll.poll.id}", self._tally_frame(poll.poll.id))
+        if poll is not None and (client.role != "audience" or tally_visible("audience", poll)):
+            client.offer(f"tally:{poll.poll.id}", self._tally_for(client.role, poll.poll.id))
         self.hub.add(client)
         self._mark_presence()
 
@@ -307,8 +307,22 @@ class Room:
             self._tally_frames[poll] = frame
         return frame
 
+    def _tally_for(self, role: Role, poll: str) -> Frame:
+        """The tally this role may see: the counts, or (display, results hidden) only how many
+        have voted, with empty counts."""
+        if tally_visible(role, self.session.polls[poll]):
+            return self._tally_frame(poll)
+        key = f"{poll}:voters"
+        frame = self._tally_frames.get(key)
+        if frame is None:
+            voters = self.session.polls[poll].voters
+            frame = Frame(TallyMessage(poll=poll, counts=[], voters=voters).model_dump_json())
+            self._tally_frames[key] = frame
+        return frame
+
     def _mark_tally(self, poll: str) -> None:
         self._tally_frames.pop(poll, None)
+        self._tally_frames.pop(f"{poll}:voters", None)
         self._dirty_tallies.add(poll)
         self._schedule_flush()
 
@@ -341,8 +355,8 @@ class Room:
         dirty, self._dirty_tallies = self._dirty_tallies, set()
         for poll in dirty:
             state = self.session.polls[poll]
-            roles = [r for r in ROLES if r != "audience" and tally_visible(r, state)]
-            self.hub.broadcast(roles, f"tally:{poll}", self._tally_frame(poll))
+            for role in ("presenter", "display"):
+                self.hub.broadcast((role,), f"tally:{poll}", self._tally_for(role, poll))
             if tally_visible("audience", state):
                 self._audience_dirty.add(poll)
         if self._audience_dirty:
