@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed
 
 from server.settings import Settings
 from tests.serverproc import ROOT, ServerProcess, start_server
+from tests.test_ws_live import display, open_colour_poll
 from tests.wsclient import Message, Peer
 
 QUIZ = Path(__file__).parent / "decks" / "quiz.md"
@@ -96,20 +97,6 @@ async def phone(server: ServerProcess, **options: Any) -> tuple[Peer, str]:
     await peer.send(hello)
     welcome = await peer.of_type("welcome", role="audience")
     return peer, welcome["participant"]
-
-
-async def display(server: ServerProcess) -> Peer:
-    peer = await Peer.open(server.ws, "display")
-    await peer.of_type("welcome", role="display")
-    return peer
-
-
-async def open_colour_poll(boss: Peer) -> None:
-    await boss.send({"type": "goto", "index": 1})
-    await boss.send({"type": "open"})
-    await boss.until(
-        lambda m: m["type"] == "state" and (m["state"]["poll"] or {}).get("status") == "open"
-    )
 
 
 async def closed_with(peer: Peer, timeout: float = 5.0) -> int | None:
