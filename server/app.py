@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from server.deckfile import read_deck
@@ -19,25 +19,24 @@ from server.pages import SecurityHeaders, page_router
 from server.results_api import results_router
 from server.room import Room
 from server.settings import Settings
-from server.sockets import ROLE_NAMES, SocketPolicy, serve_socket
+from server.sockets import ROLE_NAMES, Endpoint, SocketPolicy
 from server.startup import open_talk
 from server.watch import watch_deck
 
 
-async def _sweep_stuck(room: Room, limit: float) -> None:
-    """Every second, drop clients whose send has been blocked longer than `limit`."""
+async def _sweep(room: Room, stuck_after: float, keepalive: float) -> None:
+    """Every second, drop clients whose socket has been full longer than `stuck_after`, and
+    those silent for 3 x `keepalive` (a phone switched off answers no ping); ping the quiet."""
     loop = asyncio.get_running_loop()
-    closing: set[asyncio.Task[None]] = set()
     while True:
         await asyncio.sleep(1)
-        for client in room.hub.stuck(loop.time(), limit):
+        now = loop.time()
+        # A client this stuck would not read a close frame either: drop it.
+        for client in room.hub.stuck(now, stuck_after) + room.hub.keep_alive(
+            now, keepalive, 3 * keepalive
+        ):
             room.leave(client)
-            if client.direct is not None:
-                client.direct.abort()
-                continue
-            task = loop.create_task(client.close(1008, "too slow"))
-            closing.add(task)
-            task.add_done_callback(closing.discard)
+            client.link.abort()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -64,7 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(_sweep_stuck(room, settings.stuck_after))]
+        tasks = [asyncio.create_task(_sweep(room, settings.stuck_after, settings.keepalive))]
         if settings.watch:
             tasks.append(asyncio.create_task(watch_deck(settings.deck, room, talk.store, stop)))
         try:
@@ -113,13 +112,12 @@ def create_app(settings: Settings) -> FastAPI:
             public_origin=f"{public.scheme}://{public.netloc}" if public else None,
         )
 
-    policies = {role: policy(role) for role in ROLE_NAMES}
-
-    @app.websocket("/ws/{role}")
-    async def socket(websocket: WebSocket, role: str) -> None:
-        if role not in ROLE_NAMES:
-            await websocket.close(4404)
-            return
-        await serve_socket(websocket, room, role, policies[role])
-
+    # Sockets bypass the ASGI app: `handsup serve` gives uvicorn server.connection's protocol,
+    # which serves them through this endpoint.
+    app.state.endpoint = Endpoint(
+        room,
+        {role: policy(role) for role in ROLE_NAMES},
+        lambda: asyncio.get_running_loop().time(),
+        settings.trusted_proxies,
+    )
     return app

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument(
         "--stuck-after", type=float, help="drop a phone not reading for this long, s"
     )
+    limits.add_argument(
+        "--keepalive", type=float, help="ping a silent phone after this long, s (drop: 3x)"
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     serve.set_defaults(func=cmd_serve)
 

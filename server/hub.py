@@ -1,124 +1,117 @@
 """Fan-out to websocket clients: encode once, never wait on one client, latest value per slot.
 
-A broadcast hands one `Frame` to every client of some roles. A client that is idle and
-writable gets the frame's bytes written at once (no task, no await); otherwise the frame
-waits in the client's outbox, which keeps only the newest frame per slot, and a writer task
-started on demand sends it when the socket can take it. So one slow phone delays nobody,
-and a phone that falls behind holds at most one pending frame per slot, not a queue.
+A broadcast hands one `Frame` to every client of some roles. A client whose socket can take
+more gets the frame's bytes written at once (no task, no await); otherwise the frame waits
+in the client's outbox, which keeps only the newest frame per slot, and goes out when the
+socket drains. So one slow phone delays nobody, and a phone that falls behind holds at most
+one pending frame per slot, not a queue.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from typing import Any
+from collections.abc import Iterable
+from typing import Protocol
 
-from server.direct import DirectWriter
 from server.frames import Frame
 from server.protocol import Role
 
 ROLES: tuple[Role, ...] = ("audience", "display", "presenter")
-Send = Callable[[str], Awaitable[None]]
-Close = Callable[[int, str], Coroutine[Any, Any, None]]
+PING = b"\x89\x00"  # a websocket ping frame with no payload; browsers answer it themselves
+REPLY_LIMIT = 256  # replies waiting for a client that is not reading before it is dropped
 
 
-class Overflow(Exception):
-    """A client's must-deliver queue is full: it is not reading."""
+class Link(Protocol):
+    """The connection under a client (server.connection.Connection)."""
+
+    heard_at: float  # loop time the client last sent anything
+    paused_since: float | None  # loop time its socket buffer filled; None while it drains
+
+    def write(self, wire: bytes) -> bool:
+        """Write one whole frame now; False if the socket cannot take it now."""
+        ...
+
+    def close(self, code: int, reason: str) -> None:
+        """Start a polite close."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the socket at once."""
+        ...
 
 
 class Client:
     """One connected socket: role, participant (audience), and what waits to be sent to it."""
 
-    __slots__ = (
-        "_latest", "_queue", "_writer", "address", "close", "closed", "direct", "participant",
-        "queue_limit", "role", "send", "sending_since",
-    )  # fmt: skip
+    __slots__ = ("_latest", "_replies", "address", "closed", "link", "participant", "role")
 
-    def __init__(
-        self,
-        role: Role,
-        address: str,
-        send: Send,
-        close: Close,
-        direct: DirectWriter | None = None,
-        queue_limit: int = 256,
-    ) -> None:
+    def __init__(self, role: Role, address: str, link: Link) -> None:
         self.role: Role = role
         self.address = address
-        self.send = send
-        self.close = close
-        self.direct = direct
+        self.link = link
         self.participant: str | None = None
-        self.queue_limit = queue_limit
         self.closed = False
-        # Loop time a send started and has not finished (None while idle): finds stuck clients.
-        self.sending_since: float | None = None
-        self._latest: dict[str, Frame] = {}
-        self._queue: deque[Frame] = deque()
-        self._writer: asyncio.Task[None] | None = None
-
-    @property
-    def busy(self) -> bool:
-        """Something is waiting or being sent: new frames must queue behind it."""
-        return self._writer is not None
+        # Created only for a client that falls behind: most never need them.
+        self._latest: dict[str, Frame] | None = None
+        self._replies: deque[Frame] | None = None
 
     def offer(self, slot: str, frame: Frame) -> None:
         """Deliver the newest value for `slot`, replacing any older one still waiting."""
         if self.closed:
             return
-        if self._writer is None and self.direct is not None and self.direct.write(frame.wire):
-            return
+        if self._latest is None:
+            if self._replies is None and self.link.write(frame.wire):
+                return
+            self._latest = {}
         # Re-inserting keeps slots in the order they were last offered, so the newest data
         # (a state or a tally) is always the last a client receives.
         self._latest.pop(slot, None)
         self._latest[slot] = frame
-        self._start_writer()
 
     def reply(self, frame: Frame | str) -> None:
-        """Deliver a reply to this client, in order (acks, errors)."""
+        """Deliver a reply to this client, in order (acks, errors). A client with
+        `REPLY_LIMIT` replies unsent is not reading: it is dropped."""
         if self.closed:
             return
         frame = frame if isinstance(frame, Frame) else Frame(frame)
-        if self._writer is None and self.direct is not None and self.direct.write(frame.wire):
+        if self._replies is None:
+            if self._latest is None and self.link.write(frame.wire):
+                return
+            self._replies = deque()
+        if len(self._replies) >= REPLY_LIMIT:
+            self.closed = True
+            self.link.abort()  # it would never read a close frame either
             return
-        if len(self._queue) >= self.queue_limit:
-            raise Overflow("client is not reading its replies")
-        self._queue.append(frame)
-        self._start_writer()
+        self._replies.append(frame)
+
+    def drain(self) -> None:
+        """Send what waited, replies first, for as long as the socket takes it."""
+        replies, latest = self._replies, self._latest
+        while replies:
+            if not self.link.write(replies[0].wire):
+                return
+            replies.popleft()
+        self._replies = None
+        while latest:
+            slot = next(iter(latest))
+            if not self.link.write(latest[slot].wire):
+                return
+            del latest[slot]
+        self._latest = None
 
     def pending(self) -> int:
         """How many frames wait to be sent."""
-        return len(self._queue) + len(self._latest)
+        return len(self._replies or ()) + len(self._latest or ())
+
+    def close(self, code: int, reason: str) -> None:
+        """Send nothing more and close the connection politely."""
+        self.closed = True
+        self.link.close(code, reason)
 
     def shutdown(self) -> None:
-        """Send nothing more; stop the writer."""
+        """Send nothing more; forget what waits."""
         self.closed = True
-        self._latest.clear()
-        self._queue.clear()
-        if self._writer is not None:
-            self._writer.cancel()
-            self._writer = None
-
-    def _start_writer(self) -> None:
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._drain())
-
-    async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while self._queue or self._latest:
-                if self._queue:
-                    frame = self._queue.popleft()
-                else:
-                    frame = self._latest.pop(next(iter(self._latest)))
-                self.sending_since = loop.time()
-                await self.send(frame.text)
-                self.sending_since = None
-        except Exception:  # the socket is gone; its reader will notice and clean up
-            self.closed = True
-        finally:
-            self._writer = None
+        self._latest = self._replies = None
 
 
 class Hub:
@@ -147,11 +140,24 @@ class Hub:
         return {role: len(group) for role, group in self.clients.items()}
 
     def stuck(self, now: float, limit: float) -> list[Client]:
-        """Clients whose current send has been blocked for longer than `limit` seconds."""
+        """Clients whose socket has been full for longer than `limit` seconds."""
         found = []
         for group in self.clients.values():
             for client in group:
-                since = client.sending_since
+                since = client.link.paused_since
                 if since is not None and now - since > limit:
                     found.append(client)
         return found
+
+    def keep_alive(self, now: float, quiet: float, dead: float) -> list[Client]:
+        """Ping clients silent for `quiet` seconds; return those silent for `dead` seconds
+        (a phone that left without closing: nothing answers for it)."""
+        gone = []
+        for group in self.clients.values():
+            for client in group:
+                silent = now - client.link.heard_at
+                if silent > dead:
+                    gone.append(client)
+                elif silent > quiet:
+                    client.link.write(PING)
+        return gone

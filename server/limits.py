@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     """Messages per second for one connection: `rate` sustained, bursts up to `burst`.
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 from server.commands import (
@@ -67,6 +69,20 @@ _POLL_COMMANDS: dict[str, Callable[[str], Command]] = {
     "reset": ResetPoll,
 }
 PONG = Frame(PongMessage().model_dump_json())
+_LOG = logging.getLogger("handsup.room")
+
+
+def _acknowledge(client: Client, ack: Frame, durable: asyncio.Future[None]) -> None:
+    if durable.exception() is None:
+        client.reply(ack)
+    else:  # not saved, so not acknowledged: the phone reconnects and sends it again
+        client.close(1011, "could not save the vote")
+
+
+def _log_failure(durable: asyncio.Future[None]) -> None:
+    error = durable.exception()
+    if error is not None:
+        _LOG.error("could not save to the session log: %s", error)
 
 
 class Denied(Exception):
@@ -115,7 +131,7 @@ class Room:
 
     # Connections.
 
-    async def admit(self, client: Client, hello: Hello) -> None:
+    def admit(self, client: Client, hello: Hello) -> None:
         """Check a hello, add the client to the hub and give it a welcome and a snapshot."""
         welcome: Welcome
         if client.role == "presenter":
@@ -129,7 +145,9 @@ class Room:
             participant = hello.participant
             if participant is None or participant not in self.session.participants:
                 participant = secrets.token_urlsafe(18)
-            await self.run(Join(participant))
+            # No need to wait for the Join to be durable: any vote of this participant is
+            # logged after it, and a vote is acknowledged only once it is durable.
+            self.run(Join(participant))
             client.participant = participant
             votes = {
                 pid: state.votes[participant]
@@ -158,16 +176,16 @@ class Room:
 
     # Messages.
 
-    async def handle(self, client: Client, message: ClientMessage) -> None:
+    def handle(self, client: Client, message: ClientMessage) -> None:
         """Act on one parsed message from an admitted client; refusals become error replies."""
         try:
-            await self._handle(client, message)
+            self._handle(client, message)
         except Refused as refused:
             ref = message.vote_id if isinstance(message, VoteMessage) else message.type
             reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
             client.reply(reply.model_dump_json())
 
-    async def _handle(self, client: Client, message: ClientMessage) -> None:
+    def _handle(self, client: Client, message: ClientMessage) -> None:
         match message:
             case PingMessage():
                 client.reply(PONG)
@@ -180,15 +198,16 @@ class Room:
                 vote = Vote(
                     client.participant, message.poll, message.option, message.vote_id, self.clock()
                 )
-                await self.run(vote)
+                durable = self.run(vote)
                 state = self.session.polls[message.poll]
                 option = state.votes.get(client.participant, message.option)
                 ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=option)
-                client.reply(ack.model_dump_json())
+                reply = Frame(ack.model_dump_json())
+                durable.add_done_callback(partial(_acknowledge, client, reply))
                 return
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
-        await self.run(self._presenter_command(message))
+        self.run(self._presenter_command(message))
 
     def _presenter_command(self, message: ClientMessage) -> Command:
         position = self.session.position
@@ -210,21 +229,22 @@ class Room:
                 return _POLL_COMMANDS[kind](poll)
         raise Refused("unknown_command", f"cannot handle {message.type!r}")
 
-    async def run(self, command: Command) -> list[Event]:
-        """Apply a command, make it durable, then fan out what changed."""
+    def run(self, command: Command) -> asyncio.Future[None]:
+        """Apply a command, queue it to be made durable, and fan out what changed at once;
+        the future resolves when it is durable (what a vote's acknowledgement waits for)."""
         events = self.session.apply(command)
-        if not events:
-            return events
-        if isinstance(events[0], VoteCast) and events[0].replay:
-            # A resent vote: ack it only once the original is durable too.
-            await self.store.record([])
-            return events
+        if not events or (isinstance(events[0], VoteCast) and events[0].replay):
+            # Nothing new to log; a resent vote is acknowledged once the original is durable.
+            return self.store.record([])
         extra = None
         if isinstance(command, GoTo):
             extra = {"slide": self.session.deck.slides[command.index].id}
-        await self.store.record([command], [extra])
+        durable = self.store.record([command], [extra])
+        # Phones need not wait for the disk to see a slide: only acknowledgements promise
+        # durability, and anything logged later (a vote) is durable only after this is.
         self._fan_out(events)
-        return events
+        durable.add_done_callback(_log_failure)
+        return durable
 
     # Deck edits.
 

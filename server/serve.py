@@ -13,7 +13,7 @@ from typing import Any
 import uvicorn
 
 from server.app import create_app
-from server.direct import DirectWebSocketProtocol
+from server.connection import protocol_factory
 from server.net import public_base_url
 from server.settings import Settings
 from slides import DeckError
@@ -66,6 +66,7 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
         "max_connections": "max_connections",
         "max_per_address": "max_per_address",
         "stuck_after": "stuck_after",
+        "keepalive": "keepalive",
     }
     return {
         setting: getattr(args, flag)
@@ -123,12 +124,13 @@ def serve(args: argparse.Namespace) -> int:
     config = uvicorn.Config(
         app,
         log_level=args.log_level,
-        # uvicorn's sans-I/O websocket protocol, extended to let broadcasts write frames directly.
-        ws=DirectWebSocketProtocol,
-        # Frames here are a few hundred bytes: compression costs memory per socket and CPU per
-        # frame for little gain (see docs/benchmarks.md).
-        ws_per_message_deflate=False,
-        ws_max_size=settings.max_frame_presenter,
+        # Upgraded sockets go to our own protocol (websockets' sans-I/O core, no ASGI): the
+        # uvicorn `ws_*` settings do not apply to it. No permessage-deflate: frames here are a
+        # few hundred bytes, and compression costs memory per socket and CPU per frame.
+        ws=protocol_factory(app.state.endpoint),  # type: ignore[arg-type]
+        # A hall's sockets, not its page loads, are what is served: no Date or Server header.
+        date_header=False,
+        server_header=False,
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)

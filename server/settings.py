@@ -44,6 +44,13 @@ class Settings(BaseModel):
     clients_dir: Path = Path(__file__).resolve().parent.parent / "clients"
     tally_interval: float = Field(default=0.1, description="seconds between tally updates")
     stuck_after: float = Field(default=30.0, description="close a client blocked this long")
+    keepalive: float = Field(
+        default=20.0, description="ping a client silent this long; drop it after 3 times as long"
+    )
+    trusted_proxies: frozenset[str] = Field(
+        default=frozenset({"127.0.0.1", "::1"}),
+        description="peers whose X-Forwarded-For names the client (a reverse proxy here)",
+    )
     max_frame_audience: int = Field(default=4096, description="largest frame a phone may send")
     max_frame_presenter: int = 65536
     messages_per_second: float = Field(default=10.0, description="sustained, per connection")

@@ -1,27 +1,27 @@
-"""The websocket endpoint: limits and origin checked, then parsed messages handed to the room."""
+"""The websocket endpoint: who may open a socket, and each socket's conversation with the room.
+
+Sans-I/O: `server.connection` owns the bytes; here a handshake is checked (path, origin) and
+each message is limited, parsed and handed to the room, whose replies go out through the
+client's link.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import WebSocket
 from pydantic import ValidationError
-from starlette.websockets import WebSocketDisconnect
 
-from server.direct import direct_writer
-from server.hub import Client, Overflow
+from server.frames import Frame
+from server.hub import Client, Link
 from server.limits import ConnectionLimiter, TokenBucket
 from server.protocol import CLIENT_MESSAGE, ErrorMessage, Hello, Role
 from server.room import Denied, Room
 
 ROLE_NAMES: tuple[Role, ...] = ("audience", "display", "presenter")
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say hello
-CLOSE_GRACE = 5.0  # seconds a closed connection has to finish its closing handshake
 
 
 @dataclass(frozen=True)
@@ -62,102 +62,135 @@ def origin_allowed(origin: str | None, host: str | None, public_origin: str | No
     return public_origin is not None and origin.rstrip("/").lower() == public_origin.lower()
 
 
-async def serve_socket(websocket: WebSocket, room: Room, role: Role, policy: SocketPolicy) -> None:
-    """Run one client's connection until it goes away."""
-    if not origin_allowed(
-        websocket.headers.get("origin"), websocket.headers.get("host"), policy.public_origin
-    ):
-        # Refused before the handshake: a page on another site cannot hold a socket here.
-        await websocket.close(4403)
-        return
-    address = websocket.client.host if websocket.client else "?"
-    await websocket.accept()
-    full = policy.limiter.admit(address, capped=role != "presenter")
-    if full is not None:
-        with contextlib.suppress(Exception):
-            await websocket.send_text(_error("server_full", full))
-            await websocket.close(1013, "try again later")
-        return
-    client = Client(
-        role, address, websocket.send_text, _closer(websocket), direct_writer(websocket.scope)
-    )
-    try:
-        await _converse(websocket, room, client, policy)
-    finally:
-        policy.limiter.release(address)
-        if client.direct is not None:
-            # A polite close waits for the client to read it, for ever if it never reads:
-            # whatever is still open a few seconds from now is dropped.
-            asyncio.get_running_loop().call_later(CLOSE_GRACE, client.direct.abort)
+def role_of(path: str) -> Role | None:
+    """The role a socket path asks for (`/ws/audience?…` → audience), if it is one."""
+    name = path.partition("?")[0].removeprefix("/ws/")
+    for role in ROLE_NAMES:
+        if name == role:
+            return role
+    return None
 
 
-def _closer(websocket: WebSocket) -> Callable[[int, str], Coroutine[Any, Any, None]]:
-    async def close(code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(websocket.close(code, reason), 2)
+class Endpoint:
+    """Decides who may open a socket and starts each accepted one's conversation."""
 
-    return close
+    def __init__(
+        self,
+        room: Room,
+        policies: Mapping[Role, SocketPolicy],
+        now: Callable[[], float],
+        trusted_proxies: Collection[str] = (),
+    ) -> None:
+        self.room = room
+        self.policies = policies
+        self.now = now  # the event loop's clock
+        self.trusted_proxies = trusted_proxies
+        # The protocol refuses frames past this size outright; the role's own limit is checked
+        # per message so that the phone gets an error it can show.
+        self.max_size = max(policy.max_frame for policy in policies.values())
+
+    def refusal(self, path: str, origin: str | None, host: str | None) -> tuple[int, str] | None:
+        """Why a handshake is refused (HTTP status, text), or None to accept it."""
+        role = role_of(path)
+        if role is None:
+            return 404, "no such socket\n"
+        if not origin_allowed(origin, host, self.policies[role].public_origin):
+            # Refused before the handshake: a page on another site cannot hold a socket here.
+            return 403, "this server does not accept sockets from that page\n"
+        return None
+
+    def client_address(self, peer: str, forwarded_for: str | None) -> str:
+        """Who is at the other end: the peer, or behind a trusted reverse proxy the nearest
+        address in X-Forwarded-For that is not itself a trusted proxy."""
+        if forwarded_for is None or peer not in self.trusted_proxies:
+            return peer
+        for hop in reversed(forwarded_for.split(",")):
+            hop = hop.strip()
+            if hop and hop not in self.trusted_proxies:
+                return hop
+        return peer
+
+    def start(self, path: str, address: str, link: Link) -> Conversation | None:
+        """Begin an accepted socket's conversation; None if the server is full (the client
+        is told so and the socket closed)."""
+        role = role_of(path)
+        assert role is not None  # refusal() let it through
+        policy = self.policies[role]
+        full = policy.limiter.admit(address, capped=role != "presenter")
+        if full is not None:
+            link.write(Frame(_error("server_full", full)).wire)
+            link.close(1013, "try again later")
+            return None
+        return Conversation(self, Client(role, address, link), policy)
 
 
-async def _converse(websocket: WebSocket, room: Room, client: Client, policy: SocketPolicy) -> None:
-    loop = asyncio.get_running_loop()
-    bucket = TokenBucket(policy.rate, policy.burst)
-    admitted = False
-    try:
-        while True:
-            if admitted:
-                message = await websocket.receive()
-            else:
-                try:
-                    message = await asyncio.wait_for(websocket.receive(), HELLO_TIMEOUT)
-                except TimeoutError:
-                    await client.close(1008, "no hello")
-                    break
-            if message["type"] == "websocket.disconnect":
-                break
-            if not bucket.allow(loop.time()):
-                if bucket.strikes >= policy.flood_strikes:
-                    await client.close(1008, "too many messages")
-                    break
-                if bucket.strikes == 1:
-                    client.reply(_error("slow_down", "too many messages; some were dropped"))
-                continue
-            text = message.get("text")
-            if text is None:
-                client.reply(_error("binary", "binary frames are not accepted; send JSON text"))
-                continue
-            if len(text) > policy.max_frame or (
-                not text.isascii() and len(text.encode()) > policy.max_frame
-            ):
-                limit = policy.max_frame
-                client.reply(_error("too_large", f"frames are limited to {limit} bytes"))
-                continue
-            try:
-                parsed = CLIENT_MESSAGE.validate_json(text)
-            except ValidationError as error:
-                client.reply(_error("bad_message", describe(error)))
-                continue
-            if admitted:
-                await room.handle(client, parsed)
-            elif not isinstance(parsed, Hello):
-                client.reply(_error("hello_first", "send a hello message first"))
-            else:
-                try:
-                    await room.admit(client, parsed)
-                except Denied as denied:
-                    await websocket.send_text(denied.frame)
-                    await client.close(denied.close_code, str(denied))
-                    break
-                admitted = True
-    except Overflow:
-        # It is not reading, so it would never read a close frame either: drop it.
-        if client.direct is not None:
-            client.direct.abort()
+class Conversation:
+    """One socket's messages: rate and size limits, parsing, hello first, then the room."""
+
+    __slots__ = ("_bucket", "_endpoint", "_hello_timer", "admitted", "client", "policy")
+
+    def __init__(self, endpoint: Endpoint, client: Client, policy: SocketPolicy) -> None:
+        self._endpoint = endpoint
+        self.client = client
+        self.policy = policy
+        self.admitted = False
+        self._bucket = TokenBucket(policy.rate, policy.burst)
+        self._hello_timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
+            HELLO_TIMEOUT, self._no_hello
+        )
+
+    def receive(self, text: bytes | None) -> None:
+        """Act on one message: JSON text as bytes, or None for a binary one."""
+        client, policy = self.client, self.policy
+        if client.closed:
+            return
+        bucket = self._bucket
+        if not bucket.allow(self._endpoint.now()):
+            if bucket.strikes >= policy.flood_strikes:
+                client.close(1008, "too many messages")
+            elif bucket.strikes == 1:
+                client.reply(_error("slow_down", "too many messages; some were dropped"))
+            return
+        if text is None:
+            client.reply(_error("binary", "binary frames are not accepted; send JSON text"))
+            return
+        if len(text) > policy.max_frame:
+            limit = policy.max_frame
+            client.reply(_error("too_large", f"frames are limited to {limit} bytes"))
+            return
+        try:
+            parsed = CLIENT_MESSAGE.validate_json(text)
+        except ValidationError as error:
+            client.reply(_error("bad_message", describe(error)))
+            return
+        room = self._endpoint.room
+        if self.admitted:
+            room.handle(client, parsed)
+        elif not isinstance(parsed, Hello):
+            client.reply(_error("hello_first", "send a hello message first"))
         else:
-            await client.close(1008, "not reading replies")
-    except WebSocketDisconnect:
-        pass
-    finally:
-        if admitted:
-            room.leave(client)
-        client.shutdown()
+            try:
+                room.admit(client, parsed)
+            except Denied as denied:
+                client.reply(denied.frame)
+                client.close(denied.close_code, str(denied))
+                return
+            self.admitted = True
+            self._cancel_timer()
+
+    def end(self) -> None:
+        """The socket is gone: forget the client and give back its place."""
+        self._cancel_timer()
+        self.policy.limiter.release(self.client.address)
+        if self.admitted:
+            self._endpoint.room.leave(self.client)
+        self.client.shutdown()
+
+    def _no_hello(self) -> None:
+        self._hello_timer = None
+        self.client.close(1008, "no hello")
+
+    def _cancel_timer(self) -> None:
+        if self._hello_timer is not None:
+            self._hello_timer.cancel()
+            self._hello_timer = None

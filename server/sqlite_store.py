@@ -142,10 +142,11 @@ class SQLiteStore:
 
     # The hot path.
 
-    async def record(
+    def record(
         self, commands: Sequence[Command], context: Sequence[dict[str, Any] | None] = ()
-    ) -> None:
-        """Queue these commands and return once they are committed (an empty list: a barrier)."""
+    ) -> asyncio.Future[None]:
+        """Queue these commands now; the future resolves once they are committed (an empty
+        list: a barrier behind everything queued before)."""
         if self.session_id is None:
             raise RuntimeError("no session started or resumed")
         if self._writer is None:
@@ -161,7 +162,7 @@ class SQLiteStore:
             rows.append((self.session_id, at, kind, data))
         future = asyncio.get_running_loop().create_future()
         self._queue.put((rows, future))
-        await future
+        return future
 
     def _write(self) -> None:
         conn = connect(self.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -9,13 +10,15 @@ from server.commands import Command
 
 
 class Store(Protocol):
-    """Durable log of the commands a session accepted; `record` returns once they are safe."""
+    """Durable log of the commands a session accepted; `record` queues them in call order and
+    returns a future that resolves once they are safe."""
 
-    async def record(
+    def record(
         self, commands: Sequence[Command], context: Sequence[dict[str, Any] | None] = ()
-    ) -> None:
-        """Make these commands durable, in order; `context` adds fields to store beside each
-        (a slide move's slide id). An empty list waits until all earlier records are durable."""
+    ) -> asyncio.Future[None]:
+        """Queue these commands to be made durable, in order; the future resolves once they
+        are. `context` adds fields to store beside each (a slide move's slide id). An empty
+        list resolves once all earlier records are durable. Call it from the event loop."""
         ...
 
     async def close(self) -> None:
@@ -29,11 +32,14 @@ class MemoryStore:
     def __init__(self) -> None:
         self.log: list[Command] = []
 
-    async def record(
+    def record(
         self, commands: Sequence[Command], context: Sequence[dict[str, Any] | None] = ()
-    ) -> None:
-        """Append to the in-memory log."""
+    ) -> asyncio.Future[None]:
+        """Append to the in-memory log: safe at once."""
         self.log.extend(commands)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
 
     async def close(self) -> None:
         """Nothing to release."""

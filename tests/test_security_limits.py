@@ -375,6 +375,25 @@ async def test_connections_per_address_are_capped_other_addresses_still_join() -
         await _joins_soon(server)
 
 
+async def test_behind_a_local_proxy_each_forwarded_address_is_capped_on_its_own() -> None:
+    # A reverse proxy on this machine connects from 127.0.0.1 for everyone; the client it
+    # names in X-Forwarded-For is who the per-address cap counts. Anyone else naming one
+    # is not believed.
+    with serving(QUIZ, "--max-per-address", "2") as server:
+
+        def via_proxy(client: str) -> dict[str, Any]:
+            return {"additional_headers": {"X-Forwarded-For": f"{client}, 127.0.0.1"}}
+
+        for _ in range(2):
+            await phone(server, **via_proxy("203.0.113.7"))
+        await _refused_as_full(server, **via_proxy("203.0.113.7"))
+        await phone(server, **via_proxy("198.51.100.9"))  # another person behind the proxy
+        # Not a trusted proxy: its own address counts, whatever it claims.
+        for claimed in ("192.0.2.1", "192.0.2.2"):
+            await phone(server, local_host="127.0.0.5", **via_proxy(claimed))
+        await _refused_as_full(server, local_host="127.0.0.5", **via_proxy("192.0.2.3"))
+
+
 async def test_connections_in_total_are_capped() -> None:
     with serving(QUIZ, "--max-connections", "4") as server:
         first = await display(server)
@@ -512,3 +531,25 @@ async def test_a_phone_closed_for_not_reading_loses_its_socket(
                 await eventually(lambda: not server_holds(server, port), 7, "its socket closed")
         finally:
             rogue.connection.transport.abort()
+
+
+# Phones that vanish.
+
+
+async def test_a_phone_that_vanished_is_pinged_then_dropped_and_a_live_one_stays() -> None:
+    # A phone switched off or out of Wi-Fi sends no close: the server pings sockets that
+    # have gone quiet and drops those that answer nothing, so they do not count as present.
+    with serving(QUIZ, "--keepalive", "0.5") as server:
+        boss = await presenter(server)
+        alive, _ = await phone(server)  # its websocket library answers pings by itself
+        gone, _ = await phone(server, keepalive=False)
+        port = stop_reading(gone)  # nor does it read, so it answers nothing
+        async with reading(alive, boss):
+            await eventually(lambda: not server_holds(server, port), 8, "silent phone dropped")
+            await eventually(
+                lambda: (latest(boss, "presence") or {}).get("audience") == 1,
+                3,
+                "the presenter sees one phone",
+            )
+            await alive.send({"type": "ping"})
+            await eventually(lambda: latest(alive, "pong") is not None, 3, "live phone answers")

@@ -185,6 +185,19 @@ async def test_retried_vote_counts_once(quiz: ServerProcess) -> None:
     assert (await bob.of_type("error", ref="same-vote"))["code"] == "duplicate_vote_id"
 
 
+async def test_a_vote_sent_in_fragments_counts_as_one_message(quiz: ServerProcess) -> None:
+    # Browsers may split a message over several websocket frames; the server joins them.
+    boss = await presenter(quiz)
+    await open_colour_poll(boss)
+    ann, _ = await phone(quiz)
+    vote = {"type": "vote", "poll": "colour", "option": 1, "vote_id": "in-pieces"}
+    text = json.dumps(vote)
+    await ann.connection.send(iter([text[:7], text[7:20], text[20:]]))
+    assert (await ann.of_type("vote_ack"))["vote_id"] == "in-pieces"
+    tally = await boss.until(lambda m: m["type"] == "tally" and m["voters"] >= 1)
+    assert tally["counts"] == [0, 1, 0]
+
+
 async def test_phone_reconnects_with_its_identity_and_vote(quiz: ServerProcess) -> None:
     boss = await presenter(quiz)
     await open_colour_poll(boss)

@@ -1,0 +1,189 @@
+"""One websocket connection: websockets' sans-I/O protocol on an asyncio transport.
+
+uvicorn parses the HTTP request and, for an upgrade, hands the socket to the protocol class
+it was given; ours is this one. It speaks straight to the room through `server.sockets`: no
+ASGI task, receive queue or middleware chain per connection, so a phone costs a few
+objects and its frames are written to the transport as they come (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, cast
+
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
+from server.sockets import Conversation, Endpoint
+
+CLOSE_GRACE = 5.0  # seconds a closing connection has to finish its closing handshake
+_LOG = logging.getLogger("handsup.sockets")
+
+
+class Connection(asyncio.Protocol):
+    """A websocket from handshake to close; the `Link` its `Client` writes through."""
+
+    __slots__ = (
+        "_chunks", "_close_timer", "_connections", "_conversation", "_endpoint", "_text", "_ws",
+        "address", "heard_at", "paused_since", "transport",
+    )  # fmt: skip
+
+    def __init__(self, endpoint: Endpoint, connections: set[Any]) -> None:
+        self._endpoint = endpoint
+        self._connections = connections
+        self._ws = ServerProtocol(max_size=endpoint.max_size, logger=_LOG)
+        self._conversation: Conversation | None = None
+        self._chunks: list[bytes] | None = None  # a fragmented message being put together
+        self._text = True  # whether the message being received is text
+        self._close_timer: asyncio.TimerHandle | None = None
+        self.transport: asyncio.Transport | None = None
+        self.address = "?"
+        self.heard_at = 0.0  # loop time the client last sent anything (for keepalive)
+        self.paused_since: float | None = None  # loop time the transport's buffer filled
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Adopt the socket uvicorn upgraded; its request bytes follow in data_received."""
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's does not subclass it
+        peer = transport.get_extra_info("peername")
+        self.address = str(peer[0]) if peer else "?"
+        self.heard_at = self._endpoint.now()
+        self._connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed bytes to the protocol, act on what it parsed, send what it wants sent."""
+        self.heard_at = self._endpoint.now()
+        ws = self._ws
+        ws.receive_data(data)
+        for event in ws.events_received():
+            if isinstance(event, Request):
+                self._handshake(event)
+            elif not isinstance(event, Frame):
+                continue  # a server receives no responses
+            elif event.opcode is Opcode.TEXT or event.opcode is Opcode.BINARY:
+                self._text = event.opcode is Opcode.TEXT
+                if event.fin:
+                    self._message(bytes(event.data))
+                else:  # the protocol limits the whole message's size, not just this frame's
+                    self._chunks = [bytes(event.data)]
+            elif event.opcode is Opcode.CONT and self._chunks is not None:
+                self._chunks.append(bytes(event.data))
+                if event.fin:
+                    data, self._chunks = b"".join(self._chunks), None
+                    self._message(data)
+        self._flush()
+
+    def eof_received(self) -> bool | None:
+        """The client half-closed: let the protocol answer, then close."""
+        self._ws.receive_eof()
+        self._flush()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Forget the connection: the room stops fanning out to it."""
+        self._connections.discard(self)
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
+        conversation, self._conversation = self._conversation, None
+        if conversation is not None:
+            conversation.end()
+
+    def pause_writing(self) -> None:
+        """The socket buffer is full: frames wait in the client's outbox from now on."""
+        self.paused_since = self._endpoint.now()
+
+    def resume_writing(self) -> None:
+        """The socket drained: send what waited."""
+        self.paused_since = None
+        if self._conversation is not None:
+            self._conversation.client.drain()
+
+    # Link: what a Client writes through.
+
+    def write(self, wire: bytes) -> bool:
+        """Write one whole frame now; False when the buffer is full or the socket is closing."""
+        transport = self.transport
+        if (
+            self.paused_since is not None
+            or transport is None
+            or self._ws.state is not State.OPEN
+            or transport.is_closing()
+        ):
+            return False
+        transport.write(wire)
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        """Start the closing handshake; the socket is dropped if it does not finish in time."""
+        if self._ws.state is State.OPEN:
+            self._ws.send_close(code, reason)
+            self._flush()
+        if self._close_timer is None and self.transport is not None:
+            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
+
+    def abort(self) -> None:
+        """Drop the socket at once: for a client that does not read, not even a close."""
+        if self.transport is not None:
+            self.transport.abort()
+
+    def shutdown(self) -> None:
+        """The server is stopping (uvicorn calls this): tell the client to come back later,
+        and close without waiting for its answer, which would hold up the exit."""
+        if self._ws.state is State.OPEN:
+            self._ws.send_close(1012, "server restarting")
+            self._flush()
+        if self.transport is not None:
+            self.transport.close()
+
+    # Internals
+
+    def _handshake(self, request: Request) -> None:
+        ws = self._ws
+        refusal = self._endpoint.refusal(
+            request.path, request.headers.get("Origin"), request.headers.get("Host")
+        )
+        if refusal is not None:
+            status, text = refusal
+            ws.send_response(ws.reject(status, text))
+            return
+        response = ws.accept(request)
+        ws.send_response(response)
+        if response.status_code == 101:
+            self._flush()
+            endpoint = self._endpoint
+            self.address = endpoint.client_address(
+                self.address, request.headers.get("X-Forwarded-For")
+            )
+            self._conversation = endpoint.start(request.path, self.address, self)
+
+    def _message(self, data: bytes) -> None:
+        conversation = self._conversation
+        if conversation is not None and self._ws.state is State.OPEN:
+            conversation.receive(data if self._text else None)
+
+    def _flush(self) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        for chunk in self._ws.data_to_send():
+            if chunk:
+                transport.write(chunk)
+            else:  # the protocol is done with the stream: close our side
+                transport.close()
+        if self._ws.close_expected() and self._close_timer is None:
+            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
+
+
+def protocol_factory(endpoint: Endpoint) -> Callable[..., Connection]:
+    """What uvicorn's `ws` setting takes: it calls this with its config and server state."""
+
+    def make(config: Any, server_state: Any, app_state: Any, _loop: Any = None) -> Connection:
+        return Connection(endpoint, server_state.connections)
+
+    return make
