@@ -97,12 +97,13 @@ class Connection(asyncio.Protocol):
     def pause_writing(self) -> None:
         """The socket buffer is full: frames wait in the client's outbox from now on."""
         self.paused_since = self._endpoint.now()
+        self._changed()
 
     def resume_writing(self) -> None:
         """The socket drained: send what waited."""
         self.paused_since = None
         if self._conversation is not None:
-            self._conversation.client.drain()
+            self._conversation.client.drain()  # back among the ready once all went out
 
     # Link: what a Client writes through.
 
@@ -118,6 +119,18 @@ class Connection(asyncio.Protocol):
             return False
         transport.write(wire)
         return True
+
+    def writer(self) -> Callable[[bytes], object] | None:
+        """The transport's own write while frames can go straight out (open, not full)."""
+        transport = self.transport
+        if (
+            self.paused_since is not None
+            or transport is None
+            or self._ws.state is not State.OPEN
+            or transport.is_closing()
+        ):
+            return None
+        return transport.write
 
     def close(self, code: int, reason: str) -> None:
         """Start the closing handshake; the socket is dropped if it does not finish in time."""
@@ -142,6 +155,10 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
     # Internals
+
+    def _changed(self) -> None:
+        if self._conversation is not None:
+            self._conversation.client.changed()
 
     def _handshake(self, request: Request) -> None:
         ws = self._ws
@@ -176,6 +193,8 @@ class Connection(asyncio.Protocol):
                 transport.write(chunk)
             else:  # the protocol is done with the stream: close our side
                 transport.close()
+        if self._ws.state is not State.OPEN:
+            self._changed()  # closing: no more frames for it
         if self._ws.close_expected() and self._close_timer is None:
             self._close_timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
 

@@ -10,7 +10,7 @@ one pending frame per slot, not a queue.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from server.frames import Frame
@@ -31,6 +31,10 @@ class Link(Protocol):
         """Write one whole frame now; False if the socket cannot take it now."""
         ...
 
+    def writer(self) -> Callable[[bytes], object] | None:
+        """The transport's own write while frames can go straight out (open, not full)."""
+        ...
+
     def close(self, code: int, reason: str) -> None:
         """Start a polite close."""
         ...
@@ -43,7 +47,9 @@ class Link(Protocol):
 class Client:
     """One connected socket: role, participant (audience), and what waits to be sent to it."""
 
-    __slots__ = ("_latest", "_replies", "address", "closed", "link", "participant", "role")
+    __slots__ = (
+        "_latest", "_replies", "address", "closed", "link", "participant", "role", "watcher",
+    )  # fmt: skip
 
     def __init__(self, role: Role, address: str, link: Link) -> None:
         self.role: Role = role
@@ -54,6 +60,20 @@ class Client:
         # Created only for a client that falls behind: most never need them.
         self._latest: dict[str, Frame] | None = None
         self._replies: deque[Frame] | None = None
+        # Told whenever the client may have started or stopped taking frames straight away.
+        self.watcher: Callable[[Client], None] | None = None
+
+    def writer(self) -> Callable[[bytes], object] | None:
+        """Where a broadcast may write this client's frame at once: nothing is waiting and
+        the socket can take it. None otherwise."""
+        if self.closed or self._latest is not None or self._replies is not None:
+            return None
+        return self.link.writer()
+
+    def changed(self) -> None:
+        """The socket filled, drained or closed: tell whoever files clients by readiness."""
+        if self.watcher is not None:
+            self.watcher(self)
 
     def offer(self, slot: str, frame: Frame) -> None:
         """Deliver the newest value for `slot`, replacing any older one still waiting."""
@@ -63,6 +83,7 @@ class Client:
             if self._replies is None and self.link.write(frame.wire):
                 return
             self._latest = {}
+            self.changed()
         # Re-inserting keeps slots in the order they were last offered, so the newest data
         # (a state or a tally) is always the last a client receives.
         self._latest.pop(slot, None)
@@ -78,6 +99,7 @@ class Client:
             if self._latest is None and self.link.write(frame.wire):
                 return
             self._replies = deque()
+            self.changed()
         if len(self._replies) >= REPLY_LIMIT:
             self.closed = True
             self.link.abort()  # it would never read a close frame either
@@ -98,6 +120,7 @@ class Client:
                 return
             del latest[slot]
         self._latest = None
+        self.changed()
 
     def pending(self) -> int:
         """How many frames wait to be sent."""
@@ -106,12 +129,14 @@ class Client:
     def close(self, code: int, reason: str) -> None:
         """Send nothing more and close the connection politely."""
         self.closed = True
+        self.changed()
         self.link.close(code, reason)
 
     def shutdown(self) -> None:
         """Send nothing more; forget what waits."""
         self.closed = True
         self._latest = self._replies = None
+        self.changed()
 
 
 class Hub:
@@ -119,21 +144,55 @@ class Hub:
 
     def __init__(self) -> None:
         self.clients: dict[Role, set[Client]] = {role: set() for role in ROLES}
+        # Each role's clients split by readiness: a broadcast's inner loop is then nothing but
+        # the transports' own writes, as cheap as fan-out gets in Python. The rest (full
+        # sockets, frames waiting) go through Client.offer.
+        self._ready: dict[Role, dict[Client, Callable[[bytes], object]]] = {
+            role: {} for role in ROLES
+        }
+        self._held: dict[Role, set[Client]] = {role: set() for role in ROLES}
 
     def add(self, client: Client) -> None:
         """Start fanning out to this client."""
         self.clients[client.role].add(client)
+        client.watcher = self._refile
+        self._refile(client)
 
     def discard(self, client: Client) -> None:
         """Stop fanning out to this client."""
-        self.clients[client.role].discard(client)
+        role = client.role
+        self.clients[role].discard(client)
+        client.watcher = None
+        self._ready[role].pop(client, None)
+        self._held[role].discard(client)
         client.shutdown()
 
     def broadcast(self, roles: Iterable[Role], slot: str, frame: Frame) -> None:
         """Offer one already-encoded frame to every client of these roles; never waits."""
+        wire = frame.wire
         for role in roles:
-            for client in self.clients[role]:
+            # Snapshots: a write that fills a socket moves its client to the held set, and it
+            # must not be offered the same frame again.
+            held = list(self._held[role])
+            for write in list(self._ready[role].values()):
+                try:  # noqa: SIM105 - contextlib.suppress would cost a context manager per phone
+                    write(wire)
+                except RuntimeError:  # closed under us; connection_lost will tidy up
+                    pass
+            for client in held:
                 client.offer(slot, frame)
+
+    def _refile(self, client: Client) -> None:
+        role = client.role
+        if client not in self.clients[role]:
+            return
+        write = client.writer()
+        if write is None:
+            self._ready[role].pop(client, None)
+            self._held[role].add(client)
+        else:
+            self._held[role].discard(client)
+            self._ready[role][client] = write
 
     def counts(self) -> dict[Role, int]:
         """Connected clients per role."""

@@ -1,0 +1,124 @@
+"""The hub's fan-out rules, on links that keep what is written in memory.
+
+A link here behaves like a socket with a tiny buffer: it takes `room` frames, then reports
+itself full until the test drains it, as the transport's pause/resume would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from server.frames import Frame
+from server.hub import Client, Hub
+
+
+class BufferLink:
+    """A socket with room for `room` frames before it is full."""
+
+    def __init__(self, room: int = 1000) -> None:
+        self.room = room
+        self.received: list[str] = []
+        self.heard_at = 0.0
+        self.paused_since: float | None = None
+        self.closed: tuple[int, str] | None = None
+        self.aborted = False
+        self.client: Client | None = None
+
+    def _take(self, wire: bytes) -> None:
+        self.received.append(wire[2:].decode())  # short frames: a two-byte header
+        if len(self.received) >= self.room and self.paused_since is None:
+            self.paused_since = 0.0
+            if self.client is not None:
+                self.client.changed()  # what Connection.pause_writing does
+
+    def write(self, wire: bytes) -> bool:
+        if self.paused_since is not None or self.closed or self.aborted:
+            return False
+        self._take(wire)
+        return True
+
+    def writer(self) -> Callable[[bytes], object] | None:
+        if self.paused_since is not None or self.closed or self.aborted:
+            return None
+        return self._take
+
+    def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+    def abort(self) -> None:
+        self.aborted = True
+
+    def drain(self, room: int = 1000) -> None:
+        """The phone read everything: room again, and what waited goes out."""
+        self.room = len(self.received) + room
+        self.paused_since = None
+        if self.client is not None:
+            self.client.drain()
+
+
+def joined(hub: Hub, room: int = 1000) -> tuple[Client, BufferLink]:
+    link = BufferLink(room)
+    client = Client("audience", "127.0.0.1", link)
+    link.client = client
+    hub.add(client)
+    return client, link
+
+
+def test_every_phone_gets_each_broadcast_once_in_order() -> None:
+    hub = Hub()
+    links = [joined(hub)[1] for _ in range(5)]
+    for n in range(3):
+        hub.broadcast(("audience",), "state", Frame(f"s{n}"))
+    assert all(link.received == ["s0", "s1", "s2"] for link in links)
+
+
+def test_a_full_socket_keeps_only_the_newest_frame_per_slot_and_gets_it_on_drain() -> None:
+    hub = Hub()
+    _, healthy = joined(hub)
+    slow_client, slow = joined(hub, room=1)
+    hub.broadcast(("audience",), "state", Frame("s0"))  # fills the slow socket
+    for n in range(1, 4):
+        hub.broadcast(("audience",), "state", Frame(f"s{n}"))
+        hub.broadcast(("audience",), "tally:p", Frame(f"t{n}"))
+    assert healthy.received == ["s0", "s1", "t1", "s2", "t2", "s3", "t3"]
+    assert slow.received == ["s0"]
+    assert slow_client.pending() == 2
+    slow.drain()
+    assert slow.received == ["s0", "s3", "t3"]
+    hub.broadcast(("audience",), "state", Frame("s4"))  # straight out again
+    assert slow.received[-1] == "s4" and slow_client.pending() == 0
+
+
+def test_replies_wait_in_order_ahead_of_broadcasts() -> None:
+    hub = Hub()
+    client, link = joined(hub, room=1)
+    client.reply("ack0")  # fills it
+    client.reply("ack1")
+    hub.broadcast(("audience",), "state", Frame("s1"))
+    client.reply("ack2")
+    link.drain()
+    assert link.received == ["ack0", "ack1", "ack2", "s1"]
+
+
+def test_a_phone_that_never_reads_its_replies_is_dropped() -> None:
+    hub = Hub()
+    client, link = joined(hub, room=1)
+    for n in range(300):
+        client.reply(f"ack{n}")
+    assert link.aborted and client.closed
+    hub.broadcast(("audience",), "state", Frame("after"))
+    assert "after" not in link.received
+
+
+def test_roles_hear_only_their_broadcasts_and_a_closed_client_nothing() -> None:
+    hub = Hub()
+    phone, phone_link = joined(hub)
+    screen_link = BufferLink()
+    hub.add(Client("display", "127.0.0.1", screen_link))
+    hub.broadcast(("display",), "tally:p", Frame("t1"))
+    phone.close(1000, "bye")
+    hub.broadcast(("audience", "display"), "state", Frame("s1"))
+    assert phone_link.received == [] and phone_link.closed == (1000, "bye")
+    assert screen_link.received == ["t1", "s1"]
+    hub.discard(phone)
+    assert hub.counts() == {"audience": 0, "display": 1, "presenter": 0}
