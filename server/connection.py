@@ -58,24 +58,8 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         """Feed bytes to the protocol, act on what it parsed, send what it wants sent."""
         self.heard_at = self._endpoint.now()
-        ws = self._ws
-        ws.receive_data(data)
-        for event in ws.events_received():
-            if isinstance(event, Request):
-                self._handshake(event)
-            elif not isinstance(event, Frame):
-                continue  # a server receives no responses
-            elif event.opcode is Opcode.TEXT or event.opcode is Opcode.BINARY:
-                self._text = event.opcode is Opcode.TEXT
-                if event.fin:
-                    self._message(bytes(event.data))
-                else:  # the protocol limits the whole message's size, not just this frame's
-                    self._chunks = [bytes(event.data)]
-            elif event.opcode is Opcode.CONT and self._chunks is not None:
-                self._chunks.append(bytes(event.data))
-                if event.fin:
-                    data, self._chunks = b"".join(self._chunks), None
-                    self._message(data)
+        self._ws.receive_data(data)
+        self._act()
         self._flush()
 
     def eof_received(self) -> bool | None:
@@ -173,11 +157,36 @@ class Connection(asyncio.Protocol):
         ws.send_response(response)
         if response.status_code == 101:
             self._flush()
+            # The handshake's parser holds on to the request (2-3 KiB of headers) for as long
+            # as the connection lives; a fresh protocol, already open, holds nothing.
+            # (uvicorn hands over the request alone, so the old one has no frames buffered.)
+            self._ws = ServerProtocol(
+                state=State.OPEN, max_size=self._endpoint.max_size, logger=_LOG
+            )
             endpoint = self._endpoint
             self.address = endpoint.client_address(
                 self.address, request.headers.get("X-Forwarded-For")
             )
             self._conversation = endpoint.start(request.path, self.address, self)
+
+    def _act(self) -> None:
+        ws = self._ws
+        for event in ws.events_received():
+            if isinstance(event, Request):
+                self._handshake(event)
+            elif not isinstance(event, Frame):
+                continue  # a server receives no responses
+            elif event.opcode is Opcode.TEXT or event.opcode is Opcode.BINARY:
+                self._text = event.opcode is Opcode.TEXT
+                if event.fin:
+                    self._message(bytes(event.data))
+                else:  # the protocol limits the whole message's size, not just this frame's
+                    self._chunks = [bytes(event.data)]
+            elif event.opcode is Opcode.CONT and self._chunks is not None:
+                self._chunks.append(bytes(event.data))
+                if event.fin:
+                    data, self._chunks = b"".join(self._chunks), None
+                    self._message(data)
 
     def _message(self, data: bytes) -> None:
         conversation = self._conversation
