@@ -226,8 +226,11 @@ def main() -> None:
     parser.add_argument("--vote-window", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=2, help="runs per cell; the best is kept")
-    parser.add_argument("--stuck-size", type=int, default=2000)
-    parser.add_argument("--stuck-slides", type=int, default=60)
+    parser.add_argument("--stuck-size", type=int, default=5000)
+    parser.add_argument("--stuck-percent", type=float, default=1.0)
+    parser.add_argument(
+        "--stuck-slides", type=int, default=300, help="enough for stuck phones' buffers to fill"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
@@ -242,7 +245,14 @@ def main() -> None:
     if args.stuck_size:
         stuck_args = argparse.Namespace(**{**vars(args), "slides": args.stuck_slides})
         for server in servers:
-            stuck.append(bench(server, args.stuck_size, stuck_args, ["--stuck", "5"]))
+            stuck.append(
+                bench(
+                    server,
+                    args.stuck_size,
+                    stuck_args,
+                    ["--stuck", str(args.stuck_percent), "--live-results"],
+                )
+            )
     info = machine()
     raw = {"machine": info, "argv": sys.argv[1:], "runs": results, "stuck": stuck}
     out: Path = args.out

@@ -116,17 +116,29 @@ def headline(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def stuck_table(runs: list[dict[str, Any]]) -> list[str]:
+def stuck_table(runs: list[dict[str, Any]], calm: list[dict[str, Any]]) -> list[str]:
+    """Stuck-phone runs, each next to the same server's run at the same N without them."""
     lines = [
         "| server | phones (stuck) | healthy phones' fan-out p50 / p99 / max ms | "
-        "slides that missed phones | votes exact |",
-        "| --- | --- | --- | --- | --- |",
+        "p99 ÷ without stuck phones | server memory (MiB) every 25 slides | "
+        "server sockets with full send queues (KiB in the kernel) | slides delivered | "
+        "votes exact |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in sorted(runs, key=lambda r: ORDER.index(r["server"])):
-        missed = sum(1 for p in run.get("problems", []) if p.startswith("slide "))
+        same = next(
+            (c for c in calm if c["server"] == run["server"] and c["audience"] == run["audience"]),
+            None,
+        )
+        ratio = _p99(run) / _p99(same) if same and _p99(same) and _p99(run) else None
+        memory = " → ".join(_f(m, 0) for m in run.get("rss_during_slides_mb") or [])
+        stalled = run.get("stalled_at_slide")
+        delivered = f"**stopped at {stalled}**" if stalled else f"all {_f(run.get('slides'))}"
         lines.append(
             f"| {run['server']} | {_f(run.get('connected'))} ({_f(run.get('stuck'))}) | "
-            f"{_three(run.get('fanout_ms'))} | {missed} | {_exact(run)} |"
+            f"{_three(run.get('fanout_ms'))} | {_f(ratio, 2)}x | {memory} | "
+            f"{_f(run.get('full_send_queues'))} ({_f(run.get('send_queued_kib'), 0)}) | "
+            f"{delivered} | {_exact(run)} |"
         )
     return lines
 
@@ -239,16 +251,22 @@ def write(raw: dict[str, Any], args: Any, descriptions: dict[str, str]) -> str:
         out.append("")
     if raw.get("stuck"):
         stuck = raw["stuck"][0]
+        share = round(100 * (stuck.get("stuck") or 0) / max(1, stuck.get("audience") or 1))
         out += [
-            f"## Stuck phones: {stuck.get('audience'):,} phones, 5% of them stop reading",
+            f"## Stuck phones: {stuck.get('audience'):,} phones, {share}% of them stop reading",
             "",
             "Stuck phones connect, get their welcome and state, then never read again (receive",
-            "buffer shrunk to 4 KiB so the kernel buffers fill). The presenter changes slides "
-            f"{stuck.get('slides')} times;",
-            "the healthy phones must not notice.",
+            "buffer shrunk to 4 KiB). The presenter changes slides up to "
+            f"{args.stuck_slides} times, long enough",
+            "for the stuck phones' socket buffers to fill (the server-side kernel send queues",
+            "are read from /proc/net/tcp at the end); then the poll opens *with results",
+            "revealed*, so the phones get the live tally while the healthy ones vote. The",
+            "healthy phones must not notice; the server's memory must stay flat. A server",
+            "whose healthy phones miss a slide for 10 s is stopped there.",
+            "The ratio compares with the same server's run above at the same N (20 slides).",
             "",
         ]
-        out += stuck_table(raw["stuck"])
+        out += stuck_table(raw["stuck"], runs)
         out.append("")
     out += [
         "## Is the harness the limit?",

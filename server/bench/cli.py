@@ -25,6 +25,9 @@ def add_parser(sub: Any) -> None:
     bench.add_argument(
         "--stuck", type=float, default=0.0, help="percent of phones that stop reading"
     )
+    bench.add_argument(
+        "--live-results", action="store_true", help="reveal the poll as it opens: live tallies"
+    )
     bench.add_argument("--storm", action="store_true", help="drop and redial every phone")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument(

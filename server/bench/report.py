@@ -47,6 +47,20 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         ("tally on the display after last ack", _value(result.get("tally_lag_ms"), " ms")),
     ]
+    if "rss_during_slides_mb" in result:
+        memory = " → ".join(_value(m) for m in result["rss_during_slides_mb"])
+        out += [
+            ("server memory during slides (MiB)", memory),
+            (
+                "server sockets with full send queues",
+                f"{_value(result.get('full_send_queues'))} "
+                f"({_value(result.get('send_queued_kib'))} KiB held by the kernel)",
+            ),
+        ]
+    if "stalled_at_slide" in result:
+        out.append(
+            ("healthy phones stopped getting slides at", f"slide {result['stalled_at_slide']}")
+        )
     storm = result.get("storm")
     if storm:
         out += [

@@ -41,6 +41,7 @@ class Options:
     slides: int
     vote_window: float
     stuck: float
+    live_results: bool
     storm: bool
     spawn: bool
     workers: int
@@ -115,7 +116,11 @@ class Bench:
         try:
             await self.connect(pool, bar)
             await self.fan_out(pool, presenter)
-            poll = await self.votes(pool, presenter, display)
+            if "stalled_at_slide" in result:
+                self.problems.append("the healthy phones stopped getting slides: no votes run")
+                poll = None
+            else:
+                poll = await self.votes(pool, presenter, display)
             if opts.storm and poll is not None:
                 await self.storm(pool, poll)
         finally:
@@ -164,22 +169,37 @@ class Bench:
         latencies: list[float] = []
         lasts: list[float] = []
         healthy = result["connected"] - result["stuck"]
+        # With stuck phones, memory is sampled as their buffers fill, and a server whose
+        # healthy phones stop getting slides (it waits on a stuck one) is not waited on long.
+        timeout = 10.0 if opts.stuck else 60.0
+        memory: list[float | None] = []
         await pool.ask("fast", on=True)
         before = await self.cpu(pool)
         for step in range(opts.slides):
             index = candidates[(start + step) % len(candidates)]
             sent = await self.command(presenter, {"type": "goto", "index": index})
-            answers = await pool.ask("position", index=index, timeout=60.0)
+            answers = await pool.ask("position", index=index, timeout=timeout)
             times = [(t - sent) * 1000 for a in answers for t in a["times"]]
             missing = sum(a["missing"] for a in answers)
-            if missing:
-                self.problems.append(f"slide {index}: {missing} phones never got the state")
             latencies.extend(times)
             if times:
                 lasts.append(max(times))
+            if opts.stuck and step % 25 == 0:
+                memory.append(_round(self.server.rss_mb()))
+            if missing:
+                self.problems.append(f"slide {index}: {missing} phones never got the state")
+                if opts.stuck:
+                    result["stalled_at_slide"] = step + 1
+                    break
         after = await self.cpu(pool)
         await pool.ask("fast", on=False)
-        result["slides"] = opts.slides
+        if opts.stuck:
+            memory.append(_round(self.server.rss_mb()))
+            result["rss_during_slides_mb"] = memory
+            sockets, held = self.server.send_queues()
+            result["full_send_queues"] = sockets
+            result["send_queued_kib"] = round(held / 1024, 1)
+        result["slides"] = len(lasts)
         result["fanout_ms"] = summary(latencies)
         result["fanout_last_ms"] = [round(t, 2) for t in lasts]
         middle = sorted(lasts)[len(lasts) // 2] if lasts else None
@@ -240,6 +260,8 @@ class Bench:
             await presenter.until(lambda s: _poll_status(s, poll) == "idle")
         await self.command(presenter, {"type": "open", "poll": poll})
         answers = await pool.ask("poll", poll=poll, status="open", timeout=60.0)
+        if self.options.live_results:  # phones get the tally as it moves
+            await self.command(presenter, {"type": "reveal", "poll": poll})
         if sum(a["missing"] for a in answers):
             self.problems.append("some phones never saw the poll open")
         display.tallies.clear()
@@ -363,6 +385,7 @@ def main(args: argparse.Namespace) -> int:
         slides=args.slides,
         vote_window=args.vote_window,
         stuck=args.stuck,
+        live_results=args.live_results,
         storm=args.storm,
         spawn=args.spawn,
         workers=args.workers,

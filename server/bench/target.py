@@ -38,6 +38,25 @@ class Target:
         except psutil.Error:
             return None
 
+    def send_queues(self, at_least: int = 8192) -> tuple[int, int]:
+        """Connections of the server whose kernel send queue holds `at_least` bytes, and the
+        bytes they hold: phones that stopped reading, seen from the server's side (Linux)."""
+        port = urlsplit(self.url).port or 80
+        sockets = held = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError), open(table) as rows:
+                next(rows)
+                for row in rows:
+                    fields = row.split()
+                    local, state, queues = fields[1], fields[3], fields[4]
+                    if state != "01" or int(local.rsplit(":", 1)[1], 16) != port:
+                        continue
+                    queued = int(queues.split(":")[0], 16)
+                    if queued >= at_least:
+                        sockets += 1
+                        held += queued
+        return sockets, held
+
     def cpu_seconds(self) -> float | None:
         """User + system CPU time the server has used so far (None if unknown)."""
         if self.process is None:
