@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,18 +114,28 @@ def wait_quiet(limit: float = 0.3, longest: float = 60.0) -> float:
             return busy
 
 
-def bench(server: str, audience: int, args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
-    """The best of `args.repeat` runs (lowest fan-out p99), each on a fresh server; a run
-    during which other processes were busy does not count, and another is made once."""
+def bench(
+    server: str,
+    audience: int,
+    args: argparse.Namespace,
+    extra: list[str],
+    repeat: int | None = None,
+    counts: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, Any]:
+    """The best of `repeat` runs (lowest fan-out p99), each on a fresh server; a run that
+    does not count (by default: one with problems, or during which other processes were
+    busy) is made again once."""
+    repeat = args.repeat if repeat is None else repeat
+    counts = counts or quiet
     runs: list[dict[str, Any]] = []
     extra_tries = 1
-    while len([r for r in runs if quiet(r)]) < args.repeat:
-        if len(runs) >= args.repeat and extra_tries == 0:
+    while len([r for r in runs if counts(r)]) < repeat:
+        if len(runs) >= repeat and extra_tries == 0:
             break
-        if len(runs) >= args.repeat:
+        if len(runs) >= repeat:
             extra_tries -= 1
         runs.append(one_run(server, audience, args, extra))
-    calm = [r for r in runs if quiet(r)] or sorted(runs, key=_load)[:1]
+    calm = [r for r in runs if counts(r)] or sorted(runs, key=_load)[:1]
     best = min(calm, key=lambda r: (r.get("fanout_ms") or {}).get("p99") or float("inf"))
     best["runs_made"] = len(runs)
     return best
@@ -229,8 +239,9 @@ def main() -> None:
     parser.add_argument("--stuck-size", type=int, default=5000)
     parser.add_argument("--stuck-percent", type=float, default=1.0)
     parser.add_argument(
-        "--stuck-slides", type=int, default=300, help="enough for stuck phones' buffers to fill"
+        "--stuck-slides", type=int, default=700, help="enough for stuck phones' buffers to fill"
     )
+    parser.add_argument("--stuck-repeat", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
@@ -251,6 +262,9 @@ def main() -> None:
                     args.stuck_size,
                     stuck_args,
                     ["--stuck", str(args.stuck_percent), "--live-results"],
+                    repeat=args.stuck_repeat,
+                    # A server that stalls on its stuck phones is the finding, not a bad run.
+                    counts=lambda run: _load(run) <= QUIET,
                 )
             )
     info = machine()

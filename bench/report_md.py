@@ -257,7 +257,7 @@ def write(raw: dict[str, Any], args: Any, descriptions: dict[str, str]) -> str:
             "",
             "Stuck phones connect, get their welcome and state, then never read again (receive",
             "buffer shrunk to 4 KiB). The presenter changes slides up to "
-            f"{args.stuck_slides} times, long enough",
+            f"{max(r.get('slides') or 0 for r in raw['stuck'])} times, long enough",
             "for the stuck phones' socket buffers to fill (the server-side kernel send queues",
             "are read from /proc/net/tcp at the end); then the poll opens *with results",
             "revealed*, so the phones get the live tally while the healthy ones vote. The",
