@@ -73,14 +73,14 @@ _LOG = logging.getLogger("handsup.room")
 
 
 def _acknowledge(client: Client, ack: Frame, durable: asyncio.Future[None]) -> None:
-    if durable.exception() is None:
+    # The store retries a failed write until it commits; it fails only while shutting down,
+    # and then the phone keeps its vote and sends it again to the next run.
+    if not durable.cancelled() and durable.exception() is None:
         client.reply(ack)
-    else:  # not saved, so not acknowledged: the phone reconnects and sends it again
-        client.close(1011, "could not save the vote")
 
 
 def _log_failure(durable: asyncio.Future[None]) -> None:
-    error = durable.exception()
+    error = None if durable.cancelled() else durable.exception()
     if error is not None:
         _LOG.error("could not save to the session log: %s", error)
 

@@ -9,6 +9,7 @@ concurrent votes share one commit (and one fsync).
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import sqlite3
 import threading
@@ -45,6 +46,8 @@ MIGRATIONS = [
 ]
 Row = tuple[int, float, str, str]
 _STOP = object()
+RETRY_PAUSE = 0.5  # seconds between attempts to commit a batch that failed
+_LOG = logging.getLogger("handsup.store")
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class SQLiteStore:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing = threading.Event()
 
     # Sessions (called at start-up and by the results API, off the hot path).
 
@@ -177,26 +181,34 @@ class SQLiteStore:
             if _STOP in batch:
                 stop = True
                 batch = [item for item in batch if item is not _STOP]
-            error: BaseException | None = None
-            try:
-                conn.execute("BEGIN")
-                conn.executemany(
-                    "INSERT INTO log(session, at, kind, data) VALUES (?,?,?,?)",
-                    [row for rows, _ in batch for row in rows],
-                )
-                conn.execute("COMMIT")
-            except sqlite3.Error as failure:
-                error = failure
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+            error = self._commit(conn, [row for rows, _ in batch for row in rows])
             futures = [future for _, future in batch]
             if futures and self._loop is not None and not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(_settle, futures, error)
         conn.close()
 
+    def _commit(self, conn: sqlite3.Connection, rows: list[Row]) -> sqlite3.Error | None:
+        """Write one batch in one transaction. A batch that fails (disk full, I/O error) is
+        tried again until it commits: nothing behind it may be acknowledged first, so acks
+        wait rather than promise what is not on disk. Only a closing store gives up."""
+        while True:
+            try:
+                conn.execute("BEGIN")
+                conn.executemany("INSERT INTO log(session, at, kind, data) VALUES (?,?,?,?)", rows)
+                conn.execute("COMMIT")
+                return None
+            except sqlite3.Error as failure:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if self._closing.is_set():
+                    return failure
+                _LOG.error("could not save to %s, trying again: %s", self.path, failure)
+                time.sleep(RETRY_PAUSE)
+
     async def close(self) -> None:
         """Commit what is queued, stop the writer, close the connections."""
         if self._writer is not None:
+            self._closing.set()
             self._queue.put(_STOP)
             await asyncio.to_thread(self._writer.join)
             self._writer = None
