@@ -26,15 +26,15 @@ from server.watch import watch_deck
 
 async def _sweep(room: Room, stuck_after: float, keepalive: float) -> None:
     """Every second, drop clients whose socket has been full longer than `stuck_after`, and
-    those silent for 3 x `keepalive` (a phone switched off answers no ping); ping the quiet."""
+    those silent for 3 x `keepalive` (a phone switched off answers no ping); ping the quiet.
+    A `keepalive` of 0 turns the pings off."""
     loop = asyncio.get_running_loop()
     while True:
         await asyncio.sleep(1)
         now = loop.time()
         # A client this stuck would not read a close frame either: drop it.
-        for client in room.hub.stuck(now, stuck_after) + room.hub.keep_alive(
-            now, keepalive, 3 * keepalive
-        ):
+        silent = room.hub.keep_alive(now, keepalive, 3 * keepalive) if keepalive > 0 else []
+        for client in room.hub.stuck(now, stuck_after) + silent:
             room.leave(client)
             client.link.abort()
 

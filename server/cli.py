@@ -118,7 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--stuck-after", type=float, help="drop a phone not reading for this long, s"
     )
     limits.add_argument(
-        "--keepalive", type=float, help="ping a silent phone after this long, s (drop: 3x)"
+        "--keepalive", type=float, help="ping a silent phone after this long, s (drop: 3x; 0: off)"
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+        help="reverse proxies whose X-Forwarded-For names the client, comma-separated "
+        "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)",
     )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     serve.set_defaults(func=cmd_serve)

@@ -59,7 +59,12 @@ class Connection(asyncio.Protocol):
         """Feed bytes to the protocol, act on what it parsed, send what it wants sent."""
         self.heard_at = self._endpoint.now()
         self._ws.receive_data(data)
-        self._act()
+        try:
+            self._act()
+        except Exception:  # a bug must cost this connection, never the server
+            _LOG.exception("dropping a websocket after an error")
+            self._drop()
+            return
         self._flush()
 
     def eof_received(self) -> bool | None:
@@ -71,6 +76,7 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the connection: the room stops fanning out to it."""
         self._connections.discard(self)
+        self.transport = None  # nothing may be written to it any more
         if self._close_timer is not None:
             self._close_timer.cancel()
             self._close_timer = None
@@ -146,8 +152,13 @@ class Connection(asyncio.Protocol):
 
     def _handshake(self, request: Request) -> None:
         ws = self._ws
+        headers = request.headers
+        origins, hosts = headers.get_all("Origin"), headers.get_all("Host")
+        if len(origins) > 1 or len(hosts) > 1:
+            ws.send_response(ws.reject(400, "repeated Origin or Host header\n"))
+            return
         refusal = self._endpoint.refusal(
-            request.path, request.headers.get("Origin"), request.headers.get("Host")
+            request.path, origins[0] if origins else None, hosts[0] if hosts else None
         )
         if refusal is not None:
             status, text = refusal
@@ -164,9 +175,9 @@ class Connection(asyncio.Protocol):
                 state=State.OPEN, max_size=self._endpoint.max_size, logger=_LOG
             )
             endpoint = self._endpoint
-            self.address = endpoint.client_address(
-                self.address, request.headers.get("X-Forwarded-For")
-            )
+            # Proxies may each add their own X-Forwarded-For line: together they are one list.
+            forwarded = ",".join(headers.get_all("X-Forwarded-For")) or None
+            self.address = endpoint.client_address(self.address, forwarded)
             self._conversation = endpoint.start(request.path, self.address, self)
 
     def _act(self) -> None:
@@ -189,9 +200,18 @@ class Connection(asyncio.Protocol):
                     self._message(data)
 
     def _message(self, data: bytes) -> None:
-        conversation = self._conversation
-        if conversation is not None and self._ws.state is State.OPEN:
-            conversation.receive(data if self._text else None)
+        # Even after the client's close frame (it may come in the same read as a vote): the
+        # message was sent, so it counts. Once the server has closed, the client ignores it.
+        if self._conversation is not None:
+            self._conversation.receive(data if self._text else None)
+
+    def _drop(self) -> None:
+        # Called possibly before uvicorn has made this the transport's protocol, in which
+        # case connection_lost would reach uvicorn's, not ours: tidy up here as well.
+        transport = self.transport
+        self.connection_lost(None)
+        if transport is not None:
+            transport.abort()
 
     def _flush(self) -> None:
         transport = self.transport

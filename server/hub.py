@@ -128,6 +128,8 @@ class Client:
 
     def close(self, code: int, reason: str) -> None:
         """Send nothing more and close the connection politely."""
+        if self.closed:
+            return
         self.closed = True
         self.changed()
         self.link.close(code, reason)

@@ -95,6 +95,9 @@ def serve(args: argparse.Namespace) -> int:
         data_dir=args.data,
         new_session=args.new_session,
         watch=not args.no_watch,
+        trusted_proxies=frozenset(
+            ip.strip() for ip in args.forwarded_allow_ips.split(",") if ip.strip()
+        ),
         **_limits(args),
     )
     try:

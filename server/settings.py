@@ -45,7 +45,8 @@ class Settings(BaseModel):
     tally_interval: float = Field(default=0.1, description="seconds between tally updates")
     stuck_after: float = Field(default=30.0, description="close a client blocked this long")
     keepalive: float = Field(
-        default=20.0, description="ping a client silent this long; drop it after 3 times as long"
+        default=20.0,
+        description="ping a client silent this long, drop it after 3 times as long; 0: never",
     )
     trusted_proxies: frozenset[str] = Field(
         default=frozenset({"127.0.0.1", "::1"}),

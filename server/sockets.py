@@ -102,11 +102,14 @@ class Endpoint:
     def client_address(self, peer: str, forwarded_for: str | None) -> str:
         """Who is at the other end: the peer, or behind a trusted reverse proxy the nearest
         address in X-Forwarded-For that is not itself a trusted proxy."""
-        if forwarded_for is None or peer not in self.trusted_proxies:
+        trusted = self.trusted_proxies
+        if forwarded_for is None or (peer not in trusted and "*" not in trusted):
             return peer
-        for hop in reversed(forwarded_for.split(",")):
-            hop = hop.strip()
-            if hop and hop not in self.trusted_proxies:
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        if "*" in trusted:  # every proxy is trusted (as uvicorn's "*"): the first address
+            return hops[0] if hops else peer
+        for hop in reversed(hops):
+            if hop not in trusted:
                 return hop
         return peer
 

@@ -122,6 +122,43 @@ async def test_the_pages_own_origin_and_non_browsers_are_accepted(server: Server
     assert await closed_with(stranger) == 4403
 
 
+def _raw_upgrade(server: ServerProcess, extra_headers: str) -> bytes:
+    """A websocket upgrade with hand-written headers; the server's first answer."""
+    host, port = address(server)
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(
+            (
+                f"GET /ws/audience HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                f"Sec-WebSocket-Version: 13\r\n{extra_headers}\r\n"
+            ).encode()
+        )
+        data = b""
+        while b"\r\n\r\n" not in data and (chunk := sock.recv(4096)):
+            data += chunk
+        return data
+
+
+async def test_a_repeated_origin_is_refused_and_the_server_carries_on() -> None:
+    # Two Origin lines could smuggle another site past the check: refused outright, and
+    # (a bug this caught) without the connection being leaked or the server hurt.
+    with serving(QUIZ) as server:
+        await _repeated_origin(server)
+
+
+async def _repeated_origin(server: ServerProcess) -> None:
+    for _ in range(3):
+        answer = _raw_upgrade(server, f"Origin: {server.base}\r\nOrigin: http://evil.example\r\n")
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:80]
+    assert _raw_upgrade(server, f"Origin: {server.base}\r\n").startswith(b"HTTP/1.1 101")
+    ann, _ = await phone(server)
+    await ann.send({"type": "ping"})
+    await ann.of_type("pong")
+    stopping = asyncio.get_running_loop().time()
+    server.stop()  # nothing leaked holds up the exit (uvicorn would wait for it)
+    assert asyncio.get_running_loop().time() - stopping < 1.5
+
+
 async def test_the_public_url_origin_is_accepted() -> None:
     with serving(QUIZ, "--public-url", "http://talk.example.org") as server:
         public: Any = "http://talk.example.org"

@@ -388,6 +388,10 @@ async def test_behind_a_local_proxy_each_forwarded_address_is_capped_on_its_own(
             await phone(server, **via_proxy("203.0.113.7"))
         await _refused_as_full(server, **via_proxy("203.0.113.7"))
         await phone(server, **via_proxy("198.51.100.9"))  # another person behind the proxy
+        # Two proxies, each adding its own header line: still that one person.
+        two_lines = [("X-Forwarded-For", "198.51.100.9"), ("X-Forwarded-For", "127.0.0.1")]
+        await phone(server, additional_headers=two_lines)
+        await _refused_as_full(server, **via_proxy("198.51.100.9"))
         # Not a trusted proxy: its own address counts, whatever it claims.
         for claimed in ("192.0.2.1", "192.0.2.2"):
             await phone(server, local_host="127.0.0.5", **via_proxy(claimed))
