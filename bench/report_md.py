@@ -120,7 +120,7 @@ def stuck_table(runs: list[dict[str, Any]], calm: list[dict[str, Any]]) -> list[
     """Stuck-phone runs, each next to the same server's run at the same N without them."""
     lines = [
         "| server | phones (stuck) | healthy phones' fan-out p50 / p99 / max ms | "
-        "p99 ÷ without stuck phones | server memory (MiB) every 25 slides | "
+        "p99 ÷ without stuck phones | server memory (MiB): first slide → last (highest) | "
         "server sockets with full send queues (KiB in the kernel) | slides delivered | "
         "votes exact |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -131,14 +131,19 @@ def stuck_table(runs: list[dict[str, Any]], calm: list[dict[str, Any]]) -> list[
             None,
         )
         ratio = _p99(run) / _p99(same) if same and _p99(same) and _p99(run) else None
-        memory = " → ".join(_f(m, 0) for m in run.get("rss_during_slides_mb") or [])
+        samples = run.get("rss_during_slides_mb") or []
+        memory = (
+            f"{_f(samples[0], 0)} → {_f(samples[-1], 0)} ({_f(max(samples), 0)})"
+            if samples
+            else "-"
+        )
         stalled = run.get("stalled_at_slide")
         delivered = f"**stopped at {stalled}**" if stalled else f"all {_f(run.get('slides'))}"
         lines.append(
             f"| {run['server']} | {_f(run.get('connected'))} ({_f(run.get('stuck'))}) | "
             f"{_three(run.get('fanout_ms'))} | {_f(ratio, 2)}x | {memory} | "
             f"{_f(run.get('full_send_queues'))} ({_f(run.get('send_queued_kib'), 0)}) | "
-            f"{delivered} | {_exact(run)} |"
+            f"{delivered} | {'not run: it stalled' if stalled else _exact(run)} |"
         )
     return lines
 

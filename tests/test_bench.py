@@ -51,7 +51,8 @@ def test_bench_counts_every_vote_exactly_once() -> None:
 
 def test_bench_storm_and_stuck_phones() -> None:
     code, result, stderr = bench(
-        "--audience", "100", "--slides", "3", "--vote-window", "1", "--storm", "--stuck", "5"
+        "--audience", "100", "--slides", "3", "--vote-window", "1", "--storm", "--stuck", "5",
+        "--live-results",
     )  # fmt: skip
     assert code == 0, stderr
     assert result["connected"] == 100
@@ -60,4 +61,9 @@ def test_bench_storm_and_stuck_phones() -> None:
     storm = result["storm"]
     assert storm["phones"] == storm["back"] == storm["token_kept"] == storm["vote_kept"] == 95
     assert 0 < storm["sync_ms"]["p99"] < 60_000
+    # With stuck phones the server's memory is sampled through the slides, and its kernel
+    # send queues are read (too few slides here for them to fill).
+    assert len(result["rss_during_slides_mb"]) == 2
+    assert all(m > 10 for m in result["rss_during_slides_mb"])
+    assert result["full_send_queues"] >= 0 and "stalled_at_slide" not in result
     check_figures(result)
