@@ -99,15 +99,10 @@ class Connection(asyncio.Protocol):
 
     def write(self, wire: bytes) -> bool:
         """Write one whole frame now; False when the buffer is full or the socket is closing."""
-        transport = self.transport
-        if (
-            self.paused_since is not None
-            or transport is None
-            or self._ws.state is not State.OPEN
-            or transport.is_closing()
-        ):
+        write = self.writer()
+        if write is None:
             return False
-        transport.write(wire)
+        write(wire)
         return True
 
     def writer(self) -> Callable[[bytes], object] | None:

@@ -22,15 +22,21 @@ def logged(path: Path) -> list[str]:
         return [kind for (kind,) in db.execute("SELECT kind FROM log ORDER BY rowid")]
 
 
-async def test_a_failed_write_is_retried_and_nothing_resolves_before_it_commits(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "handsup.db"
+async def refusing(path: Path) -> SQLiteStore:
+    """A store that has logged Ann's join, on a file that now refuses every insert."""
     store = SQLiteStore(path)
     store.start("deck.md", "# deck", None, "ROOMC", "key")
     await store.record([Join("ann")])
     with sqlite3.connect(path) as db:
         db.execute(FAIL)
+    return store
+
+
+async def test_a_failed_write_is_retried_and_nothing_resolves_before_it_commits(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "handsup.db"
+    store = await refusing(path)
     vote = store.record([Vote("ann", "colour", 1, "v1", 1.0)])
     barrier = store.record([])  # what a resent vote's acknowledgement waits on
     await asyncio.sleep(1.2)  # a few attempts fail meanwhile
@@ -47,11 +53,7 @@ async def test_a_store_closing_on_a_refusing_disk_gives_up_instead_of_hanging(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "handsup.db"
-    store = SQLiteStore(path)
-    store.start("deck.md", "# deck", None, "ROOMC", "key")
-    await store.record([Join("ann")])
-    with sqlite3.connect(path) as db:
-        db.execute(FAIL)
+    store = await refusing(path)
     vote = store.record([Vote("ann", "colour", 1, "v1", 1.0)])
     await asyncio.sleep(0.2)
     await asyncio.wait_for(store.close(), 5)
