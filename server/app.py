@@ -32,8 +32,8 @@ async def _sweep(room: Room, stuck_after: float, keepalive: float) -> None:
     while True:
         await asyncio.sleep(1)
         now = loop.time()
-        # A client this stuck would not read a close frame either: drop it.
         silent = room.hub.keep_alive(now, keepalive, 3 * keepalive) if keepalive > 0 else []
+        # Neither would read a close frame: drop them.
         for client in room.hub.stuck(now, stuck_after) + silent:
             room.leave(client)
             client.link.abort()

@@ -18,7 +18,7 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
-from server.sockets import Conversation, Endpoint
+from server.sockets import Conversation, Endpoint, role_of
 
 CLOSE_GRACE = 5.0  # seconds a closing connection has to finish its closing handshake
 _LOG = logging.getLogger("handsup.sockets")
@@ -152,13 +152,15 @@ class Connection(asyncio.Protocol):
         if len(origins) > 1 or len(hosts) > 1:
             ws.send_response(ws.reject(400, "repeated Origin or Host header\n"))
             return
+        role = role_of(request.path)
         refusal = self._endpoint.refusal(
-            request.path, origins[0] if origins else None, hosts[0] if hosts else None
+            role, origins[0] if origins else None, hosts[0] if hosts else None
         )
         if refusal is not None:
             status, text = refusal
             ws.send_response(ws.reject(status, text))
             return
+        assert role is not None  # refusal() turns away a path that names no role
         response = ws.accept(request)
         ws.send_response(response)
         if response.status_code == 101:
@@ -173,7 +175,7 @@ class Connection(asyncio.Protocol):
             # Proxies may each add their own X-Forwarded-For line: together they are one list.
             forwarded = ",".join(headers.get_all("X-Forwarded-For")) or None
             self.address = endpoint.client_address(self.address, forwarded)
-            self._conversation = endpoint.start(request.path, self.address, self)
+            self._conversation = endpoint.start(role, self.address, self)
 
     def _act(self) -> None:
         ws = self._ws

@@ -233,7 +233,11 @@ class Room:
         """Apply a command, queue it to be made durable, and fan out what changed at once;
         the future resolves when it is durable (what a vote's acknowledgement waits for)."""
         events = self.session.apply(command)
-        if not events or (isinstance(events[0], VoteCast) and events[0].replay):
+        if not events:  # nothing changed (a known phone rejoining): nothing to log or wait for
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        if isinstance(events[0], VoteCast) and events[0].replay:
             # Nothing new to log; a resent vote is acknowledged once the original is durable.
             return self.store.record([])
         extra = None

@@ -89,9 +89,11 @@ class Endpoint:
         # per message so that the phone gets an error it can show.
         self.max_size = max(policy.max_frame for policy in policies.values())
 
-    def refusal(self, path: str, origin: str | None, host: str | None) -> tuple[int, str] | None:
-        """Why a handshake is refused (HTTP status, text), or None to accept it."""
-        role = role_of(path)
+    def refusal(
+        self, role: Role | None, origin: str | None, host: str | None
+    ) -> tuple[int, str] | None:
+        """Why a handshake for `role` (None: a path that names none) is refused (HTTP status,
+        text), or None to accept it."""
         if role is None:
             return 404, "no such socket\n"
         if not origin_allowed(origin, host, self.policies[role].public_origin):
@@ -113,11 +115,9 @@ class Endpoint:
                 return hop
         return peer
 
-    def start(self, path: str, address: str, link: Link) -> Conversation | None:
+    def start(self, role: Role, address: str, link: Link) -> Conversation | None:
         """Begin an accepted socket's conversation; None if the server is full (the client
         is told so and the socket closed)."""
-        role = role_of(path)
-        assert role is not None  # refusal() let it through
         policy = self.policies[role]
         full = policy.limiter.admit(address, capped=role != "presenter")
         if full is not None:

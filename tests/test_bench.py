@@ -61,9 +61,9 @@ def test_bench_storm_and_stuck_phones() -> None:
     storm = result["storm"]
     assert storm["phones"] == storm["back"] == storm["token_kept"] == storm["vote_kept"] == 95
     assert 0 < storm["sync_ms"]["p99"] < 60_000
-    # With stuck phones the server's memory is sampled through the slides, and its kernel
-    # send queues are read (too few slides here for them to fill).
+    # With stuck phones the server's memory is sampled through the slides (at the first and
+    # after the last), and the healthy phones got every slide.
     assert len(result["rss_during_slides_mb"]) == 2
     assert all(m > 10 for m in result["rss_during_slides_mb"])
-    assert result["full_send_queues"] >= 0 and "stalled_at_slide" not in result
+    assert result["slides"] == 3 and "stalled_at_slide" not in result
     check_figures(result)
