@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        room.start()
         tasks = [asyncio.create_task(_sweep(room, settings.stuck_after, settings.keepalive))]
         if settings.watch:
             tasks.append(asyncio.create_task(watch_deck(settings.deck, room, talk.store, stop)))

@@ -12,6 +12,7 @@ from server.commands import (
     GoTo,
     Hide,
     Join,
+    Moderate,
     OpenPoll,
     ResetPoll,
     Reveal,
@@ -31,6 +32,7 @@ KINDS: dict[str, type[Command]] = {
     "blackout": SetBlackout,
     "join_info": SetJoinInfo,
     "vote": Vote,
+    "moderate": Moderate,
 }
 NAMES = {cls: name for name, cls in KINDS.items()}
 
@@ -45,6 +47,8 @@ def decode(kind: str, data: str) -> tuple[Command, dict[str, Any]]:
     """The command back from a row, and any extra fields stored beside it."""
     cls = KINDS[kind]
     fields: dict[str, Any] = json.loads(data)
+    if cls is Vote and "option" in fields:  # logged before answers had kinds
+        fields["answer"] = fields.pop("option")
     names = {f.name for f in dataclasses.fields(cls)}
     command = cls(**{k: v for k, v in fields.items() if k in names})
     return command, {k: v for k, v in fields.items() if k not in names}

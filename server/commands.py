@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# What a phone answers: an option or a scale point (int), words (list), or a text (str).
+Answer = int | str | list[str]
+
 
 @dataclass(frozen=True, slots=True)
 class Join:
@@ -21,9 +24,10 @@ class GoTo:
 
 @dataclass(frozen=True, slots=True)
 class OpenPoll:
-    """Start (or resume) taking votes on a poll."""
+    """Start (or resume) taking votes on a poll; `at` (wall clock) starts a timed poll's clock."""
 
     poll: str
+    at: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +74,23 @@ class SetJoinInfo:
 
 @dataclass(frozen=True, slots=True)
 class Vote:
-    """A participant chooses an option; `vote_id` is made by the phone so retries count once."""
+    """A participant answers a poll (an option, words, a text…); `vote_id` is made by the phone
+    so retries count once."""
 
     participant: str
     poll: str
-    option: int
+    answer: Answer
     vote_id: str
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Moderate:
+    """The presenter hides, shows or approves one item of a poll (a word, an answer)."""
+
+    poll: str
+    action: str
+    item: str
 
 
 Command = (
@@ -90,6 +104,7 @@ Command = (
     | SetBlackout
     | SetJoinInfo
     | Vote
+    | Moderate
 )
 
 
@@ -128,12 +143,13 @@ class DisplayChanged:
 
 @dataclass(frozen=True, slots=True)
 class VoteCast:
-    """A vote was taken. `replay` marks a vote id seen before: acknowledged, not counted again."""
+    """A vote was taken. `replay` marks a vote id seen before: acknowledged, not counted again.
+    `answer` is what the poll now holds for the participant, `previous` what it held before."""
 
     participant: str
     poll: str
-    option: int
-    previous: int | None
+    answer: Answer
+    previous: Answer | None
     vote_id: str
     at: float
     replay: bool = False

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter
 
 Role = Literal["audience", "display", "presenter"]
 Token = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 PollId = Annotated[str, Field(min_length=1, max_length=64)]
+# An answer on the wire: an option or a scale point, a text, or a few words. Each poll's kind
+# checks it further (which options exist, how long a text may be).
+WireAnswer = Annotated[
+    StrictInt
+    | Annotated[StrictStr, Field(max_length=2000)]
+    | Annotated[list[Annotated[StrictStr, Field(max_length=200)]], Field(max_length=10)],
+    Field(union_mode="left_to_right"),
+]
 
 
 class _Message(BaseModel):
@@ -32,8 +40,26 @@ class VoteMessage(_Message):
 
     type: Literal["vote"]
     poll: PollId
-    option: int = Field(ge=0, le=99)
+    option: StrictInt = Field(ge=0, le=99)
     vote_id: Token
+
+
+class AnswerMessage(_Message):
+    """Audience: answer poll `poll` of any kind (words, a text, a scale point, an option)."""
+
+    type: Literal["answer"]
+    poll: PollId
+    answer: WireAnswer
+    vote_id: Token
+
+
+class ModerateMessage(_Message):
+    """Presenter: hide, show or approve one item of a poll (`poll` omitted: the current one)."""
+
+    type: Literal["moderate"]
+    poll: PollId | None = None
+    action: Literal["hide", "show", "approve"]
+    item: str = Field(min_length=1, max_length=300)
 
 
 class GotoMessage(_Message):
@@ -72,6 +98,8 @@ class PingMessage(_Message):
 ClientMessage = Annotated[
     Hello
     | VoteMessage
+    | AnswerMessage
+    | ModerateMessage
     | GotoMessage
     | StepMessage
     | PollCommandMessage
@@ -86,13 +114,15 @@ CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 
 
 class Welcome(_Message):
-    """Answer to `hello`: who you are. Audience gets its participant token and its votes so far."""
+    """Answer to `hello`: who you are. Audience gets its participant token and its answers so
+    far, by poll id; `now` is the server's clock, so a phone can show a timed poll's deadline."""
 
     type: Literal["welcome"] = "welcome"
     role: Role
     room: str
     participant: str | None = None
-    votes: dict[str, int] = Field(default_factory=dict)
+    votes: dict[str, WireAnswer] = Field(default_factory=dict)
+    now: float | None = None
 
 
 class StateMessage(_Message):
@@ -102,13 +132,28 @@ class StateMessage(_Message):
     state: dict[str, Any]
 
 
+class TallyItem(_Message):
+    """One word, answer or idea in a tally: `state` is `hidden` or `pending` only for the
+    presenter (others never receive such items)."""
+
+    id: str
+    text: str
+    count: int = 0
+    state: Literal["shown", "hidden", "pending"] = "shown"
+
+
 class TallyMessage(_Message):
-    """Live counts of one poll, at most about ten a second."""
+    """Live results of one poll, at most about ten a second: `counts` per option or scale
+    point, `items` for words and answers, `mean` and `median` for scales. What a kind does not
+    use is left out. A display that may not see results gets only `voters`, with empty counts."""
 
     type: Literal["tally"] = "tally"
     poll: str
-    counts: list[int]
     voters: int
+    counts: list[int] | None = None
+    items: list[TallyItem] | None = None
+    mean: float | None = None
+    median: float | None = None
 
 
 class PresenceMessage(_Message):
@@ -127,7 +172,8 @@ class VoteAck(_Message):
     type: Literal["vote_ack"] = "vote_ack"
     vote_id: str
     poll: str
-    option: int
+    option: int | None = None
+    answer: WireAnswer | None = None
 
 
 class ErrorMessage(_Message):

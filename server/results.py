@@ -17,24 +17,29 @@ from slides import DeckError, parse_deck
 
 
 class OptionResult(BaseModel):
-    """One option's final count."""
+    """One row of a poll's results: an option, a scale point, a word or an answer."""
 
     index: int
+    key: str
     text: str
     votes: int
     percentage: float
     correct: bool
+    hidden: bool = False
 
 
 class PollResult(BaseModel):
     """One poll's final results."""
 
     id: str
+    type: str
     question: str
     source: str | None
     voters: int
     turnout: float
     options: list[OptionResult]
+    mean: float | None = None
+    median: float | None = None
 
 
 class VoteRow(BaseModel):
@@ -42,7 +47,8 @@ class VoteRow(BaseModel):
 
     poll: str
     participant: str
-    option: int
+    option: int | None
+    answer: int | str | list[str] | None
     text: str | None
     at: str
 
@@ -100,73 +106,84 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
         deck = None
     polls: list[PollResult] = []
     participants = {c.participant for c, _ in records if isinstance(c, Join)}
-    if deck is not None:
-        session = Session(deck)
+    session = Session(deck) if deck is not None else None
+    if session is not None:
         session.restore(records)
         for state in session.polls.values():
-            total = sum(state.counts)
+            rows = state.answers.rows()
+            total = sum(r.count for r in rows if not r.hidden)
             options = [
                 OptionResult(
                     index=i,
-                    text=text,
-                    votes=state.counts[i],
-                    percentage=round(100 * state.counts[i] / total, 1) if total else 0.0,
-                    correct=state.poll.correct == i,
+                    key=r.key,
+                    text=r.text,
+                    votes=r.count,
+                    percentage=round(100 * r.count / total, 1) if total and not r.hidden else 0.0,
+                    correct=r.correct,
+                    hidden=r.hidden,
                 )
-                for i, text in enumerate(state.poll.options)
+                for i, r in enumerate(rows)
             ]
             turnout = round(100 * state.voters / len(participants), 1) if participants else 0.0
             polls.append(
                 PollResult(
                     id=state.poll.id,
+                    type=state.poll.type,
                     question=state.poll.question,
                     source=state.poll.source,
                     voters=state.voters,
                     turnout=turnout,
                     options=options,
+                    **state.answers.summary(),
                 )
             )
-    # Final vote per person per poll, from the raw log, so no vote is dropped even for a poll
-    # that has since left the deck.
+    # Each person's last vote per poll, from the raw log, so no vote is dropped even for a poll
+    # that has since left the deck; what they hold now (all their words, say) from the session.
     final: dict[tuple[str, str], Vote] = {}
     for command, _ in records:
         if isinstance(command, Vote):
             final[(command.poll, command.participant)] = command
         elif isinstance(command, ResetPoll):
             final = {key: vote for key, vote in final.items() if key[0] != command.poll}
-    texts = {p.id: [o.text for o in p.options] for p in polls}
-    votes = [
-        VoteRow(
-            poll=vote.poll,
-            participant=anonymise(row.id, vote.participant),
-            option=vote.option,
-            text=_text(texts.get(vote.poll), vote.option),
-            at=iso(vote.at),
+    votes: list[VoteRow] = []
+    for vote in sorted(final.values(), key=lambda v: v.at):
+        held = session.polls.get(vote.poll) if session is not None else None
+        answer = held.answers.mine(vote.participant) if held is not None else vote.answer
+        if answer is None:  # refused when it was replayed: never counted
+            continue
+        choice = isinstance(answer, int) and (held is None or held.poll.type == "choice")
+        votes.append(
+            VoteRow(
+                poll=vote.poll,
+                participant=anonymise(row.id, vote.participant),
+                option=answer if choice and isinstance(answer, int) else None,
+                answer=answer,
+                text=held.answers.describe(answer) if held is not None else None,
+                at=iso(vote.at),
+            )
         )
-        for vote in sorted(final.values(), key=lambda v: v.at)
-    ]
     return Results(session=session_info(row, len(participants)), polls=polls, votes=votes)
-
-
-def _text(options: list[str] | None, index: int) -> str | None:
-    return options[index] if options is not None and 0 <= index < len(options) else None
 
 
 def to_csv(results: Results) -> str:
     """Two tables in one CSV: per-option results, a blank line, then individual votes."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["poll", "question", "option", "text", "votes", "percentage", "correct"])
+    writer.writerow(
+        ["poll", "type", "question", "option", "text", "votes", "percentage", "correct", "hidden"]
+    )
     for poll in results.polls:
         for option in poll.options:
             writer.writerow(
-                [poll.id, poll.question, option.index, option.text, option.votes,
-                 option.percentage, "yes" if option.correct else "no"]
+                [poll.id, poll.type, poll.question, option.index, option.text, option.votes,
+                 option.percentage, "yes" if option.correct else "no",
+                 "yes" if option.hidden else "no"]
             )  # fmt: skip
     writer.writerow([])
     writer.writerow(["poll", "participant", "option", "text", "at"])
     for vote in results.votes:
-        writer.writerow([vote.poll, vote.participant, vote.option, vote.text or "", vote.at])
+        chosen = "" if vote.option is None else vote.option
+        writer.writerow([vote.poll, vote.participant, chosen, vote.text or "", vote.at])
     return out.getvalue()
 
 

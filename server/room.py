@@ -22,6 +22,7 @@ from server.commands import (
     GoTo,
     Hide,
     Join,
+    Moderate,
     OpenPoll,
     ParticipantJoined,
     PollChanged,
@@ -38,10 +39,12 @@ from server.commands import (
 from server.frames import Frame
 from server.hub import ROLES, Client, Hub
 from server.protocol import (
+    AnswerMessage,
     ClientMessage,
     ErrorMessage,
     GotoMessage,
     Hello,
+    ModerateMessage,
     NoticeMessage,
     PingMessage,
     PollCommandMessage,
@@ -56,13 +59,12 @@ from server.protocol import (
     VoteMessage,
     Welcome,
 )
-from server.session import ReloadReport, Session
+from server.session import PollStatus, ReloadReport, Session
 from server.store import Store
 from server.views import Views, tally_visible
 from slides import Deck
 
 _POLL_COMMANDS: dict[str, Callable[[str], Command]] = {
-    "open": OpenPoll,
     "close": ClosePoll,
     "reveal": Reveal,
     "hide": Hide,
@@ -138,7 +140,7 @@ class Room:
             given = (hello.key or "").encode()
             if not hmac.compare_digest(given, self.presenter_key.encode()):
                 raise Denied(4403, "bad_key", "the presenter key is missing or wrong")
-            welcome = Welcome(role="presenter", room=self.room_code)
+            welcome = Welcome(role="presenter", room=self.room_code, now=self.clock())
         elif client.role == "audience":
             if (hello.room or "").strip().upper() != self.room_code:
                 raise Denied(4404, "bad_room", "there is no room with that code here")
@@ -149,17 +151,21 @@ class Room:
             # logged after it, and a vote is acknowledged only once it is durable.
             self.run(Join(participant))
             client.participant = participant
-            votes = {
-                pid: state.votes[participant]
-                for pid, state in self.session.polls.items()
-                if participant in state.votes
-            }
+            votes = {}
+            for pid, state in self.session.polls.items():
+                mine = state.answers.mine(participant)
+                if mine is not None:
+                    votes[pid] = mine
             welcome = Welcome(
-                role="audience", room=self.room_code, participant=participant, votes=votes
+                role="audience",
+                room=self.room_code,
+                participant=participant,
+                votes=votes,
+                now=self.clock(),
             )
         else:
-            welcome = Welcome(role="display", room=self.room_code)
-        client.reply(welcome.model_dump_json())
+            welcome = Welcome(role="display", room=self.room_code, now=self.clock())
+        client.reply(welcome.model_dump_json(exclude_none=True))
         client.offer("state", self._state_frame(client.role))
         if client.role == "presenter" and self._notice is not None:
             client.offer("notice", self._notice)
@@ -181,7 +187,11 @@ class Room:
         try:
             self._handle(client, message)
         except Refused as refused:
-            ref = message.vote_id if isinstance(message, VoteMessage) else message.type
+            ref = (
+                message.vote_id
+                if isinstance(message, VoteMessage | AnswerMessage)
+                else message.type
+            )
             reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
             client.reply(reply.model_dump_json())
 
@@ -192,17 +202,20 @@ class Room:
                 return
             case Hello():
                 raise Refused("already_welcomed", "this connection has already said hello")
-            case VoteMessage():
+            case VoteMessage() | AnswerMessage():
                 if client.role != "audience" or client.participant is None:
                     raise Refused("forbidden", "only audience connections vote")
-                vote = Vote(
-                    client.participant, message.poll, message.option, message.vote_id, self.clock()
-                )
+                given = message.option if isinstance(message, VoteMessage) else message.answer
+                vote = Vote(client.participant, message.poll, given, message.vote_id, self.clock())
                 durable = self.run(vote)
-                state = self.session.polls[message.poll]
-                option = state.votes.get(client.participant, message.option)
-                ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=option)
-                reply = Frame(ack.model_dump_json())
+                held = self.session.polls[message.poll].answers.mine(client.participant)
+                held = given if held is None else held
+                # A choice vote is acknowledged as it always was, with `option`.
+                if isinstance(message, VoteMessage) and isinstance(held, int):
+                    ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=held)
+                else:
+                    ack = VoteAck(vote_id=message.vote_id, poll=message.poll, answer=held)
+                reply = Frame(ack.model_dump_json(exclude_none=True))
                 durable.add_done_callback(partial(_acknowledge, client, reply))
                 return
         if client.role != "presenter":
@@ -220,14 +233,42 @@ class Room:
                 return SetBlackout(on)
             case ToggleMessage(on=on):
                 return SetJoinInfo(on)
+            case PollCommandMessage(type="open", poll=poll):
+                return OpenPoll(self._poll_id(poll), self.clock())
             case PollCommandMessage(type=kind, poll=poll):
-                if poll is None:
-                    current = self.session.current_poll
-                    if current is None:
-                        raise Refused("no_poll", "there is no poll on this slide")
-                    poll = current.poll.id
-                return _POLL_COMMANDS[kind](poll)
+                return _POLL_COMMANDS[kind](self._poll_id(poll))
+            case ModerateMessage(poll=poll, action=action, item=item):
+                return Moderate(self._poll_id(poll), action, item)
         raise Refused("unknown_command", f"cannot handle {message.type!r}")
+
+    def _poll_id(self, poll: str | None) -> str:
+        """The poll a presenter command names, else the current slide's."""
+        if poll is not None:
+            return poll
+        current = self.session.current_poll
+        if current is None:
+            raise Refused("no_poll", "there is no poll on this slide")
+        return current.poll.id
+
+    def start(self) -> None:
+        """Once the loop runs: timed polls left open by the last run close at their deadline."""
+        for poll in self.session.polls:
+            self._arm_timer(poll)
+
+    def _arm_timer(self, poll: str) -> None:
+        state = self.session.polls.get(poll)
+        deadline = state.deadline if state is not None else None
+        if state is None or deadline is None or state.status is not PollStatus.OPEN:
+            return
+        loop = asyncio.get_running_loop()
+        loop.call_later(max(0.0, deadline - self.clock()), self._time_up, poll, state.opened_at)
+
+    def _time_up(self, poll: str, opened_at: float | None) -> None:
+        # The server's clock decides: voting closes by itself, unless it was closed (and maybe
+        # opened again, with a new deadline) meanwhile.
+        state = self.session.polls.get(poll)
+        if state is not None and state.status is PollStatus.OPEN and state.opened_at == opened_at:
+            self.run(ClosePoll(poll))
 
     def run(self, command: Command) -> asyncio.Future[None]:
         """Apply a command, queue it to be made durable, and fan out what changed at once;
@@ -244,6 +285,8 @@ class Room:
         if isinstance(command, GoTo):
             extra = {"slide": self.session.deck.slides[command.index].id}
         durable = self.store.record([command], [extra])
+        if isinstance(command, OpenPoll):
+            self._arm_timer(command.poll)
         # Phones need not wait for the disk to see a slide: only acknowledgements promise
         # durability, and anything logged later (a vote) is durable only after this is.
         self._fan_out(events)
@@ -322,31 +365,24 @@ class Room:
             self._state_frames[role] = frame
         return frame
 
-    def _tally_frame(self, poll: str) -> Frame:
-        frame = self._tally_frames.get(poll)
+    def _tally_for(self, role: Role, poll: str) -> Frame:
+        """The tally this role may see: the results, or (display, results hidden) only how many
+        have answered, with empty counts. Encoded once per role and change."""
+        cache = f"{poll}:{role}"
+        frame = self._tally_frames.get(cache)
         if frame is None:
             state = self.session.polls[poll]
-            message = TallyMessage(poll=poll, counts=list(state.counts), voters=state.voters)
-            frame = Frame(message.model_dump_json())
-            self._tally_frames[poll] = frame
-        return frame
-
-    def _tally_for(self, role: Role, poll: str) -> Frame:
-        """The tally this role may see: the counts, or (display, results hidden) only how many
-        have voted, with empty counts."""
-        if tally_visible(role, self.session.polls[poll]):
-            return self._tally_frame(poll)
-        key = f"{poll}:voters"
-        frame = self._tally_frames.get(key)
-        if frame is None:
-            voters = self.session.polls[poll].voters
-            frame = Frame(TallyMessage(poll=poll, counts=[], voters=voters).model_dump_json())
-            self._tally_frames[key] = frame
+            if tally_visible(role, state):
+                message = state.answers.tally(role)
+            else:
+                message = TallyMessage(poll=poll, counts=[], voters=state.voters)
+            frame = Frame(message.model_dump_json(exclude_none=True))
+            self._tally_frames[cache] = frame
         return frame
 
     def _mark_tally(self, poll: str) -> None:
-        self._tally_frames.pop(poll, None)
-        self._tally_frames.pop(f"{poll}:voters", None)
+        for role in ROLES:
+            self._tally_frames.pop(f"{poll}:{role}", None)
         self._dirty_tallies.add(poll)
         self._schedule_flush()
 
@@ -389,7 +425,9 @@ class Room:
                 self._audience_flush_at = now
                 polls, self._audience_dirty = self._audience_dirty, set()
                 for poll in polls:
-                    self.hub.broadcast(("audience",), f"tally:{poll}", self._tally_frame(poll))
+                    self.hub.broadcast(
+                        ("audience",), f"tally:{poll}", self._tally_for("audience", poll)
+                    )
             else:
                 self._schedule_flush(due)
         if self._presence_dirty:

@@ -16,6 +16,7 @@ from server.commands import (
     GoTo,
     Hide,
     Join,
+    Moderate,
     OpenPoll,
     ParticipantJoined,
     PollChanged,
@@ -29,7 +30,8 @@ from server.commands import (
     Vote,
     VoteCast,
 )
-from slides import ChoicePoll, Deck
+from server.kinds import LivePoll, Timing, live
+from slides import Deck, Poll
 
 
 class PollStatus(StrEnum):
@@ -42,24 +44,32 @@ class PollStatus(StrEnum):
 
 @dataclass
 class PollState:
-    """One poll's live state: status, visibility and the votes behind its counts."""
+    """One poll's live state: its life (status, visibility, timer), the vote ids it has seen,
+    and its kind's answers."""
 
-    poll: ChoicePoll
+    poll: Poll
     slide: int
     status: PollStatus = PollStatus.IDLE
     revealed: bool = False
-    votes: dict[str, int] = field(default_factory=dict)
-    counts: list[int] = field(default_factory=list)
     # vote id -> participant, so a retried vote is acknowledged but never counted twice.
     vote_ids: dict[str, str] = field(default_factory=dict)
+    opened_at: float | None = None
+    answers: LivePoll[Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        if not self.counts:
-            self.counts = [0] * len(self.poll.options)
+        self.answers = live(self.poll)
 
     @property
     def voters(self) -> int:
-        return len(self.votes)
+        """How many participants have answered."""
+        return self.answers.voters
+
+    @property
+    def deadline(self) -> float | None:
+        """When a timed poll stops taking answers (wall clock), once it has been opened."""
+        if self.poll.timer is None or self.opened_at is None:
+            return None
+        return self.opened_at + self.poll.timer
 
 
 @dataclass(frozen=True)
@@ -111,11 +121,12 @@ class Session:
                     return []
                 self.position = index
                 return [SlideChanged(index)]
-            case OpenPoll(poll):
+            case OpenPoll(poll, at):
                 state = self._poll(poll)
                 if state.status is PollStatus.OPEN:
                     raise Refused("already_open", "voting is already open on this poll")
                 state.status = PollStatus.OPEN
+                state.opened_at = at
                 return [PollChanged(poll)]
             case ClosePoll(poll):
                 state = self._poll(poll)
@@ -149,6 +160,9 @@ class Session:
                     return []
                 self.join_info = on
                 return [DisplayChanged()]
+            case Moderate(poll, action, item):
+                state = self._poll(poll)
+                return [TallyChanged(poll)] if state.answers.moderate(action, item) else []
         raise Refused("unknown_command", f"unknown command {command!r}")
 
     def restore(self, records: Iterable[tuple[Command, dict[str, Any]]]) -> int:
@@ -188,14 +202,9 @@ class Session:
                 if before.poll != slide.poll:
                     changed.append(slide.poll.id)
                 state.status, state.revealed = before.status, before.revealed
+                state.opened_at = before.opened_at
                 state.vote_ids = dict(before.vote_ids)
-                state.votes = {
-                    who: option
-                    for who, option in before.votes.items()
-                    if option < len(slide.poll.options)
-                }
-                tally = Counter(state.votes.values())
-                state.counts = [tally.get(i, 0) for i in range(len(slide.poll.options))]
+                state.answers.carry(before.answers)
             self.polls[slide.poll.id] = state
         index = self._slide_index(current)
         self.position = index if index is not None else min(self.position, len(deck.slides) - 1)
@@ -217,33 +226,41 @@ class Session:
             raise Refused("unknown_poll", f"there is no poll {poll!r}")
         return state
 
+    def scores(self) -> dict[str, int]:
+        """Quiz points per participant, over every scored poll."""
+        total: Counter[str] = Counter()
+        for state in self.polls.values():
+            total.update(state.answers.scores())
+        return dict(total)
+
     def _vote(self, vote: Vote) -> list[Event]:
         if vote.participant not in self.participants:
             raise Refused("not_joined", "join the session before voting")
         state = self._poll(vote.poll)
+        answers = state.answers
         seen = state.vote_ids.get(vote.vote_id)
         if seen is not None:
             if seen != vote.participant:
                 raise Refused("duplicate_vote_id", "this vote id was used by someone else")
-            current = state.votes.get(vote.participant, vote.option)
-            return [
-                VoteCast(vote.participant, vote.poll, current, current, vote.vote_id, vote.at, True)
-            ]
-        if state.status is not PollStatus.OPEN and not self._replaying:
-            raise Refused("poll_not_open", "voting is not open on this poll")
-        if state.slide != self.position and not self._replaying:
-            raise Refused("poll_not_shown", "this poll is not on the screen")
-        if not 0 <= vote.option < len(state.counts):
-            raise Refused("unknown_option", f"there is no option {vote.option} in this poll")
-        previous = state.votes.get(vote.participant)
-        if previous is not None and previous != vote.option and not state.poll.change_vote:
-            raise Refused("vote_locked", "this poll does not allow changing your vote")
+            current = answers.mine(vote.participant)
+            held = current if current is not None else vote.answer
+            return [VoteCast(vote.participant, vote.poll, held, held, vote.vote_id, vote.at, True)]
+        if not self._replaying:
+            if state.status is not PollStatus.OPEN:
+                raise Refused("poll_not_open", "voting is not open on this poll")
+            if state.slide != self.position:
+                raise Refused("poll_not_shown", "this poll is not on the screen")
+            deadline = state.deadline
+            if deadline is not None and vote.at > deadline:
+                raise Refused("too_late", "time is up for this question")
+        answer = answers.read(vote.answer)
+        previous = answers.mine(vote.participant)
+        elapsed = None if state.opened_at is None else vote.at - state.opened_at
+        changed = answers.submit(vote.participant, answer, Timing(elapsed, state.poll.timer))
         state.vote_ids[vote.vote_id] = vote.participant
-        cast = VoteCast(vote.participant, vote.poll, vote.option, previous, vote.vote_id, vote.at)
-        if previous == vote.option:
-            return [cast]
-        if previous is not None:
-            state.counts[previous] -= 1
-        state.counts[vote.option] += 1
-        state.votes[vote.participant] = vote.option
-        return [cast, TallyChanged(vote.poll)]
+        current = answers.mine(vote.participant)
+        cast = VoteCast(
+            vote.participant, vote.poll, current if current is not None else answer, previous,
+            vote.vote_id, vote.at,
+        )  # fmt: skip
+        return [cast, TallyChanged(vote.poll)] if changed else [cast]

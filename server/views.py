@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from server.protocol import Role
-from server.session import PollState, Session
+from server.session import PollState, PollStatus, Session
 from slides import Slide
+
+_NOT_IN_SLIDE = {"correct", "change_vote", "results"}
 
 
 def slide_view(slide: Slide) -> dict[str, Any]:
@@ -25,13 +27,9 @@ def slide_view(slide: Slide) -> dict[str, Any]:
     if slide.image:
         view["image"] = slide.image
     if slide.poll:
-        poll = slide.poll
-        view["poll"] = {
-            "id": poll.id,
-            "question": poll.question,
-            "options": poll.options,
-            "source": poll.source,
-        }
+        # Everything the deck says of the poll but what must wait: the correct answer, and the
+        # settings the poll's status carries as they apply now.
+        view["poll"] = slide.poll.model_dump(exclude=_NOT_IN_SLIDE)
     return view
 
 
@@ -47,14 +45,17 @@ def tally_visible(role: Role, state: PollState) -> bool:
 def poll_view(role: Role, state: PollState) -> dict[str, Any]:
     """A poll's status for this role; the correct answer once revealed (presenter: always)."""
     show_correct = role == "presenter" or state.revealed
+    open_now = state.status is PollStatus.OPEN
     return {
         "id": state.poll.id,
+        "type": state.poll.type,
         "status": state.status.value,
         "revealed": state.revealed,
-        "change_vote": state.poll.change_vote,
+        "change_vote": getattr(state.poll, "change_vote", False),
         "results": state.poll.results,
         "counts_visible": tally_visible(role, state),
-        "correct": state.poll.correct if show_correct else None,
+        "correct": getattr(state.poll, "correct", None) if show_correct else None,
+        "deadline": state.deadline if open_now else None,
     }
 
 

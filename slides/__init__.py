@@ -1,16 +1,21 @@
 """The deck format: markdown in, a typed slide model out. Pure: no file or network access."""
 
 from slides.errors import DeckError, Problem
-from slides.model import ChoicePoll, Deck, DeckMeta, Slide, SlideKind
+from slides.model import Deck, DeckMeta, Slide, SlideKind
 from slides.parser import parse_deck
+from slides.polls import ChoicePoll, Poll, ScalePoll, TextPoll, WordsPoll
 
 __all__ = [
     "ChoicePoll",
     "Deck",
     "DeckError",
     "DeckMeta",
+    "Poll",
     "Problem",
+    "ScalePoll",
     "Slide",
     "SlideKind",
+    "TextPoll",
+    "WordsPoll",
     "parse_deck",
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from slides.polls import Poll
 
 
 class SlideKind(StrEnum):
@@ -26,23 +28,6 @@ class SlideKind(StrEnum):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ChoicePoll(_Frozen):
-    """A multiple-choice question: one vote per participant, an optional correct option."""
-
-    type: Literal["choice"] = "choice"
-    id: str
-    question: str
-    options: list[str]
-    correct: int | None = None
-    source: str | None = None
-    change_vote: bool = True
-    results: Literal["live", "hidden"] = "live"
-
-
-# Later question kinds (word cloud, rating, open text, Q&A) join this union by their `type`.
-Poll = Annotated[ChoicePoll, Field(discriminator="type")]
 
 
 class Cell(_Frozen):
@@ -76,6 +61,9 @@ class DeckMeta(_Frozen):
     author: str | None = None
     event: str | None = None
     date: str | None = None
+    # Every choice question with a correct answer is scored, with a leaderboard.
+    quiz: bool = False
+    nicknames: Literal["off", "optional", "required"] = "off"
 
 
 class Deck(_Frozen):
@@ -85,7 +73,7 @@ class Deck(_Frozen):
     slides: list[Slide]
     warnings: list[str] = Field(default_factory=list)
 
-    def poll(self, poll_id: str) -> ChoicePoll | None:
+    def poll(self, poll_id: str) -> Poll | None:
         """The poll with this id, or None."""
         for slide in self.slides:
             if slide.poll is not None and slide.poll.id == poll_id:

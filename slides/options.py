@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from slides.errors import Problem
 from slides.model import SlideKind
+from slides.polls import PARSERS
 from slides.split import Chunk
 
 # libyaml's loader when PyYAML was built with it: several times faster. It reads a few inputs
@@ -21,7 +22,6 @@ _FAST_UNSAFE = re.compile(
     r"[^\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|[!|>{}\[\]?]"
 )
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-POLL_TYPES = ("choice",)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -34,10 +34,13 @@ class PollSettings(_Strict):
 
     change_vote: bool | None = None
     results: Literal["live", "hidden"] | None = None
+    moderation: Literal["after", "before"] | None = None
 
 
-class PollOptions(PollSettings):
-    """A slide's `poll:` block."""
+class PollOptions(BaseModel):
+    """A slide's `poll:` block: its id and type; the rest is read by the poll's kind."""
+
+    model_config = ConfigDict(extra="allow")
 
     id: str | None = None
     type: str = "choice"
@@ -45,9 +48,14 @@ class PollOptions(PollSettings):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        if value not in POLL_TYPES:
-            raise ValueError(f"poll type {value!r} is not supported (supported: choice)")
+        if value not in PARSERS:
+            known = ", ".join(PARSERS)
+            raise ValueError(f"poll type {value!r} is not supported (supported: {known})")
         return value
+
+    def kind_settings(self) -> dict[str, Any]:
+        """The keys this block sets besides `id` and `type`, for the kind to read."""
+        return dict(self.model_extra or {})
 
     @field_validator("id")
     @classmethod
@@ -81,6 +89,8 @@ class FrontMatter(_Strict):
     author: str | None = None
     event: str | None = None
     date: str | None = None
+    quiz: bool = False
+    nicknames: Literal["off", "optional", "required"] = "off"
     defaults: Defaults = Defaults()
 
     @field_validator("date", mode="before")
@@ -98,7 +108,7 @@ def _check_id(value: str | None) -> str | None:
     return value
 
 
-def _key_line(chunk: Chunk, key: object) -> int:
+def key_line(chunk: Chunk, key: object) -> int:
     """The line where a top-level or nested key is written, else the block's first line."""
     pattern = re.compile(rf"^\s*{re.escape(str(key))}\s*:")
     for offset, line in enumerate(chunk.lines):
@@ -158,7 +168,7 @@ def _validate(
             else:
                 text = str(detail["msg"]).removeprefix("Value error, ")
                 message = f"{name}: {text}"
-            problems.append(Problem(file, _key_line(chunk, key), message))
+            problems.append(Problem(file, key_line(chunk, key), message))
         return None
 
 

@@ -5,26 +5,30 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import TypeVar
+
+from pydantic import TypeAdapter
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
 from slides.errors import DeckError, Problem
-from slides.model import Cell, ChoicePoll, Deck, DeckMeta, Slide, SlideKind
+from slides.model import Cell, Deck, DeckMeta, Slide, SlideKind
 from slides.notes import split_notes
-from slides.options import FrontMatter, SlideOptions, parse_front_matter, parse_slide_options
+from slides.options import (
+    FrontMatter,
+    SlideOptions,
+    key_line,
+    parse_front_matter,
+    parse_slide_options,
+)
+from slides.polls import PARSERS, Poll, PollSource
 from slides.render import markdown, render
-from slides.split import RawSlide, split_deck
+from slides.split import Chunk, RawSlide, split_deck
 
-_SOURCE = re.compile(r"^source:\s*", re.IGNORECASE)
 # One parser for every deck: building it costs more than a small slide, and parsing leaves
 # it unchanged.
 _MARKDOWN = markdown()
-MAX_OPTIONS = 10
+POLL: TypeAdapter[Poll] = TypeAdapter(Poll)
 GRID_CELLS = (2, 4)
 STEP_CELLS = range(2, 9)
-
-
-T = TypeVar("T")
 
 
 def decode_deck(data: bytes, file: str) -> str:
@@ -57,7 +61,14 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
     slides = _assign_ids(built, file, problems)
     if problems:
         raise DeckError(problems)
-    meta = DeckMeta(title=front.title, author=front.author, event=front.event, date=front.date)
+    meta = DeckMeta(
+        title=front.title,
+        author=front.author,
+        event=front.event,
+        date=front.date,
+        quiz=front.quiz,
+        nicknames=front.nicknames,
+    )
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
 
 
@@ -93,8 +104,12 @@ class _SlideParser:
                 self.warnings.append(Problem(self.file, raw.line, "warning: empty slide skipped"))
                 return None
             self.warnings.append(Problem(self.file, raw.line, "warning: slide has no content"))
-        kind = options.layout or infer_kind(blocks)
-        built = _Built(kind=kind, line=raw.line, options=options, notes=notes)
+        kind = options.layout or (
+            SlideKind.POLL
+            if options.poll is not None and options.poll.type != "choice"
+            else infer_kind(blocks)
+        )
+        built = _Built(kind=kind, line=raw.line, options=options, notes=notes, chunk=raw.options)
         built.text = joined_text(blocks)
         handler = {
             SlideKind.POLL: self.poll,
@@ -159,65 +174,27 @@ class _SlideParser:
         return render(self.md, all_tokens(blocks))
 
     def poll(self, built: _Built, blocks: list[Block]) -> None:
-        lists = [b for b in blocks if b.type == "bullet_list" and b.task_items() is not None]
-        if not lists:
-            self.error(built.line, "a poll needs 2 to 10 options as a task list: `- [ ] option`")
-            return
-        if len(lists) > 1:
-            self.error(lists[1].line, "a poll has one list of options; found a second one")
-        option_list = lists[0]
-        items = option_list.task_items() or []
-        question_block = next((b for b in blocks if b.type == "heading"), None)
-        if question_block is None:
-            self.error(built.line, "a poll needs its question as a heading above the options")
-            return
-        source_block = next(
-            (b for b in blocks if b.type == "paragraph" and _SOURCE.match(b.text)), None
-        )
-        options = [text for _, text, _ in items]
-        correct = [index for index, (_, _, is_correct) in enumerate(items) if is_correct]
-        self.check_options(items, option_list.line)
-        if len(correct) > 1:
-            lines = ", ".join(str(items[i][0]) for i in correct)
-            self.error(
-                items[correct[1]][0], f"a poll has at most one correct option; [x] on lines {lines}"
-            )
         settings = built.options.poll
-        defaults = self.front.defaults.poll
-        change_vote = (
-            settings.change_vote if settings and settings.change_vote is not None else None
+        kind = settings.type if settings else "choice"
+        chunk = built.chunk
+        defaults = self.front.defaults.poll.model_dump(exclude_none=True)
+        source = PollSource(
+            line=built.line,
+            blocks=blocks,
+            settings=settings.kind_settings() if settings else {},
+            defaults=defaults,
+            error=self.error,
+            key_line=lambda key: key_line(chunk, key) if chunk is not None else built.line,
+            render=self.html,
+            quiz=self.front.quiz,
         )
-        results = settings.results if settings and settings.results is not None else None
-        built.title = question_block.text
-        built.poll_parts = dict(
-            id=settings.id if settings else None,
-            question=built.title,
-            options=options,
-            correct=correct[0] if len(correct) == 1 else None,
-            source=_SOURCE.sub("", source_block.text) if source_block else None,
-            change_vote=_pick(change_vote, defaults.change_vote, True),
-            results=_pick(results, defaults.results, "live"),
-        )
-        source = built.poll_parts["source"]
-        built.text = "\n".join([built.title, *options, *([f"Source: {source}"] if source else [])])
-        rest = [b for b in blocks if b not in (option_list, question_block, source_block)]
-        built.html = self.html(rest)
-
-    def check_options(self, items: list[tuple[int, str, bool]], line: int) -> None:
-        if len(items) < 2:
-            self.error(line, f"a poll needs at least 2 options, found {len(items)}")
-        if len(items) > MAX_OPTIONS:
-            self.error(line, f"a poll has at most {MAX_OPTIONS} options, found {len(items)}")
-        seen: dict[str, int] = {}
-        for item_line, text, _ in items:
-            if not text:
-                self.error(item_line, "an option has no text")
-                continue
-            key = " ".join(text.casefold().split())
-            if key in seen:
-                self.error(item_line, f"duplicate option {text!r} (also on line {seen[key]})")
-            else:
-                seen[key] = item_line
+        parts = PARSERS[kind](source)
+        if parts is None:
+            return
+        built.title = source.title
+        built.text = source.text
+        built.html = source.html
+        built.poll_parts = {"type": kind, "id": settings.id if settings else None, **parts}
 
 
 @dataclass
@@ -226,6 +203,7 @@ class _Built:
     line: int
     options: SlideOptions
     notes: str
+    chunk: Chunk | None = None
     title: str | None = None
     html: str = ""
     text: str = ""
@@ -233,12 +211,6 @@ class _Built:
     image: str | None = None
     cells: list[Cell] | None = None
     poll_parts: dict[str, object] | None = None
-
-
-def _pick(first: T | None, second: T | None, default: T) -> T:
-    if first is not None:
-        return first
-    return second if second is not None else default
 
 
 def slugify(text: str, limit: int = 48) -> str:
@@ -273,7 +245,7 @@ def _assign_ids(built: list[_Built], file: str, problems: list[Problem]) -> list
             parts = dict(item.poll_parts)
             if parts["id"] is None:
                 parts["id"] = _unique(slugify(str(parts["question"])) or "poll", used)
-            poll = ChoicePoll.model_validate(parts)
+            poll = POLL.validate_python(parts)
         slide_id = item.options.id or (poll.id if poll else None)
         if slide_id is None:
             base = slugify(item.title or item.text.split("\n")[0] or "") or item.kind.value

@@ -45,7 +45,7 @@ def test_server_examples_are_valid_and_complete() -> None:
 def test_error_codes_table_covers_the_codes_the_server_uses() -> None:
     root = Path(__file__).parent.parent / "server"
     used = set()
-    for path in root.glob("*.py"):
+    for path in root.rglob("*.py"):
         text = path.read_text()
         used |= set(re.findall(r'Refused\(\s*"([a-z_]+)"', text))
         used |= set(re.findall(r'_error\(\s*"([a-z_]+)"', text))

@@ -230,7 +230,7 @@ def test_votes_survive_reloads_and_lost_connections(quiz: ServerProcess, devices
     expect(flaky.locator("#vote-status")).to_have_text("Sending… (waiting for the connection)")
     expect(flaky.locator(".choice").nth(2)).to_have_attribute("aria-pressed", "true")
     pending = pending_votes(flaky, quiz.room)
-    assert pending is not None and pending["colour"]["option"] == 2
+    assert pending is not None and pending["colour"]["value"] == 2
     expect(display.locator(".poll-votes")).to_have_text("1 vote")
     flaky.evaluate("handsup.connection.resume()")
     expect(flaky.locator("#vote-status")).to_have_text("Your vote is in ✓ (C)")

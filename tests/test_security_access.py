@@ -359,8 +359,9 @@ async def test_audience_and_display_cannot_change_anything(quiz: ServerProcess) 
     state = await fresh.state()
     assert (state["position"], state["blackout"], state["join"]["shown"]) == (1, False, False)
     assert state["polls"]["colour"] | {"counts_visible": True} == {
-        "id": "colour", "status": "open", "revealed": False, "change_vote": True,
-        "results": "live", "counts_visible": True, "correct": 1,
+        "id": "colour", "type": "choice", "status": "open", "revealed": False,
+        "change_vote": True, "results": "live", "counts_visible": True, "correct": 1,
+        "deadline": None,
     }  # fmt: skip
     assert (await fresh.of_type("tally"))["counts"] == [0, 1, 0]
 

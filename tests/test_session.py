@@ -61,7 +61,13 @@ def snapshot(session: Session) -> object:
         session.join_info,
         sorted(session.participants),
         {
-            pid: (s.status, s.revealed, dict(s.votes), list(s.counts), dict(s.vote_ids))
+            pid: (
+                s.status,
+                s.revealed,
+                dict(s.answers.votes),
+                list(s.answers.counts),
+                dict(s.vote_ids),
+            )
             for pid, s in session.polls.items()
         },
     )
@@ -131,11 +137,11 @@ def test_votes_tally_and_change() -> None:
     session.apply(vote("bob", 1, "v2"))
     session.apply(vote("cat", 0, "v3"))
     poll = session.polls["colour"]
-    assert poll.counts == [1, 2, 0]
+    assert poll.answers.counts == [1, 2, 0]
     assert poll.voters == 3
     events = session.apply(vote("ann", 2, "v4"))
     assert events[0] == VoteCast("ann", "colour", 2, 1, "v4", 1.0)
-    assert poll.counts == [1, 1, 1]
+    assert poll.answers.counts == [1, 1, 1]
     assert poll.voters == 3
 
 
@@ -144,7 +150,7 @@ def test_same_option_again_changes_no_tally() -> None:
     session.apply(vote("ann", 1, "v1"))
     events = session.apply(vote("ann", 1, "v2"))
     assert events == [VoteCast("ann", "colour", 1, 1, "v2", 1.0)]
-    assert session.polls["colour"].counts == [0, 1, 0]
+    assert session.polls["colour"].answers.counts == [0, 1, 0]
 
 
 def test_retried_vote_id_is_acknowledged_not_counted_twice() -> None:
@@ -153,7 +159,7 @@ def test_retried_vote_id_is_acknowledged_not_counted_twice() -> None:
     session.apply(vote("ann", 2, "v2"))
     events = session.apply(vote("ann", 1, "v1"))
     assert events == [VoteCast("ann", "colour", 2, 2, "v1", 1.0, replay=True)]
-    assert session.polls["colour"].counts == [0, 0, 1]
+    assert session.polls["colour"].answers.counts == [0, 0, 1]
 
 
 def test_retry_after_close_still_acknowledged() -> None:
@@ -187,8 +193,8 @@ def test_locked_poll_refuses_a_change_but_accepts_the_same_choice() -> None:
     session = on_open_poll("locked", "ann")
     session.apply(vote("ann", 0, "v1", poll="locked"))
     refused(session, vote("ann", 1, "v2", poll="locked"), "vote_locked")
-    assert session.apply(vote("ann", 0, "v3", poll="locked"))[0].option == 0  # type: ignore[union-attr]
-    assert session.polls["locked"].counts == [1, 0]
+    assert session.apply(vote("ann", 0, "v3", poll="locked"))[0].answer == 0  # type: ignore[union-attr]
+    assert session.polls["locked"].answers.counts == [1, 0]
 
 
 def test_reset_forgets_votes_and_status() -> None:
@@ -197,7 +203,7 @@ def test_reset_forgets_votes_and_status() -> None:
     session.apply(Reveal("colour"))
     assert session.apply(ResetPoll("colour")) == [PollChanged("colour"), TallyChanged("colour")]
     poll = session.polls["colour"]
-    assert (poll.status, poll.revealed, poll.counts, poll.votes) == (
+    assert (poll.status, poll.revealed, poll.answers.counts, poll.answers.votes) == (
         PollStatus.IDLE,
         False,
         [0, 0, 0],
@@ -205,7 +211,9 @@ def test_reset_forgets_votes_and_status() -> None:
     )
     session.apply(OpenPoll("colour"))
     session.apply(vote("ann", 0, "v1"))
-    assert session.polls["colour"].counts == [1, 0, 0], "a vote id may be used again after a reset"
+    assert session.polls["colour"].answers.counts == [1, 0, 0], (
+        "a vote id may be used again after a reset"
+    )
 
 
 def test_blackout_and_join_info_toggle() -> None:

@@ -78,19 +78,21 @@ class SessionRules(RuleBasedStateMachine):
     @invariant()
     def tallies_equal_the_votes(self) -> None:
         for state in self.session.polls.values():
-            counted = Counter(state.votes.values())
-            assert state.counts == [counted.get(i, 0) for i in range(len(state.counts))]
-            assert sum(state.counts) == state.voters == len(state.votes)
+            counted = Counter(state.answers.votes.values())
+            assert state.answers.counts == [
+                counted.get(i, 0) for i in range(len(state.answers.counts))
+            ]
+            assert sum(state.answers.counts) == state.voters == len(state.answers.votes)
 
     @invariant()
     def one_vote_per_participant_matches_the_model(self) -> None:
         for poll, votes in self.expected.items():
-            assert self.session.polls[poll].votes == votes
+            assert self.session.polls[poll].answers.votes == votes
 
     @invariant()
     def only_participants_vote(self) -> None:
         for state in self.session.polls.values():
-            assert set(state.votes) <= self.session.participants
+            assert set(state.answers.votes) <= self.session.participants
 
     @invariant()
     def position_in_range(self) -> None:

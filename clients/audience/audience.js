@@ -1,8 +1,8 @@
 // Phone page: join a room by code, follow the slides, vote on polls (a vote made offline is
 // kept and resent with the same id), see the results once the presenter reveals them.
-import { Bars } from "/static/shared/bars.js";
-import { el, flash, letter } from "/static/shared/dom.js";
+import { el, flash } from "/static/shared/dom.js";
 import { showConnection } from "/static/shared/indicator.js";
+import { kindOf } from "/static/shared/kinds/index.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 import { load, save } from "/static/shared/store.js";
@@ -19,7 +19,8 @@ let connection = null;
 let book = null;
 let state = null;
 let shownKey = null;
-let poll = null; // the poll slide's parts: {id, line, list, buttons, results, bars}
+let poll = null; // the poll slide's parts: {id, slidePoll, kind, view, line, clock, note}
+let serverSkew = 0; // the server's clock minus this phone's, in seconds
 const tallies = new Map(); // poll id -> last tally
 const statuses = new Map(); // poll id -> last status seen, to notice a reset
 
@@ -117,8 +118,9 @@ function onMessage(message) {
   switch (message.type) {
     case "welcome":
       if (message.participant) save(localStorage, tokenKey(), message.participant);
+      if (message.now) serverSkew = message.now - Date.now() / 1000;
       book.restore(message.votes);
-      for (const vote of book.unsent()) connection.send({ type: "vote", ...vote });
+      for (const unsent of book.unsent()) connection.send(unsent);
       updatePoll();
       break;
     case "state":
@@ -169,31 +171,23 @@ function render() {
 }
 
 function buildPoll(article, slidePoll) {
+  const kind = kindOf(slidePoll);
+  const area = article.querySelector(".poll-area");
   const line = el("p", { class: "poll-state" });
-  const buttons = slidePoll.options.map((text, index) => {
-    const button = el(
-      "button",
-      { type: "button", class: "choice", "aria-pressed": "false", "data-option": index },
-      el("span", { class: "choice-letter", text: letter(index) }),
-      el("span", { class: "choice-text", text }),
-      el("span", { class: "choice-mark", "aria-hidden": "true", text: "✓" }),
-    );
-    button.addEventListener("click", () => vote(index));
-    return button;
-  });
-  const list = el("div", { class: "choices", role: "group", "aria-label": "Answers" }, ...buttons);
-  const results = el("section", { class: "results", "aria-label": "Results", hidden: true });
+  const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
+  area.append(line, clock);
+  const view = kind.audience(area, slidePoll, { answer });
   const note = el("p", { class: "vote-note" });
-  article.querySelector(".poll-area").append(line, list, note, results);
-  return { id: slidePoll.id, line, list, buttons, note, results, bars: null, options: slidePoll.options };
+  area.append(note);
+  return { id: slidePoll.id, slidePoll, kind, view, line, clock, note };
 }
 
-function vote(option) {
+function answer(value) {
   const status = state?.poll;
   if (!poll || !status || status.id !== poll.id || status.status !== "open") return;
-  if (book.choice(poll.id) === option) return; // already sent or recorded
-  const message = book.choose(poll.id, option);
-  connection.send({ type: "vote", ...message });
+  if (JSON.stringify(book.choice(poll.id)) === JSON.stringify(value)) return; // already sent or recorded
+  const message = book.choose(poll.id, value, (voteId) => poll.kind.wire(poll.slidePoll, value, voteId));
+  connection.send(message);
   updatePoll();
 }
 
@@ -206,57 +200,68 @@ function setVoteStatus(text, kind = "") {
 function updatePoll() {
   if (!poll || !state?.poll || state.poll.id !== poll.id || state.blackout) {
     setVoteStatus("");
+    if (poll) showClock(null);
     return;
   }
   const status = state.poll;
+  const { kind, slidePoll, view } = poll;
   const chosen = book.choice(poll.id);
   const pending = book.isPending(poll.id);
   const recorded = book.confirmed[poll.id] ?? null;
-  const locked = !status.change_vote && (recorded !== null || pending);
+  // A kind that takes several answers (words, texts) is full once all are in; one that takes a
+  // single answer is locked once given, unless people may change it.
+  const full = kind.full ? kind.full(slidePoll, recorded) : recorded !== null && !status.change_vote;
+  const locked = full || (!status.change_vote && pending);
   const open = status.status === "open";
-  poll.buttons.forEach((button, index) => {
-    button.disabled = !open || locked;
-    button.setAttribute("aria-pressed", String(chosen === index));
-  });
-  poll.list.hidden = status.revealed && !open;
   poll.line.dataset.status = status.status;
   poll.line.textContent = {
     idle: "Voting hasn't started yet",
-    open: chosen === null ? "Voting is open: tap your answer" : "Voting is open",
+    open: view.prompt ? view.prompt(chosen) : "Voting is open",
     closed: "Voting is closed",
   }[status.status];
+  view.update({
+    status,
+    tally: tallies.get(poll.id),
+    chosen,
+    mine: recorded ?? chosen,
+    pending,
+    canAnswer: open && !locked,
+  });
 
   if (pending) {
     setVoteStatus(connection?.live ? "Sending…" : "Sending… (waiting for the connection)", "sending");
   } else if (recorded !== null) {
-    setVoteStatus(`Your vote is in ✓ (${letter(recorded)})`, "done");
+    const what = kind.describe(slidePoll, recorded);
+    setVoteStatus(kind.confirmed ? kind.confirmed(slidePoll, recorded) : `Your vote is in ✓ (${what})`, "done");
   } else {
     setVoteStatus("");
   }
-  if (open && locked) poll.note.textContent = "This question takes one vote: yours is locked in.";
-  else if (open && recorded !== null) poll.note.textContent = "You can change your answer until voting closes.";
+  if (open && locked) poll.note.textContent = view.lockedNote ?? "This question takes one vote: yours is locked in.";
+  else if (open && recorded !== null && status.change_vote) poll.note.textContent = "You can change your answer until voting closes.";
   else poll.note.textContent = "";
-
-  showResults(status, recorded ?? chosen);
+  showClock(open ? status.deadline : null);
 }
 
-function showResults(status, mine) {
-  const tally = tallies.get(poll.id);
-  const visible = status.revealed && status.counts_visible;
-  poll.results.hidden = !visible;
-  if (!visible) return;
-  if (!poll.bars) {
-    poll.bars = new Bars(poll.options, { label: "Results" });
-    poll.summary = el("p", { class: "results-summary" });
-    poll.results.append(el("h2", { class: "results-title", text: "Results" }), poll.summary, poll.bars.root);
+// A timed question's time left, from the server's deadline and the server's clock.
+let clockTimer = null;
+
+function showClock(deadline) {
+  clearInterval(clockTimer);
+  clockTimer = null;
+  if (!poll) return;
+  const node = poll.clock;
+  if (!deadline) {
+    node.hidden = true;
+    return;
   }
-  poll.bars.update({
-    counts: tally?.counts ?? poll.options.map(() => 0),
-    correct: status.correct,
-    mine,
-  });
-  const voters = tally?.voters ?? 0;
-  poll.summary.textContent = `${voters} ${voters === 1 ? "vote" : "votes"}`;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + serverSkew)));
+    node.hidden = false;
+    node.textContent = left > 0 ? `${left} s left` : "Time is up";
+    if (left <= 0) clearInterval(clockTimer);
+  };
+  tick();
+  clockTimer = setInterval(tick, 250);
 }
 
 // Start: straight in with a known room, else ask for the code.

@@ -1,6 +1,6 @@
-// This phone's votes in one room: what the server confirmed, and what is still to be sent.
-// Unsent votes live in localStorage with their vote_id, so a vote made offline survives a
-// reload and is resent with the same id (the server counts it once).
+// This phone's answers in one room: what the server confirmed, and what is still to be sent.
+// Unsent answers live in localStorage as the message to send, with its vote_id, so an answer
+// made offline survives a reload and is resent with the same id (the server counts it once).
 import { load, save } from "/static/shared/store.js";
 
 /** A fresh vote id: 16 random bytes, base64url (crypto.randomUUID needs HTTPS; this does not). */
@@ -12,8 +12,16 @@ export function newVoteId() {
 export class VoteBook {
   constructor(room) {
     this.key = `handsup.pending.${room}`;
-    this.pending = load(localStorage, this.key, {}) || {}; // poll id -> {poll, option, vote_id}
-    this.confirmed = {}; // poll id -> option the server has recorded
+    // poll id -> {message, value, vote_id}; kept as the message so any kind can be resent.
+    this.pending = load(localStorage, this.key, {}) || {};
+    for (const [poll, vote] of Object.entries(this.pending)) {
+      if (!vote.message) {
+        // Saved by an older page: a choice vote.
+        const message = { type: "vote", poll, option: vote.option, vote_id: vote.vote_id };
+        this.pending[poll] = { message, value: vote.option, vote_id: vote.vote_id };
+      }
+    }
+    this.confirmed = {}; // poll id -> what the server has recorded
   }
 
   /** The votes the server already holds for us (from `welcome`): the whole truth. */
@@ -21,17 +29,19 @@ export class VoteBook {
     this.confirmed = { ...(votes || {}) };
   }
 
-  /** Record a tap; returns the vote message body to send (now or on reconnect). */
-  choose(poll, option) {
-    const vote = { poll, option, vote_id: newVoteId() };
-    this.pending[poll] = vote;
+  /** Record an answer; `toMessage(voteId)` makes its message, returned to send (now or on
+   * reconnect). */
+  choose(poll, value, toMessage) {
+    const voteId = newVoteId();
+    const message = toMessage(voteId);
+    this.pending[poll] = { message, value, vote_id: voteId };
     this.#save();
-    return vote;
+    return message;
   }
 
-  /** A vote_ack arrived. */
-  acked({ poll, option, vote_id: voteId }) {
-    this.confirmed[poll] = option;
+  /** A vote_ack arrived (`option` for a choice, `answer` for other kinds). */
+  acked({ poll, option, answer, vote_id: voteId }) {
+    this.confirmed[poll] = answer ?? option;
     if (this.pending[poll]?.vote_id === voteId) {
       delete this.pending[poll];
       this.#save();
@@ -55,18 +65,18 @@ export class VoteBook {
     delete this.confirmed[poll];
   }
 
-  /** Unsent votes, oldest poll first. */
+  /** Unsent messages, oldest poll first. */
   unsent() {
-    return Object.values(this.pending);
+    return Object.values(this.pending).map((vote) => vote.message);
   }
 
   isPending(poll) {
     return poll in this.pending;
   }
 
-  /** The option to show as chosen: the one being sent, else the recorded one, else null. */
+  /** The answer to show as chosen: the one being sent, else the recorded one, else null. */
   choice(poll) {
-    return this.pending[poll]?.option ?? this.confirmed[poll] ?? null;
+    return this.pending[poll]?.value ?? this.confirmed[poll] ?? null;
   }
 
   #save() {

@@ -1,8 +1,8 @@
 // Projector page: the current slide full screen, live poll bars, join panel, blackout.
-import { Bars } from "/static/shared/bars.js";
 import { baseUrl, el } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
+import { kindOf } from "/static/shared/kinds/index.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 
@@ -11,14 +11,16 @@ const stage = $("stage");
 const tallies = new Map(); // poll id -> last tally frame
 let state = null;
 let shownKey = null;
-let poll = null; // the poll slide's live parts: {id, bars, badge, votes, strip}
+let poll = null; // the poll slide's live parts: {id, view, badge, votes, strip, clock}
 
 const plural = (n) => `${n} ${n === 1 ? "vote" : "votes"}`;
 
 function buildPoll(article, slidePoll) {
-  const bars = new Bars(slidePoll.options, { label: "Votes per option" });
+  const area = article.querySelector(".poll-area");
   const votes = el("p", { class: "poll-votes", "aria-live": "polite" });
-  article.querySelector(".poll-area").append(votes, bars.root);
+  const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
+  area.append(votes, clock);
+  const view = kindOf(slidePoll).display(area, slidePoll);
   const badge = el("p", { class: "poll-badge" });
   const strip = el(
     "div",
@@ -27,7 +29,7 @@ function buildPoll(article, slidePoll) {
     el("img", { class: "strip-qr", alt: "QR code to join" }),
   );
   article.append(el("footer", { class: "poll-footer" }, badge, strip));
-  return { id: slidePoll.id, bars, badge, votes, strip };
+  return { id: slidePoll.id, view, badge, votes, strip, clock };
 }
 
 function showSlide() {
@@ -46,11 +48,7 @@ function updatePoll() {
   if (!poll || !state?.poll || state.poll.id !== poll.id) return;
   const status = state.poll;
   const tally = tallies.get(poll.id);
-  const zeros = poll.bars.rows.map(() => 0);
-  poll.bars.update({
-    counts: status.counts_visible ? (tally?.counts ?? zeros) : null,
-    correct: status.correct,
-  });
+  poll.view.update({ status, tally });
   const article = stage.firstElementChild;
   const layout = `${status.status}/${status.counts_visible}`;
   const relayout = article.dataset.layout !== layout;
@@ -69,10 +67,31 @@ function updatePoll() {
     poll.badge.textContent = "Voting opens soon";
   }
   poll.strip.hidden = status.status !== "open";
+  showClock(status.status === "open" ? status.deadline : null);
   poll.strip.querySelector(".strip-code").textContent = state.join?.room ?? "";
   showQr(poll.strip.querySelector(".strip-qr"));
   // The footer grows while voting is open (join strip): fit the slide to what is left.
   if (relayout) fitAll(stage);
+}
+
+// A timed question's time left, from the server's deadline and clock.
+let clockTimer = null;
+let serverSkew = 0;
+
+function showClock(deadline) {
+  clearInterval(clockTimer);
+  const node = poll?.clock;
+  if (!node) return;
+  node.hidden = !deadline;
+  if (!deadline) return;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + serverSkew)));
+    node.textContent = left > 0 ? String(left) : "Time is up";
+    node.setAttribute("aria-label", left > 0 ? `${left} seconds left` : "Time is up");
+    if (left <= 0) clearInterval(clockTimer);
+  };
+  tick();
+  clockTimer = setInterval(tick, 250);
 }
 
 function showJoin() {
@@ -103,6 +122,9 @@ function onMessage(message) {
     case "tally":
       tallies.set(message.poll, message);
       updatePoll();
+      break;
+    case "welcome":
+      if (message.now) serverSkew = message.now - Date.now() / 1000;
       break;
     default:
       break;

@@ -2,11 +2,11 @@
 // Several presenter tabs stay in step: each shows the state the server broadcasts.
 import { startClock } from "/static/presenter/clock.js";
 import { bindKeys } from "/static/presenter/keys.js";
-import { Bars } from "/static/shared/bars.js";
 import { baseUrl, el, flash } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
-import { optionList, renderSlide } from "/static/shared/slide.js";
+import { kindOf } from "/static/shared/kinds/index.js";
+import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 
 const $ = (id) => document.getElementById(id);
@@ -15,14 +15,14 @@ const tallies = new Map(); // poll id -> last tally
 let state = null;
 let presence = null;
 const shown = { current: null, next: null };
-let results = null; // {id, bars}
+let results = null; // {id, view}: the current poll's live results
 
 // Slides.
 
 function preview(slide) {
   const article = renderSlide(slide, { fit: true });
   if (slide.kind === "poll" && slide.poll) {
-    article.querySelector(".poll-area").append(optionList(slide.poll.options));
+    article.querySelector(".poll-area").append(kindOf(slide.poll).preview(slide.poll));
   }
   return article;
 }
@@ -86,17 +86,18 @@ function renderPoll() {
   else visibility = "Live results on the display; phones see them when revealed";
   $("poll-visibility").textContent = visibility;
   if (!results || results.id !== status.id) {
-    const bars = new Bars(slidePoll.options, { label: "Live results" });
-    $("results").replaceChildren(bars.root);
-    results = { id: status.id, bars };
+    const view = kindOf(slidePoll).presenter($("results"), slidePoll, { moderate });
+    results = { id: status.id, view };
   }
   const tally = tallies.get(status.id);
-  results.bars.update({
-    counts: tally?.counts ?? slidePoll.options.map(() => 0),
-    correct: status.correct,
-  });
+  results.view.update({ status, tally });
   const voters = tally?.voters ?? 0;
   $("poll-voters").textContent = `${voters} voted`;
+}
+
+/** Hide, show or approve one item (a word, an answer) of the current poll. */
+function moderate(action, item) {
+  send({ type: "moderate", action, item });
 }
 
 function renderPresence() {

@@ -1,0 +1,13 @@
+// Every poll kind's renderers, by the `type` the server gives a poll. A new kind: one module
+// beside this one, exporting audience/display/presenter/preview/wire/describe, added here.
+import * as choice from "/static/shared/kinds/choice.js";
+import * as scale from "/static/shared/kinds/scale.js";
+import * as text from "/static/shared/kinds/text.js";
+import * as words from "/static/shared/kinds/words.js";
+
+export const KINDS = { choice, words, text, scale };
+
+/** The renderers for a poll (a poll of a type this page does not know shows as a choice). */
+export function kindOf(poll) {
+  return KINDS[poll?.type] ?? choice;
+}

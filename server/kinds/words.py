@@ -1,0 +1,114 @@
+"""Word cloud: each participant adds up to a few short entries; the same word counts together."""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from typing import Any
+
+from server.commands import Answer, Refused
+from server.kinds.base import LivePoll, Row, Timing, item
+from server.protocol import Role, TallyMessage
+from server.text import checked, key
+from slides import WordsPoll
+
+# The cloud shows at most this many words: a projector cannot show more legibly, and it keeps
+# the frame small however many different words a hall sends.
+TOP = 50
+
+
+class WordsLive(LivePoll[WordsPoll]):
+    """Entries per participant, counts per word, and the words the presenter hid."""
+
+    type = "words"
+
+    def __init__(self, poll: WordsPoll) -> None:
+        super().__init__(poll)
+        self.entries: dict[str, list[str]] = {}
+        self.counts: Counter[str] = Counter()
+        self.shown_as: dict[str, str] = {}  # word -> how it was first written
+        self.order: dict[str, int] = {}  # word -> when first seen, to break ties stably
+        self.hidden: set[str] = set()
+
+    def read(self, raw: Answer) -> Answer:
+        """One entry or a list of them: each cleaned and at most `max_length` long."""
+        words = [raw] if isinstance(raw, str) else raw
+        if not isinstance(words, list) or not words:
+            raise Refused("bad_answer", "a word cloud answer is a word or a list of words")
+        cleaned: list[str] = []
+        seen: set[str] = set()
+        for word in words:
+            text = checked(word, self.poll.max_length, "entry")
+            if key(text) not in seen:
+                seen.add(key(text))
+                cleaned.append(text)
+        if len(cleaned) > self.poll.entries:
+            raise Refused("too_many_entries", f"you can send at most {self.poll.entries} entries")
+        return cleaned
+
+    def submit(self, participant: str, answer: Answer, timing: Timing) -> bool:
+        """Add the participant's new entries (ones they already sent count once)."""
+        assert isinstance(answer, list)
+        mine = self.entries.get(participant, [])
+        known = {key(word) for word in mine}
+        new = [word for word in answer if key(word) not in known]
+        if not new:
+            return False
+        if len(mine) + len(new) > self.poll.entries:
+            left = self.poll.entries - len(mine)
+            raise Refused(
+                "too_many_entries",
+                f"you can send at most {self.poll.entries} entries ({left} left)",
+            )
+        for word in new:
+            word_key = key(word)
+            if word_key not in self.order:
+                self.order[word_key] = len(self.order)
+                self.shown_as[word_key] = word
+            self.counts[word_key] += 1
+        self.entries[participant] = [*mine, *new]
+        return True
+
+    def mine(self, participant: str) -> Answer | None:
+        """The participant's entries."""
+        return self.entries.get(participant)
+
+    @property
+    def voters(self) -> int:
+        """How many sent at least one entry."""
+        return len(self.entries)
+
+    def tally(self, role: Role) -> TallyMessage:
+        """The top words; the presenter also gets the hidden ones, marked."""
+        visible = (word for word in self.counts if word not in self.hidden)
+        top = heapq.nsmallest(TOP, visible, key=lambda w: (-self.counts[w], self.order[w]))
+        items = [item(word, self.shown_as[word], self.counts[word]) for word in top]
+        if role == "presenter":
+            hidden = sorted(self.hidden, key=lambda w: (-self.counts[w], self.order[w]))[:TOP]
+            items += [item(w, self.shown_as[w], self.counts[w], "hidden") for w in hidden]
+        return TallyMessage(poll=self.poll.id, voters=self.voters, items=items)
+
+    def moderate(self, action: str, item: str) -> bool:
+        """Hide a word from every screen, or show it again."""
+        if item not in self.counts:
+            raise Refused("unknown_item", "there is no such word in this cloud")
+        if action == "hide" and item not in self.hidden:
+            self.hidden.add(item)
+            return True
+        if action == "show" and item in self.hidden:
+            self.hidden.discard(item)
+            return True
+        if action not in ("hide", "show"):
+            raise Refused("unknown_action", f"a word can be hidden or shown, not {action!r}")
+        return False
+
+    def rows(self) -> list[Row]:
+        """Every word, most frequent first; hidden ones marked."""
+        words = sorted(self.counts, key=lambda w: (-self.counts[w], self.order[w]))
+        return [Row(w, self.shown_as[w], self.counts[w], hidden=w in self.hidden) for w in words]
+
+    def carry(self, old: LivePoll[Any]) -> None:
+        """Keep every entry: a cloud's words do not depend on its wording."""
+        if isinstance(old, WordsLive):
+            self.entries, self.counts = old.entries, old.counts
+            self.shown_as, self.order, self.hidden = old.shown_as, old.order, old.hidden
