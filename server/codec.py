@@ -18,6 +18,7 @@ from server.commands import (
     Reveal,
     SetBlackout,
     SetJoinInfo,
+    SetNickname,
     Vote,
 )
 
@@ -33,6 +34,7 @@ KINDS: dict[str, type[Command]] = {
     "join_info": SetJoinInfo,
     "vote": Vote,
     "moderate": Moderate,
+    "nickname": SetNickname,
 }
 NAMES = {cls: name for name, cls in KINDS.items()}
 

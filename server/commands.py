@@ -85,6 +85,15 @@ class Vote:
 
 
 @dataclass(frozen=True, slots=True)
+class SetNickname:
+    """A participant chooses the name the quiz's leaderboard shows for them (already cleaned
+    and made unique by the session)."""
+
+    participant: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Moderate:
     """The presenter hides, shows or approves one item of a poll (a word, an answer)."""
 
@@ -105,6 +114,7 @@ Command = (
     | SetJoinInfo
     | Vote
     | Moderate
+    | SetNickname
 )
 
 
@@ -137,6 +147,13 @@ class TallyChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class NicknameSet:
+    """A participant's leaderboard name changed."""
+
+    participant: str
+
+
+@dataclass(frozen=True, slots=True)
 class DisplayChanged:
     """Blackout or join instructions changed."""
 
@@ -155,7 +172,15 @@ class VoteCast:
     replay: bool = False
 
 
-Event = ParticipantJoined | SlideChanged | PollChanged | TallyChanged | DisplayChanged | VoteCast
+Event = (
+    ParticipantJoined
+    | SlideChanged
+    | PollChanged
+    | TallyChanged
+    | DisplayChanged
+    | VoteCast
+    | NicknameSet
+)
 
 
 class Refused(Exception):

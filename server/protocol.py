@@ -62,6 +62,14 @@ class ModerateMessage(_Message):
     item: str = Field(min_length=1, max_length=300)
 
 
+class NicknameMessage(_Message):
+    """Audience: the name to show for me on the quiz's leaderboard (when the deck asks for
+    nicknames); the server cleans it and makes it unique."""
+
+    type: Literal["nickname"]
+    name: str = Field(max_length=200)
+
+
 class GotoMessage(_Message):
     """Presenter: show slide `index` (0-based)."""
 
@@ -100,6 +108,7 @@ ClientMessage = Annotated[
     | VoteMessage
     | AnswerMessage
     | ModerateMessage
+    | NicknameMessage
     | GotoMessage
     | StepMessage
     | PollCommandMessage
@@ -176,6 +185,17 @@ class VoteAck(_Message):
     answer: WireAnswer | None = None
 
 
+class ScoreMessage(_Message):
+    """Audience only, while a leaderboard is on the screen: this phone's own quiz standing
+    (`rank` None: it has not answered a scored question)."""
+
+    type: Literal["score"] = "score"
+    name: str | None
+    score: int
+    rank: int | None
+    players: int
+
+
 class ErrorMessage(_Message):
     """Something you sent was refused; the connection carries on unless said otherwise."""
 
@@ -206,6 +226,7 @@ ServerMessage = Annotated[
     | TallyMessage
     | PresenceMessage
     | VoteAck
+    | ScoreMessage
     | ErrorMessage
     | NoticeMessage
     | PongMessage,

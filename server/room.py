@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from functools import partial
-from typing import Literal
+from typing import Literal, assert_never
 
 from server.commands import (
     ClosePoll,
@@ -23,6 +23,7 @@ from server.commands import (
     Hide,
     Join,
     Moderate,
+    NicknameSet,
     OpenPoll,
     ParticipantJoined,
     PollChanged,
@@ -31,6 +32,7 @@ from server.commands import (
     Reveal,
     SetBlackout,
     SetJoinInfo,
+    SetNickname,
     SlideChanged,
     TallyChanged,
     Vote,
@@ -45,12 +47,14 @@ from server.protocol import (
     GotoMessage,
     Hello,
     ModerateMessage,
+    NicknameMessage,
     NoticeMessage,
     PingMessage,
     PollCommandMessage,
     PongMessage,
     PresenceMessage,
     Role,
+    ScoreMessage,
     StateMessage,
     StepMessage,
     TallyMessage,
@@ -59,10 +63,10 @@ from server.protocol import (
     VoteMessage,
     Welcome,
 )
-from server.session import PollStatus, ReloadReport, Session
+from server.session import PollStatus, ReloadReport, Session, Standing
 from server.store import Store
 from server.views import Views, tally_visible
-from slides import Deck
+from slides import Deck, SlideKind
 
 _POLL_COMMANDS: dict[str, Callable[[str], Command]] = {
     "close": ClosePoll,
@@ -130,6 +134,9 @@ class Room:
         self._flush_handle: asyncio.Handle | None = None
         self._flush_when = 0.0
         self._notice: Frame | None = None
+        # The quiz standings, worked out once per change (a storm of phones joining while the
+        # leaderboard is shown must not sort the whole room for each of them).
+        self._standings: dict[str, Standing] | None = None
 
     # Connections.
 
@@ -167,6 +174,8 @@ class Room:
             welcome = Welcome(role="display", room=self.room_code, now=self.clock())
         client.reply(welcome.model_dump_json(exclude_none=True))
         client.offer("state", self._state_frame(client.role))
+        if client.role == "audience" and self._on_leaderboard():
+            self._send_scores(client)
         if client.role == "presenter" and self._notice is not None:
             client.offer("notice", self._notice)
         poll = self.session.current_poll
@@ -218,6 +227,12 @@ class Room:
                 reply = Frame(ack.model_dump_json(exclude_none=True))
                 durable.add_done_callback(partial(_acknowledge, client, reply))
                 return
+        if isinstance(message, NicknameMessage):
+            if client.role != "audience" or client.participant is None:
+                raise Refused("forbidden", "only audience connections choose nicknames")
+            self.run(SetNickname(client.participant, message.name))
+            self._send_scores(client)  # tells the phone the name it got (made unique)
+            return
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
         self.run(self._presenter_command(message))
@@ -281,6 +296,7 @@ class Room:
         if isinstance(events[0], VoteCast) and events[0].replay:
             # Nothing new to log; a resent vote is acknowledged once the original is durable.
             return self.store.record([])
+        self._standings = None
         extra = None
         if isinstance(command, GoTo):
             extra = {"slide": self.session.deck.slides[command.index].id}
@@ -298,6 +314,7 @@ class Room:
     def reload(self, deck: Deck) -> ReloadReport:
         """Serve an edited deck, keeping matching polls' state; tell the presenter what changed."""
         report = self.session.reload(deck)
+        self._standings = None
         self.views.refresh()
         self._tally_frames.clear()
         self.publish_state()
@@ -340,8 +357,40 @@ class Room:
                     restate = True
                 case ParticipantJoined():
                     self._mark_presence()
+                case NicknameSet():
+                    restate = restate or self._on_leaderboard()
+                case VoteCast():
+                    pass
+                case _:
+                    assert_never(event)
         if restate:
             self.publish_state()
+            if self._on_leaderboard():
+                self._send_scores()
+
+    def _on_leaderboard(self) -> bool:
+        session = self.session
+        return session.deck.slides[session.position].kind is SlideKind.LEADERBOARD
+
+    def _send_scores(self, only: Client | None = None) -> None:
+        """Tell each phone (or one) its own quiz standing: a small frame each."""
+        session = self.session
+        if self._standings is None:
+            self._standings = {s.participant: s for s in session.standings()}
+        table = self._standings
+        clients = [only] if only is not None else list(self.hub.clients["audience"])
+        for client in clients:
+            who = client.participant
+            if who is None:
+                continue
+            standing = table.get(who)
+            message = ScoreMessage(
+                name=session.nicknames.get(who),
+                score=standing.score if standing else 0,
+                rank=standing.rank if standing else None,
+                players=len(table),
+            )
+            client.offer("score", Frame(message.model_dump_json()))
 
     def publish_state(self) -> None:
         """Send every client its role's view, encoded once per role; unchanged views are not

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, assert_never
 
+from server import text
 from server.commands import (
     ClosePoll,
     Command,
@@ -17,6 +19,7 @@ from server.commands import (
     Hide,
     Join,
     Moderate,
+    NicknameSet,
     OpenPoll,
     ParticipantJoined,
     PollChanged,
@@ -25,6 +28,7 @@ from server.commands import (
     Reveal,
     SetBlackout,
     SetJoinInfo,
+    SetNickname,
     SlideChanged,
     TallyChanged,
     Vote,
@@ -32,6 +36,8 @@ from server.commands import (
 )
 from server.kinds import LivePoll, Timing, live
 from slides import Deck, Poll
+
+NICKNAME_LENGTH = 24
 
 
 class PollStatus(StrEnum):
@@ -72,6 +78,15 @@ class PollState:
         return self.opened_at + self.poll.timer
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A place on the leaderboard."""
+
+    rank: int
+    participant: str
+    score: int
+
+
 @dataclass(frozen=True)
 class ReloadReport:
     """What a deck reload did to the polls: ids whose question or options changed, or vanished."""
@@ -91,6 +106,7 @@ class Session:
         self.blackout = False
         self.join_info = False
         self.participants: set[str] = set()
+        self.nicknames: dict[str, str] = {}
         self.polls: dict[str, PollState] = {
             slide.poll.id: PollState(slide.poll, slide.index)
             for slide in deck.slides
@@ -160,10 +176,13 @@ class Session:
                     return []
                 self.join_info = on
                 return [DisplayChanged()]
+            case SetNickname(participant, name):
+                return self._nickname(participant, name)
             case Moderate(poll, action, item):
                 state = self._poll(poll)
                 return [TallyChanged(poll)] if state.answers.moderate(action, item) else []
-        raise Refused("unknown_command", f"unknown command {command!r}")
+            case _:
+                assert_never(command)
 
     def restore(self, records: Iterable[tuple[Command, dict[str, Any]]]) -> int:
         """Replay recorded commands (after a restart); returns how many no longer apply.
@@ -233,6 +252,39 @@ class Session:
             total.update(state.answers.scores())
         return dict(total)
 
+    def standings(self) -> list[Standing]:
+        """Everyone who answered a scored question, best first; ties share a rank (1, 2, 2, 4)."""
+        scores = self.scores()
+        ordered = sorted(scores, key=lambda who: (-scores[who], self.name_of(who)))
+        table: list[Standing] = []
+        for place, who in enumerate(ordered, start=1):
+            tied = table and table[-1].score == scores[who]
+            table.append(Standing(table[-1].rank if tied else place, who, scores[who]))
+        return table
+
+    def name_of(self, participant: str) -> str:
+        """The leaderboard's name for someone: their nickname, else a pseudonym that does not
+        reveal their token (which is their identity)."""
+        name = self.nicknames.get(participant)
+        if name is not None:
+            return name
+        return "Player " + hashlib.sha256(participant.encode()).hexdigest()[:4].upper()
+
+    def _nickname(self, participant: str, name: str) -> list[Event]:
+        if self.deck.meta.nicknames == "off":
+            raise Refused("nicknames_off", "this talk does not use nicknames")
+        if participant not in self.participants:
+            raise Refused("not_joined", "join the session before choosing a nickname")
+        wanted = text.checked(name, NICKNAME_LENGTH, "nickname")
+        taken = {n.casefold() for who, n in self.nicknames.items() if who != participant}
+        unique, number = wanted, 2
+        while unique.casefold() in taken:
+            unique, number = f"{wanted} {number}", number + 1
+        if self.nicknames.get(participant) == unique:
+            return []
+        self.nicknames[participant] = unique
+        return [NicknameSet(participant)]
+
     def _vote(self, vote: Vote) -> list[Event]:
         if vote.participant not in self.participants:
             raise Refused("not_joined", "join the session before voting")
@@ -253,6 +305,9 @@ class Session:
             deadline = state.deadline
             if deadline is not None and vote.at > deadline:
                 raise Refused("too_late", "time is up for this question")
+            named = vote.participant in self.nicknames
+            if answers.scored and self.deck.meta.nicknames == "required" and not named:
+                raise Refused("nickname_required", "choose a nickname before answering the quiz")
         answer = answers.read(vote.answer)
         previous = answers.mine(vote.participant)
         elapsed = None if state.opened_at is None else vote.at - state.opened_at

@@ -6,7 +6,7 @@ from typing import Any
 
 from server.protocol import Role
 from server.session import PollState, PollStatus, Session
-from slides import Slide
+from slides import Slide, SlideKind
 
 _NOT_IN_SLIDE = {"correct", "change_vote", "results"}
 
@@ -59,6 +59,21 @@ def poll_view(role: Role, state: PollState) -> dict[str, Any]:
     }
 
 
+LEADERBOARD_TOP = 10
+
+
+def leaderboard_view(session: Session) -> dict[str, Any]:
+    """The quiz's top ten (ties share a rank) and how many played."""
+    table = session.standings()
+    return {
+        "players": len(table),
+        "top": [
+            {"rank": s.rank, "name": session.name_of(s.participant), "score": s.score}
+            for s in table[:LEADERBOARD_TOP]
+        ],
+    }
+
+
 class Views:
     """Builds role views for one deck, with the slides' public faces computed once."""
 
@@ -84,6 +99,10 @@ class Views:
             "blackout": session.blackout,
             "title": session.deck.meta.title,
         }
+        if session.deck.slides[session.position].kind is SlideKind.LEADERBOARD:
+            view["leaderboard"] = leaderboard_view(session)
+        if role == "audience":
+            view["nicknames"] = session.deck.meta.nicknames
         if role in ("display", "presenter"):
             view["join"] = {**self.join, "shown": session.join_info}
         if role == "presenter":

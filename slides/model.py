@@ -23,6 +23,8 @@ class SlideKind(StrEnum):
     LINK = "link"
     IMAGE = "image"
     POLL = "poll"
+    # The quiz's standings: the top ten on the projector, each phone its own score and rank.
+    LEADERBOARD = "leaderboard"
     CONTENT = "content"
 
 

@@ -71,6 +71,7 @@ BY_LAYOUT = {
     SlideKind.IMAGE: "# A chart\n\nAs you can see: ![chart](chart.png)\n",
     SlideKind.POLL: "# Q?\n\n- [ ] Yes\n- [ ] No\n",
     SlideKind.CONTENT: "# Heading only\n",
+    SlideKind.LEADERBOARD: "# Who is winning\n",
 }
 
 

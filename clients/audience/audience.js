@@ -3,6 +3,7 @@
 import { el, flash } from "/static/shared/dom.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
+import { renderLeaderboard, renderMine } from "/static/shared/leaderboard.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 import { load, save } from "/static/shared/store.js";
@@ -21,6 +22,7 @@ let state = null;
 let shownKey = null;
 let poll = null; // the poll slide's parts: {id, slidePoll, kind, view, line, clock, note}
 let serverSkew = 0; // the server's clock minus this phone's, in seconds
+let myScore = null; // this phone's quiz standing, while a leaderboard is shown
 const tallies = new Map(); // poll id -> last tally
 const statuses = new Map(); // poll id -> last status seen, to notice a reset
 
@@ -104,6 +106,12 @@ $("join-form").addEventListener("submit", (event) => {
   join(code);
 });
 
+$("nickname-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = $("nickname-input").value.trim();
+  if (name) connection?.send({ type: "nickname", name });
+});
+
 $("change-room").addEventListener("click", () => {
   connection?.stop();
   room = "";
@@ -131,6 +139,11 @@ function onMessage(message) {
     case "tally":
       tallies.set(message.poll, message);
       updatePoll();
+      break;
+    case "score":
+      myScore = message;
+      if (message.name) $("nickname-input").value = message.name;
+      renderMine(document.querySelector("#slide .my-standing"), myScore);
       break;
     case "vote_ack":
       book.acked(message);
@@ -165,8 +178,16 @@ function render() {
     shownKey = key;
     const article = renderSlide(state.slide);
     poll = state.slide.kind === "poll" && state.slide.poll ? buildPoll(article, state.slide.poll) : null;
+    if (state.slide.kind === "leaderboard") {
+      article.querySelector(".leaderboard-area").after(el("p", { class: "my-standing", role: "status" }));
+    }
     $("slide").replaceChildren(article);
   }
+  if (state.slide.kind === "leaderboard") {
+    renderLeaderboard(document.querySelector("#slide .leaderboard-area"), state.leaderboard);
+    renderMine(document.querySelector("#slide .my-standing"), myScore);
+  }
+  $("nickname-form").hidden = !state.nicknames || state.nicknames === "off";
   updatePoll();
 }
 

@@ -3,6 +3,7 @@ import { baseUrl, el } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
+import { renderLeaderboard } from "/static/shared/leaderboard.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 
@@ -115,6 +116,7 @@ function onMessage(message) {
       state = message.state;
       document.title = state.title ? `${state.title} · Display` : "Display · handsup";
       showSlide();
+      renderLeaderboard(stage.querySelector(".leaderboard-area"), state.leaderboard);
       updatePoll();
       showJoin();
       $("blackout").hidden = !state.blackout;

@@ -6,6 +6,7 @@ import { baseUrl, el, flash } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
+import { renderLeaderboard } from "/static/shared/leaderboard.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 
@@ -23,6 +24,9 @@ function preview(slide) {
   const article = renderSlide(slide, { fit: true });
   if (slide.kind === "poll" && slide.poll) {
     article.querySelector(".poll-area").append(kindOf(slide.poll).preview(slide.poll));
+  }
+  if (slide.kind === "leaderboard") {
+    renderLeaderboard(article.querySelector(".leaderboard-area"), state?.leaderboard);
   }
   return article;
 }

@@ -155,6 +155,10 @@ export function renderSlide(slide, { fit = false } = {}) {
       if (poll.source) body.append(el("p", { class: "poll-source", text: `Source: ${poll.source}` }));
       break;
     }
+    case "leaderboard":
+      if (slide.html) body.append(htmlBlock(slide.html));
+      body.append(el("div", { class: "leaderboard-area" }));
+      break;
     default: {
       // title, statement, bullets, numbered, quote, content: the server's HTML says it all.
       const block = htmlBlock(slide.html);

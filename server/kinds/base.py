@@ -83,6 +83,11 @@ class LivePoll(ABC, Generic[P]):
     def carry(self, old: LivePoll[Any]) -> None:
         """Keep what still fits of an edited poll's answers (after a deck reload)."""
 
+    @property
+    def scored(self) -> bool:
+        """Whether answers here earn points (a quiz question)."""
+        return False
+
     def scores(self) -> dict[str, int]:
         """Points per participant, for kinds that score (a quiz)."""
         return {}

@@ -94,6 +94,11 @@ class ChoiceLive(LivePoll[ChoicePoll]):
                 self.counts[option] += 1
         self.points = {who: p for who, p in old.points.items() if who in self.votes}
 
+    @property
+    def scored(self) -> bool:
+        """A question with points is scored."""
+        return self.poll.points is not None
+
     def scores(self) -> dict[str, int]:
         """Points per participant (empty when the question is not scored)."""
         return self.points
