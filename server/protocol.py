@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter
 
+from slides import Cell, Poll, SlideKind
+
 Role = Literal["audience", "display", "presenter"]
 Token = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 PollId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -134,11 +136,110 @@ class Welcome(_Message):
     now: float | None = None
 
 
+class PollView(_Message):
+    """A poll's status as a role sees it: `correct` once revealed (the presenter: always),
+    `deadline` (server clock) while a timed poll is open."""
+
+    id: str
+    type: str
+    status: Literal["idle", "open", "closed"]
+    revealed: bool
+    change_vote: bool
+    results: Literal["live", "hidden"]
+    counts_visible: bool
+    correct: int | None
+    deadline: float | None
+
+
+class SlideView(_Message):
+    """A slide's public face: never its notes; its poll without the correct answer."""
+
+    index: int
+    id: str
+    kind: SlideKind
+    title: str | None
+    html: str
+    cells: list[Cell] | None = None
+    url: str | None = None
+    image: str | None = None
+    poll: Poll | None = None
+
+
+class JoinView(_Message):
+    """How to join: the URL phones open, the room code, why phones cannot reach the URL (then
+    there is no QR code), and whether the display shows it now."""
+
+    url: str | None
+    room: str
+    warning: str | None
+    shown: bool = False
+
+
+class LeaderRow(_Message):
+    """A place on the quiz's leaderboard."""
+
+    rank: int
+    name: str
+    score: int
+
+
+class LeaderboardView(_Message):
+    """The quiz's top ten and how many played."""
+
+    players: int
+    top: list[LeaderRow]
+
+
+class OutlineItem(_Message):
+    """A slide in the presenter's go-to list."""
+
+    index: int
+    kind: SlideKind
+    title: str
+
+
+class _StateBase(_Message):
+    position: int
+    total: int
+    slide: SlideView
+    poll: PollView | None
+    blackout: bool
+    title: str | None
+    leaderboard: LeaderboardView | None = None
+
+
+class AudienceState(_StateBase):
+    """What a phone sees, and whether the deck asks it for a nickname."""
+
+    nicknames: Literal["off", "optional", "required"]
+
+
+class DisplayState(_StateBase):
+    """What the projector sees: the phone's view and the join instructions."""
+
+    join: JoinView
+
+
+class PresenterState(DisplayState):
+    """What the presenter sees: notes, the next slide, the outline and every poll's status."""
+
+    notes: str
+    next: SlideView | None
+    outline: list[OutlineItem]
+    polls: dict[str, PollView]
+
+
+# Tried in this order: each has fields the next lacks, and none accepts another's extras.
+StateView = Annotated[
+    PresenterState | DisplayState | AudienceState, Field(union_mode="left_to_right")
+]
+
+
 class StateMessage(_Message):
     """The whole state this role may see; sent after `welcome` and on every change."""
 
     type: Literal["state"] = "state"
-    state: dict[str, Any]
+    state: StateView
 
 
 class TallyItem(_Message):

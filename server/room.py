@@ -46,6 +46,7 @@ from server.protocol import (
     ErrorMessage,
     GotoMessage,
     Hello,
+    JoinView,
     ModerateMessage,
     NicknameMessage,
     NoticeMessage,
@@ -121,7 +122,7 @@ class Room:
         self.hub = hub
         self.room_code = room_code
         self.presenter_key = presenter_key
-        self.views = Views(session, {"url": join_url, "room": room_code, "warning": join_warning})
+        self.views = Views(session, JoinView(url=join_url, room=room_code, warning=join_warning))
         self.tally_interval = tally_interval
         self.clock = clock
         self._state_frames: dict[str, Frame] = {}

@@ -1,11 +1,12 @@
 """The deck format: markdown in, a typed slide model out. Pure: no file or network access."""
 
 from slides.errors import DeckError, Problem
-from slides.model import Deck, DeckMeta, Slide, SlideKind
+from slides.model import Cell, Deck, DeckMeta, Slide, SlideKind
 from slides.parser import parse_deck
 from slides.polls import ChoicePoll, Poll, ScalePoll, TextPoll, WordsPoll
 
 __all__ = [
+    "Cell",
     "ChoicePoll",
     "Deck",
     "DeckError",

@@ -11,7 +11,20 @@ from typing import Any, ClassVar
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from server.protocol import (
+    SERVER_MESSAGE,
+    AudienceState,
+    DisplayState,
+    PresenterState,
+    StateMessage,
+)
+
 Message = dict[str, Any]
+STATE_OF: dict[str, type] = {
+    "audience": AudienceState,
+    "display": DisplayState,
+    "presenter": PresenterState,
+}
 
 
 class Peer:
@@ -19,8 +32,9 @@ class Peer:
 
     opened: ClassVar[list[Peer]] = []
 
-    def __init__(self, connection: ClientConnection) -> None:
+    def __init__(self, connection: ClientConnection, role: str | None = None) -> None:
         self.connection = connection
+        self.role = role
         self.seen: list[Message] = []
         self._cursor = 0
 
@@ -28,7 +42,7 @@ class Peer:
     async def open(cls, ws_base: str, role: str, **hello: Any) -> Peer:
         """Connect as `role` and say hello (room / key / participant as given)."""
         connection = await websockets.connect(f"{ws_base}/{role}", max_size=2**22)
-        peer = cls(connection)
+        peer = cls(connection, role)
         cls.opened.append(peer)
         await peer.send({"type": "hello", **hello})
         return peer
@@ -48,6 +62,11 @@ class Peer:
             return self.seen[self._cursor - 1]
         raw = await asyncio.wait_for(self.connection.recv(), timeout)
         message: Message = json.loads(raw)
+        # Every frame any test receives must be a message of the typed contract, the role's
+        # own kind of state included.
+        parsed = SERVER_MESSAGE.validate_python(message)
+        if isinstance(parsed, StateMessage) and self.role is not None:
+            assert type(parsed.state) is STATE_OF[self.role], (self.role, message)
         self.seen.append(message)
         self._cursor += 1
         return message
