@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hmac
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,8 @@ import segno
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from server.keys import key_matches
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; "
@@ -79,7 +80,7 @@ def page_router(
     async def presenter(key: str | None = None) -> FileResponse:
         if not key:
             raise HTTPException(401, "the presenter page needs ?key=… (printed at start-up)")
-        if not hmac.compare_digest(key.encode(), presenter_key.encode()):
+        if not key_matches(key, presenter_key):
             raise HTTPException(403, "wrong presenter key")
         return page("presenter")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 
+from server.keys import key_matches
 from server.results import compute, session_info, to_csv
 from server.sqlite_store import SQLiteStore
 
@@ -21,7 +21,7 @@ def results_router(db_path: Path, presenter_key: str, clients_dir: Path) -> APIR
     def check(key: str | None) -> None:
         if not key:
             raise HTTPException(401, "the presenter key is required")
-        if not hmac.compare_digest(key.encode(), presenter_key.encode()):
+        if not key_matches(key, presenter_key):
             raise HTTPException(403, "wrong presenter key")
 
     def read(session_id: int | None) -> Any:

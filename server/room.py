@@ -7,7 +7,6 @@ the phone, while the tally is marked dirty and flushed to screens at most every 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -20,61 +19,45 @@ from server.commands import (
     DisplayChanged,
     Event,
     GoTo,
-    Hide,
     Join,
-    Moderate,
     NicknameSet,
     OpenPoll,
     ParticipantJoined,
     PollChanged,
     Refused,
-    ResetPoll,
-    Reveal,
-    SetBlackout,
-    SetJoinInfo,
     SetNickname,
     SlideChanged,
     TallyChanged,
     Vote,
     VoteCast,
 )
+from server.dispatch import presenter_command
 from server.frames import Frame
 from server.hub import ROLES, Client, Hub
+from server.keys import key_matches
 from server.protocol import (
     AnswerMessage,
     ClientMessage,
     ErrorMessage,
-    GotoMessage,
     Hello,
     JoinView,
-    ModerateMessage,
     NicknameMessage,
     NoticeMessage,
     PingMessage,
-    PollCommandMessage,
     PongMessage,
-    PresenceMessage,
     Role,
     ScoreMessage,
     StateMessage,
-    StepMessage,
-    TallyMessage,
-    ToggleMessage,
     VoteAck,
     VoteMessage,
     Welcome,
 )
 from server.session import PollStatus, ReloadReport, Session, Standing
 from server.store import Store
+from server.tallies import Tallies
 from server.views import Views, tally_visible
 from slides import Deck, SlideKind
 
-_POLL_COMMANDS: dict[str, Callable[[str], Command]] = {
-    "close": ClosePoll,
-    "reveal": Reveal,
-    "hide": Hide,
-    "reset": ResetPoll,
-}
 PONG = Frame(PongMessage().model_dump_json())
 _LOG = logging.getLogger("handsup.room")
 
@@ -123,17 +106,9 @@ class Room:
         self.room_code = room_code
         self.presenter_key = presenter_key
         self.views = Views(session, JoinView(url=join_url, room=room_code, warning=join_warning))
-        self.tally_interval = tally_interval
+        self.tallies = Tallies(session, hub, tally_interval)
         self.clock = clock
         self._state_frames: dict[str, Frame] = {}
-        self._tally_frames: dict[str, Frame] = {}
-        self._dirty_tallies: set[str] = set()
-        self._audience_dirty: set[str] = set()
-        self._audience_flush_at = 0.0
-        self._presence_dirty = False
-        self._flush_at = 0.0
-        self._flush_handle: asyncio.Handle | None = None
-        self._flush_when = 0.0
         self._notice: Frame | None = None
         # The quiz standings, worked out once per change (a storm of phones joining while the
         # leaderboard is shown must not sort the whole room for each of them).
@@ -145,8 +120,7 @@ class Room:
         """Check a hello, add the client to the hub and give it a welcome and a snapshot."""
         welcome: Welcome
         if client.role == "presenter":
-            given = (hello.key or "").encode()
-            if not hmac.compare_digest(given, self.presenter_key.encode()):
+            if not key_matches(hello.key, self.presenter_key):
                 raise Denied(4403, "bad_key", "the presenter key is missing or wrong")
             welcome = Welcome(role="presenter", room=self.room_code, now=self.clock())
         elif client.role == "audience":
@@ -181,14 +155,14 @@ class Room:
             client.offer("notice", self._notice)
         poll = self.session.current_poll
         if poll is not None and (client.role != "audience" or tally_visible("audience", poll)):
-            client.offer(f"tally:{poll.poll.id}", self._tally_for(client.role, poll.poll.id))
+            client.offer(f"tally:{poll.poll.id}", self.tallies.frame(client.role, poll.poll.id))
         self.hub.add(client)
-        self._mark_presence()
+        self.tallies.mark_presence()
 
     def leave(self, client: Client) -> None:
         """Forget a disconnected client."""
         self.hub.discard(client)
-        self._mark_presence()
+        self.tallies.mark_presence()
 
     # Messages.
 
@@ -236,35 +210,7 @@ class Room:
             return
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
-        self.run(self._presenter_command(message))
-
-    def _presenter_command(self, message: ClientMessage) -> Command:
-        position = self.session.position
-        match message:
-            case GotoMessage(index=index):
-                return GoTo(index)
-            case StepMessage(type=step):
-                return GoTo(position + 1 if step == "next" else position - 1)
-            case ToggleMessage(type="blackout", on=on):
-                return SetBlackout(on)
-            case ToggleMessage(on=on):
-                return SetJoinInfo(on)
-            case PollCommandMessage(type="open", poll=poll):
-                return OpenPoll(self._poll_id(poll), self.clock())
-            case PollCommandMessage(type=kind, poll=poll):
-                return _POLL_COMMANDS[kind](self._poll_id(poll))
-            case ModerateMessage(poll=poll, action=action, item=item):
-                return Moderate(self._poll_id(poll), action, item)
-        raise Refused("unknown_command", f"cannot handle {message.type!r}")
-
-    def _poll_id(self, poll: str | None) -> str:
-        """The poll a presenter command names, else the current slide's."""
-        if poll is not None:
-            return poll
-        current = self.session.current_poll
-        if current is None:
-            raise Refused("no_poll", "there is no poll on this slide")
-        return current.poll.id
+        self.run(presenter_command(self.session, message, self.clock()))
 
     def start(self) -> None:
         """Once the loop runs: timed polls left open by the last run close at their deadline."""
@@ -317,7 +263,7 @@ class Room:
         report = self.session.reload(deck)
         self._standings = None
         self.views.refresh()
-        self._tally_frames.clear()
+        self.tallies.forget()
         self.publish_state()
         details = [f"poll {pid!r} changed" for pid in report.changed]
         details += [
@@ -350,14 +296,14 @@ class Room:
         for event in events:
             match event:
                 case TallyChanged(poll):
-                    self._mark_tally(poll)
+                    self.tallies.mark(poll)
                 case PollChanged(poll):
                     restate = True
-                    self._mark_tally(poll)
+                    self.tallies.mark(poll)
                 case SlideChanged() | DisplayChanged():
                     restate = True
                 case ParticipantJoined():
-                    self._mark_presence()
+                    self.tallies.mark_presence()
                 case NicknameSet():
                     restate = restate or self._on_leaderboard()
                 case VoteCast():
@@ -406,7 +352,7 @@ class Room:
             self.hub.broadcast((role,), "state", frame)
         poll = self.session.current_poll
         if poll is not None:
-            self._mark_tally(poll.poll.id)
+            self.tallies.mark(poll.poll.id)
 
     def _state_frame(self, role: Role) -> Frame:
         frame = self._state_frames.get(role)
@@ -414,79 +360,3 @@ class Room:
             frame = Frame(StateMessage(state=self.views.state(role)).model_dump_json())
             self._state_frames[role] = frame
         return frame
-
-    def _tally_for(self, role: Role, poll: str) -> Frame:
-        """The tally this role may see: the results, or (display, results hidden) only how many
-        have answered, with empty counts. Encoded once per role and change."""
-        cache = f"{poll}:{role}"
-        frame = self._tally_frames.get(cache)
-        if frame is None:
-            state = self.session.polls[poll]
-            if tally_visible(role, state):
-                message = state.answers.tally(role)
-            else:
-                message = TallyMessage(poll=poll, counts=[], voters=state.voters)
-            frame = Frame(message.model_dump_json(exclude_none=True))
-            self._tally_frames[cache] = frame
-        return frame
-
-    def _mark_tally(self, poll: str) -> None:
-        for role in ROLES:
-            self._tally_frames.pop(f"{poll}:{role}", None)
-        self._dirty_tallies.add(poll)
-        self._schedule_flush()
-
-    def _mark_presence(self) -> None:
-        self._presence_dirty = True
-        self._schedule_flush()
-
-    def _audience_interval(self) -> float:
-        # Screens get tallies ten times a second; phones showing results get them less often
-        # as the room grows (0.1 s per 500 phones), so a big hall's fan-out stays cheap.
-        phones = len(self.hub.clients["audience"])
-        return max(self.tally_interval, phones / 5000)
-
-    def _schedule_flush(self, at: float | None = None) -> None:
-        # Leading edge: flush at once if the last flush is old enough; trailing edge: the timer
-        # fires after the interval so the last change is always shown.
-        loop = asyncio.get_running_loop()
-        when = max(loop.time(), at if at is not None else self._flush_at + self.tally_interval)
-        if self._flush_handle is not None:
-            if self._flush_when <= when:
-                return
-            self._flush_handle.cancel()  # a later audience flush must not hold up the screens
-        self._flush_when = when
-        self._flush_handle = loop.call_at(when, self._flush)
-
-    def _flush(self) -> None:
-        self._flush_handle = None
-        now = asyncio.get_running_loop().time()
-        self._flush_at = now
-        dirty, self._dirty_tallies = self._dirty_tallies, set()
-        for poll in dirty:
-            state = self.session.polls[poll]
-            for role in ("presenter", "display"):
-                self.hub.broadcast((role,), f"tally:{poll}", self._tally_for(role, poll))
-            if tally_visible("audience", state):
-                self._audience_dirty.add(poll)
-        if self._audience_dirty:
-            due = self._audience_flush_at + self._audience_interval()
-            if now >= due:
-                self._audience_flush_at = now
-                polls, self._audience_dirty = self._audience_dirty, set()
-                for poll in polls:
-                    self.hub.broadcast(
-                        ("audience",), f"tally:{poll}", self._tally_for("audience", poll)
-                    )
-            else:
-                self._schedule_flush(due)
-        if self._presence_dirty:
-            self._presence_dirty = False
-            counts = self.hub.counts()
-            presence = PresenceMessage(
-                audience=counts["audience"],
-                display=counts["display"],
-                presenter=counts["presenter"],
-                participants=len(self.session.participants),
-            )
-            self.hub.broadcast(("presenter",), "presence", Frame(presence.model_dump_json()))

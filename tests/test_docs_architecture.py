@@ -17,7 +17,7 @@ def test_every_module_named_exists() -> None:
 
 
 def test_every_method_named_exists() -> None:
-    source = "\n".join(p.read_text() for p in (ROOT / "server").glob("*.py"))
+    source = "\n".join(p.read_text() for p in (ROOT / "server").rglob("*.py"))
     for owner, method in set(re.findall(r"`(\w+)\.(\w+)`", DOC)):
         assert re.search(rf"class {owner}\b", source), owner
         assert re.search(rf"def {method}\b", source), f"{owner}.{method}"
