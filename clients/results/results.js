@@ -23,12 +23,27 @@ function drawPoll(poll) {
   const box = el("article", { class: "poll", "aria-label": poll.question });
   box.append(el("h3", { text: poll.question }));
   if (poll.source) box.append(el("p", { class: "source", text: `Source: ${poll.source}` }));
-  box.append(el("p", { class: "turnout", text: `${poll.voters} voted · turnout ${poll.turnout}% of participants` }));
+  box.append(el("p", { class: "turnout", text: `${poll.voters} answered · turnout ${poll.turnout}% of participants` }));
+  if (poll.mean !== null && poll.mean !== undefined) {
+    box.append(el("p", { class: "figures", text: `Mean ${poll.mean} · median ${poll.median}` }));
+  }
+  if (poll.type === "text") {
+    // Open answers: the answers themselves, those the presenter hid or never approved marked.
+    const list = el("ol", { class: "answers" });
+    for (const answer of poll.options) {
+      list.append(el("li", { class: answer.hidden ? "hidden-answer" : "", text: answer.hidden ? `${answer.text} (not shown)` : answer.text }));
+    }
+    box.append(list);
+    return box;
+  }
   poll.options.forEach((option, index) => {
     const fill = el("div", { class: "fill" });
     fill.style.width = `${option.percentage}%`;
-    const row = el("div", { class: option.correct ? "row correct" : "row" }, [
-      el("span", { class: "label", text: `${String.fromCharCode(65 + index)}. ${option.text}` }),
+    // Options go by letter; scale points and words by themselves.
+    const label = poll.type === "choice" ? `${String.fromCharCode(65 + index)}. ${option.text}` : option.text;
+    const classes = ["row", option.correct ? "correct" : "", option.hidden ? "hidden-row" : ""].filter(Boolean);
+    const row = el("div", { class: classes.join(" ") }, [
+      el("span", { class: "label", text: option.hidden ? `${label} (hidden)` : label }),
       el("div", { class: "track", role: "img", "aria-label": `${option.votes} votes, ${option.percentage}%` }, [fill]),
       el("span", { class: "count", text: `${option.votes} · ${option.percentage}%` }),
     ]);
