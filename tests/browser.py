@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
@@ -14,6 +17,16 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 PHONE = {"width": 390, "height": 844}
 SCREEN = {"width": 1280, "height": 720}
+
+
+def screenshots() -> Path:
+    """Where browser tests save screenshots: a temporary folder, so the suite leaves the work
+    tree as it found it; `scripts/screenshots.sh` points it at docs/screenshots on purpose."""
+    folder = Path(
+        os.environ.get("HANDSUP_SCREENSHOTS") or Path(tempfile.gettempdir()) / "handsup-screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @contextmanager

@@ -12,12 +12,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from slides import Deck, parse_deck
-from tests.browser import Devices, chromium, settled_bar_widths
+from tests.browser import Devices, chromium, screenshots, settled_bar_widths
 from tests.serverproc import DECK, ServerProcess, start_server
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 # What phones would be told to open (as behind a venue's proxy); the test itself uses loopback.
 PUBLIC_URL = "http://192.0.2.2:8000"
 
@@ -175,10 +174,10 @@ def test_live_poll_from_presenter_to_phones_and_projector(
     settled_bar_widths(phones[0], ".results", [0, 2 / 3, 1 / 3])
     expect(presenter.locator("#poll-visibility")).to_have_text("Results revealed to everyone")
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    presenter.screenshot(path=str(SCREENSHOTS / "presenter.png"))
-    display.screenshot(path=str(SCREENSHOTS / "display.png"))
-    phones[0].screenshot(path=str(SCREENSHOTS / "audience.png"))
+    shots = screenshots()
+    presenter.screenshot(path=str(shots / "presenter.png"))
+    display.screenshot(path=str(shots / "display.png"))
+    phones[0].screenshot(path=str(shots / "audience.png"))
 
     # Next (by clicking this time): every screen follows.
     presenter.get_by_role("button", name=re.compile(r"^Next")).click()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect, sync_playwright
 
+from tests.browser import screenshots
 from tests.serverproc import ServerProcess, start_server
 from tests.test_results import QUIZ, cast_votes
 from tests.wsclient import Peer
@@ -55,7 +56,9 @@ def test_results_page_shows_final_bars(browser: Browser, tmp_path: Path) -> None
         page.goto(f"{server.base}/results?key={server.key}")
         expect(page.locator("#status")).to_have_text("2 polls, 4 votes")
         colour = page.get_by_role("article", name="Favourite colour?")
-        expect(colour.locator(".turnout")).to_contain_text("3 answered · turnout 100% of participants")
+        expect(colour.locator(".turnout")).to_contain_text(
+            "3 answered · turnout 100% of participants"
+        )
         expect(colour.locator(".row.correct .label")).to_have_text("B. Blue")
         expect(colour.locator(".row.correct .count")).to_have_text("3 · 100%")
         full = colour.locator(".row.correct .fill").bounding_box()
@@ -66,7 +69,7 @@ def test_results_page_shows_final_bars(browser: Browser, tmp_path: Path) -> None
         ).to_be_visible()
         assert errors == []
         page.screenshot(
-            path=str(Path(__file__).parent.parent / "docs" / "screenshots" / "results.png"),
+            path=str(screenshots() / "results.png"),
             full_page=True,
         )
     finally:
