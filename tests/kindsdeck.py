@@ -66,10 +66,10 @@ def refused(session: Session, command: Command, code: str) -> None:
     assert observable(session) == before, "a refused command must change nothing"
 
 
-def items(session: Session, poll: str, role: str = "display") -> list[tuple[str, str, int]]:
-    """(id, text, count) of the tally items this role sees."""
+def items(session: Session, poll: str, role: str = "display") -> list[tuple[str, int]]:
+    """(text, count) of the tally items this role sees, in order."""
     tally = session.polls[poll].answers.tally(role)  # type: ignore[arg-type]
-    return [(i.id, i.text, i.count) for i in tally.items or []]
+    return [(i.text, i.count) for i in tally.items or []]
 
 
 def states(session: Session, poll: str) -> dict[str, Any]:

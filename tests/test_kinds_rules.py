@@ -141,12 +141,17 @@ class KindRules(RuleBasedStateMachine):
             mine = cloud.mine(person)
             assert [key(w) for w in mine or []] == self.words.get(person, [])
         recount = Counter(w for mine in self.words.values() for w in mine)
-        tally = cloud.tally("display")
-        assert {i.id: i.count for i in tally.items or []} == {
+        presenter = cloud.tally("presenter").items or []
+        shown = [i for i in presenter if i.state == "shown"]
+        assert {i.id: i.count for i in shown} == {
             w: n for w, n in recount.items() if w not in self.hidden
         }
-        assert tally.voters == len(self.words)
-        hidden = {i.id for i in cloud.tally("presenter").items or [] if i.state == "hidden"}
+        display = cloud.tally("display")
+        assert [(i.text, i.count) for i in display.items or []] == [
+            (i.text, i.count) for i in shown
+        ], "the display shows what the presenter sees shown, in the same order"
+        assert display.voters == len(self.words)
+        hidden = {i.id for i in presenter if i.state == "hidden"}
         assert hidden == self.hidden & set(recount)
 
     @invariant()
