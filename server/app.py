@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server.deckfile import read_deck
 from server.hub import Hub
-from server.limits import ConnectionLimiter
+from server.limits import AnswerLimiter, ConnectionLimiter
 from server.net import public_base_url
 from server.pages import SecurityHeaders, page_router
 from server.results_api import results_router
@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
         join_url=join_url,
         join_warning=unreachable,
         tally_interval=settings.tally_interval,
+        text_limiter=AnswerLimiter(settings.text_answers_per_second, settings.text_answer_burst),
         clock=time.time,
     )
 

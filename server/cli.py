@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--max-frame", type=int, help="largest frame a phone may send, bytes")
     limits.add_argument("--rate", type=float, help="messages per second per connection")
     limits.add_argument("--burst", type=float, help="burst of messages per connection")
+    limits.add_argument("--text-rate", type=float, help="text answers per second per phone")
+    limits.add_argument("--text-burst", type=float, help="burst of text answers per phone")
     limits.add_argument("--max-connections", type=int, help="connections in total")
     limits.add_argument("--max-per-address", type=int, help="connections from one address")
     limits.add_argument(

@@ -59,3 +59,37 @@ class ConnectionLimiter:
         self.by_address[address] -= 1
         if self.by_address[address] <= 0:
             del self.by_address[address]
+
+
+class AnswerLimiter:
+    """Text answers per second for each participant, however many sockets they use.
+
+    Words and open answers are what a troll repeats; a phone answers a person's pace, so a
+    few in a burst and then one every couple of seconds is plenty. Buckets that are full
+    again are forgotten once there are many, so a big hall does not keep one per phone.
+    """
+
+    PRUNE_AT = 20_000
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def allow(self, participant: str, now: float) -> bool:
+        """Take one answer's token for this participant; False: refuse this answer."""
+        bucket = self.buckets.get(participant)
+        if bucket is None:
+            if len(self.buckets) >= self.PRUNE_AT:
+                self._prune(now)
+            bucket = self.buckets[participant] = TokenBucket(self.rate, self.burst)
+        return bucket.allow(now)
+
+    def _prune(self, now: float) -> None:
+        full = [
+            who
+            for who, bucket in self.buckets.items()
+            if bucket.tokens + (now - bucket.stamp) * self.rate >= self.burst
+        ]
+        for who in full:
+            del self.buckets[who]

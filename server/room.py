@@ -35,6 +35,7 @@ from server.dispatch import presenter_command
 from server.frames import Frame
 from server.hub import ROLES, Client, Hub
 from server.keys import key_matches
+from server.limits import AnswerLimiter
 from server.protocol import (
     AnswerMessage,
     ClientMessage,
@@ -98,6 +99,7 @@ class Room:
         join_url: str,
         join_warning: str | None = None,
         tally_interval: float = 0.1,
+        text_limiter: AnswerLimiter | None = None,
         clock: Callable[[], float],
     ) -> None:
         self.session = session
@@ -108,6 +110,7 @@ class Room:
         self.views = Views(session, JoinView(url=join_url, room=room_code, warning=join_warning))
         self.tallies = Tallies(session, hub, tally_interval)
         self.clock = clock
+        self.text_limiter = text_limiter or AnswerLimiter(rate=0.5, burst=6.0)
         self._state_frames: dict[str, Frame] = {}
         self._notice: Frame | None = None
         # The quiz standings, worked out once per change (a storm of phones joining while the
@@ -190,6 +193,7 @@ class Room:
                 if client.role != "audience" or client.participant is None:
                     raise Refused("forbidden", "only audience connections vote")
                 given = message.option if isinstance(message, VoteMessage) else message.answer
+                self._limit_text(client.participant, message.poll, given, message.vote_id)
                 vote = Vote(client.participant, message.poll, given, message.vote_id, self.clock())
                 durable = self.run(vote)
                 held = self.session.polls[message.poll].answers.mine(client.participant)
@@ -211,6 +215,17 @@ class Room:
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
         self.run(presenter_command(self.session, message, self.clock()))
+
+    def _limit_text(self, participant: str, poll: str, given: object, vote_id: str) -> None:
+        """Refuse a text answer (words, an open answer) beyond this participant's rate. A
+        resend of one already taken is not a new answer and always goes through."""
+        if not isinstance(given, str | list):
+            return  # an option or a scale point: one a poll, nothing to flood a screen with
+        state = self.session.polls.get(poll)
+        if state is not None and vote_id in state.vote_ids:
+            return
+        if not self.text_limiter.allow(participant, asyncio.get_running_loop().time()):
+            raise Refused("too_fast", "you are sending answers too fast; wait a moment")
 
     def start(self) -> None:
         """Once the loop runs: timed polls left open by the last run close at their deadline."""

@@ -63,6 +63,8 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
         "max_frame": "max_frame_audience",
         "rate": "messages_per_second",
         "burst": "message_burst",
+        "text_rate": "text_answers_per_second",
+        "text_burst": "text_answer_burst",
         "max_connections": "max_connections",
         "max_per_address": "max_per_address",
         "stuck_after": "stuck_after",

@@ -56,6 +56,10 @@ class Settings(BaseModel):
     max_frame_presenter: int = 65536
     messages_per_second: float = Field(default=10.0, description="sustained, per connection")
     message_burst: float = Field(default=30.0, description="burst allowance, per connection")
+    text_answers_per_second: float = Field(
+        default=0.5, description="words or open answers, sustained, per participant"
+    )
+    text_answer_burst: float = Field(default=6.0, description="burst of them, per participant")
     flood_strikes: int = Field(default=50, description="throttled in a row before closing")
     max_connections: int = Field(default=19_000, description="all connections together")
     max_per_address: int = Field(

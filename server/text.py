@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+from profanex import Filter
 
 from server.commands import Refused
 
@@ -15,6 +18,9 @@ _INVISIBLE = re.compile(
     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
 )
 _SPACES = re.compile(r"\s+")
+# profanex: the fastest of the word-list filters measured in bench/filter_bench.py (15,000
+# entries in 0.03 s), with an allowlist against the Scunthorpe problem. Loaded once.
+_FILTER = Filter.from_defaults()
 # A character is at most 4 bytes of UTF-8; a text may use at most this many bytes per allowed
 # character on average, so a limit in characters cannot be stretched with long sequences.
 BYTES_PER_CHARACTER = 4
@@ -41,3 +47,13 @@ def checked(text: str, limit: int, what: str = "answer") -> str:
     if len(cleaned) > limit or len(cleaned.encode()) > limit * BYTES_PER_CHARACTER:
         raise Refused("too_long", f"an {what} may be at most {limit} characters")
     return cleaned
+
+
+@lru_cache(maxsize=8192)
+def mask(text: str) -> str:
+    """The text as screens show it: listed swear words and slurs replaced by asterisks.
+
+    Only what screens see is masked; the data and the export keep what was sent. Cached:
+    every tally sends the same top words again.
+    """
+    return _FILTER.clean(text)

@@ -18,6 +18,7 @@ from server.protocol import (
     StateView,
 )
 from server.session import PollState, PollStatus, Session
+from server.text import mask
 from slides import ChoicePoll, Slide, SlideKind
 
 LEADERBOARD_TOP = 10
@@ -73,7 +74,7 @@ def leaderboard_view(session: Session) -> LeaderboardView:
     return LeaderboardView(
         players=len(table),
         top=[
-            LeaderRow(rank=s.rank, name=session.name_of(s.participant), score=s.score)
+            LeaderRow(rank=s.rank, name=mask(session.name_of(s.participant)), score=s.score)
             for s in table[:LEADERBOARD_TOP]
         ],
     )

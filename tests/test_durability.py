@@ -7,7 +7,9 @@ import random
 import shutil
 import signal
 import uuid
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 from websockets.exceptions import ConnectionClosed
@@ -202,5 +204,138 @@ async def test_hot_reload_keeps_state_and_a_broken_save_keeps_the_last_good_deck
         notice = await boss.of_type("notice", timeout=10, level="info")
         state = boss.last("state")["state"]
         assert (state["total"], state["slide"]["id"]) == (4, "colour")
+    finally:
+        server.stop()
+
+
+KINDS = Path(__file__).parent / "decks" / "kinds.md"
+KIND_PHONES = 20
+
+
+class AnsweringPhone(Phone):
+    """A phone that answers polls of any kind and remembers every acknowledged answer."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+        self.words: list[str] = []
+        self.texts: list[str] = []
+        self.last_ids: dict[str, tuple[str, Any]] = {}  # poll -> (vote id, answer) acked
+        self.rating: int | None = None
+        self.pending_rating: tuple[str, int] | None = None
+
+    async def answer(self, poll: str, given: Any) -> dict[str, Any]:
+        assert self.peer is not None
+        vote_id = uuid.uuid4().hex
+        await self.peer.send({"type": "answer", "poll": poll, "answer": given, "vote_id": vote_id})
+        ack = await self.peer.of_type("vote_ack", timeout=10, vote_id=vote_id)
+        self.last_ids[poll] = (vote_id, given)
+        return ack
+
+    async def send_words(self) -> None:
+        # Words shared across phones, so the cloud's counts add up from many people.
+        for word in (f"Word{self.n % 5}", f"other{self.n % 7}", "common"):
+            ack = await self.answer("cloud", [word])
+            self.words.append(word)
+            assert ack["answer"] == self.words
+
+    async def send_texts(self) -> None:
+        for k in range(2):
+            text = f"question {k} from phone {self.n}"
+            ack = await self.answer("ask", text)
+            self.texts.append(text)
+            assert ack["answer"] == self.texts
+
+    async def keep_rating(self, rng: random.Random) -> None:
+        """Rate again and again until the connection dies."""
+        assert self.peer is not None
+        try:
+            while True:
+                rating = rng.randint(1, 5)
+                vote_id = uuid.uuid4().hex
+                self.pending_rating = (vote_id, rating)
+                await self.peer.send(
+                    {"type": "answer", "poll": "rate", "answer": rating, "vote_id": vote_id}
+                )
+                ack = await self.peer.of_type("vote_ack", timeout=10, vote_id=vote_id)
+                self.rating, self.pending_rating = ack["answer"], None
+        except (ConnectionClosed, TimeoutError, OSError):
+            return
+
+
+async def show_poll(boss: Peer, index: int) -> None:
+    await boss.send({"type": "goto", "index": index})
+    await boss.until(lambda m: m["type"] == "state" and m["state"]["position"] == index)
+
+
+async def test_sigkill_loses_no_acknowledged_answer_of_any_kind(tmp_path: Path) -> None:
+    server = start_server(KINDS, data=tmp_path / "data")
+    try:
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        phones = [AnsweringPhone(n) for n in range(KIND_PHONES)]
+        for phone in phones:
+            await phone.connect(server)
+        await show_poll(boss, 1)
+        await boss.send({"type": "open"})
+        await asyncio.gather(*(p.send_words() for p in phones))
+        await boss.send({"type": "moderate", "action": "hide", "item": "common"})
+        await show_poll(boss, 2)
+        await boss.send({"type": "open"})
+        await asyncio.gather(*(p.send_texts() for p in phones))
+        for n in range(1, 6):
+            await boss.send({"type": "moderate", "action": "approve", "item": f"a{n}"})
+        await show_poll(boss, 4)
+        await boss.send({"type": "open"})
+        rng = random.Random(11)
+        rating = [asyncio.create_task(p.keep_rating(rng)) for p in phones]
+        while sum(p.rating is not None for p in phones) < KIND_PHONES:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # ratings keep flowing; kill in the middle of them
+        server.stop(signal.SIGKILL)
+        await asyncio.gather(*rating)
+        await Peer.close_all()
+
+        server = restart(server, KINDS)
+        final: list[int] = []
+        for phone in phones:
+            votes = await phone.connect(server)
+            assert votes["cloud"] == phone.words, "every acknowledged word, once"
+            assert votes["ask"] == phone.texts, "every acknowledged answer, once"
+            pending = phone.pending_rating
+            assert votes["rate"] in {phone.rating} | ({pending[1]} if pending else set())
+            assert phone.peer is not None
+            for poll in ("cloud", "ask"):  # a resend after the restart counts nothing again
+                vote_id, given = phone.last_ids[poll]
+                await phone.peer.send(
+                    {"type": "answer", "poll": poll, "answer": given, "vote_id": vote_id}
+                )
+                await phone.peer.of_type("vote_ack", vote_id=vote_id)
+            if pending is not None:
+                await phone.peer.send(
+                    {"type": "answer", "poll": "rate", "answer": pending[1], "vote_id": pending[0]}
+                )
+                assert (await phone.peer.of_type("vote_ack", vote_id=pending[0]))["answer"] == (
+                    pending[1]
+                )
+            final.append(votes["rate"] if pending is None else pending[1])
+
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        state = await boss.state()
+        assert state["position"] == 4 and state["poll"]["status"] == "open"
+        expected = [final.count(point) for point in range(1, 6)]
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+        assert tally["voters"] == KIND_PHONES
+
+        await show_poll(boss, 1)
+        words = Counter(w.casefold() for p in phones for w in p.words)
+        cloud = await boss.until(lambda m: m["type"] == "tally" and m["poll"] == "cloud")
+        assert {i["id"]: i["count"] for i in cloud["items"]} == dict(words)
+        assert {i["id"] for i in cloud["items"] if i["state"] == "hidden"} == {"common"}
+
+        await show_poll(boss, 2)
+        ask = await boss.until(lambda m: m["type"] == "tally" and m["poll"] == "ask")
+        assert sorted(i["text"] for i in ask["items"]) == sorted(t for p in phones for t in p.texts)
+        approved = {i["id"] for i in ask["items"] if i["state"] == "shown"}
+        assert approved == {f"a{n}" for n in range(1, 6)}, "moderation survives too"
     finally:
         server.stop()

@@ -177,9 +177,9 @@ async def test_a_hidden_word_leaves_the_display_but_stays_with_its_sender() -> N
 
     def words(link: FrameLink) -> dict[str, int]:
         tallies = [t for t in link.messages("tally") if t["poll"] == "cloud"]
-        return {i["id"]: i["count"] for i in tallies[-1].get("items", [])} if tallies else {}
+        return {i["text"]: i["count"] for i in tallies[-1].get("items", [])} if tallies else {}
 
-    await until(screen, lambda: words(screen) == {"trust": 2, "rude": 1})
+    await until(screen, lambda: words(screen) == {"Rude": 1, "trust": 2})
     assert ann_link.messages("vote_ack")[-1]["answer"] == ["Rude", "trust"]
     send(room, ann, {"type": "moderate", "action": "hide", "item": "rude"})
     assert ann_link.messages("error")[-1]["code"] == "forbidden"

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from server.commands import Answer, Refused
 from server.kinds.base import LivePoll, Row, Timing, item
 from server.protocol import Role, TallyMessage
-from server.text import checked
+from server.text import checked, mask
 from slides import TextPoll
 
 # The wall shows the newest answers; the presenter's list goes further back to moderate.
@@ -71,12 +71,12 @@ class TextLive(LivePoll[TextPoll]):
         return len(self.per_person)
 
     def tally(self, role: Role) -> TallyMessage:
-        """The newest shown answers; the presenter sees every state."""
+        """The newest shown answers, listed words masked; the presenter sees every state."""
         if role == "presenter":
             chosen = self.answers[-QUEUE:]
         else:
             chosen = [e for e in reversed(self.answers) if e.state == "shown"][:WALL][::-1]
-        items = [item(e.id, e.text, 1, e.state) for e in chosen]
+        items = [item(e.id, mask(e.text), 1, e.state) for e in chosen]
         return TallyMessage(poll=self.poll.id, voters=self.voters, items=items)
 
     def moderate(self, action: str, item: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from server.commands import Answer, Refused
 from server.kinds.base import LivePoll, Row, Timing, item
 from server.protocol import Role, TallyMessage
-from server.text import checked, key
+from server.text import checked, key, mask
 from slides import WordsPoll
 
 # The cloud shows at most this many words: a projector cannot show more legibly, and it keeps
@@ -79,13 +79,22 @@ class WordsLive(LivePoll[WordsPoll]):
         return len(self.entries)
 
     def tally(self, role: Role) -> TallyMessage:
-        """The top words; the presenter also gets the hidden ones, marked."""
+        """The top words, listed words masked; the presenter also gets the hidden ones, marked.
+
+        A word's id is the word itself (case-folded) for the presenter, who moderates by it;
+        other screens get an opaque id, stable for the poll, so no masked or hidden word
+        reaches them even as an attribute.
+        """
         visible = (word for word in self.counts if word not in self.hidden)
         top = heapq.nsmallest(TOP, visible, key=lambda w: (-self.counts[w], self.order[w]))
-        items = [item(word, self.shown_as[word], self.counts[word]) for word in top]
-        if role == "presenter":
+        presenter = role == "presenter"
+        items = [
+            item(w if presenter else f"w{self.order[w]}", mask(self.shown_as[w]), self.counts[w])
+            for w in top
+        ]
+        if presenter:
             hidden = sorted(self.hidden, key=lambda w: (-self.counts[w], self.order[w]))[:TOP]
-            items += [item(w, self.shown_as[w], self.counts[w], "hidden") for w in hidden]
+            items += [item(w, mask(self.shown_as[w]), self.counts[w], "hidden") for w in hidden]
         return TallyMessage(poll=self.poll.id, voters=self.voters, items=items)
 
     def moderate(self, action: str, item: str) -> bool:
