@@ -73,10 +73,20 @@ poll:
 ---
 
 # One idea to reach people who never take part?
+
+---
+poll:
+  id: colour
+---
+
+# Favourite colour?
+
+- [ ] Red
+- [x] Blue
 """
 
 # Indexes of the slides above.
-WORDS, TEXT, SCALE, TIMED, IDEAS = 1, 2, 3, 4, 5
+WORDS, TEXT, SCALE, TIMED, IDEAS, CHOICE = 1, 2, 3, 4, 5, 6
 
 HOSTILE_TEXT = '<img src=x onerror="window.pwned=1"> and <b>bold</b>?'
 HOSTILE_WORD = "<b>bold</b>"
@@ -432,7 +442,9 @@ def test_timed_question_counts_down_and_closes_by_itself(
     expect(phones[0].locator("#vote-status")).to_have_text("Your vote is in ✓ (7)")
     expect(phones[1].locator(".poll-clock")).to_have_text("1 s left", timeout=10_000)
 
-    # Nobody closes it: at the deadline it closes on every screen.
+    # Nobody closes it: at the deadline it closes on every screen (a screen reader says so).
+    expect(phones[0].get_by_role("timer")).to_be_visible()
+    expect(phones[0].locator(".poll-state")).to_have_attribute("aria-live", "polite")
     expect(display.locator(".poll-badge")).to_have_text("Voting closed", timeout=10_000)
     expect(presenter.locator("#poll-status")).to_have_text("Voting closed")
     for phone in phones:
@@ -633,3 +645,58 @@ def test_a_full_hall_stays_on_the_screen(kinds: ServerProcess, devices: Devices)
     placed = display.evaluate(_BOXES, [".scale-column", ".poll-area"])
     assert all(inside(column, placed["screen"]) for column in placed["items"])
     screenshot(display, "scale-display.png")
+
+
+def test_presenter_moderates_from_the_keyboard(kinds: ServerProcess, devices: Devices) -> None:
+    room = Room(kinds, devices, phones=2)
+    presenter, display, phones = room.presenter, room.display, room.phones
+    room.go_to(TEXT, "What would you ask the panel?")
+    room.open_voting("Voting is open: write your answer")
+    send_text(phones[0], "Who reads the answers?")
+    item = presenter.locator(".moderation-item", has_text="Who reads the answers?")
+    approve = item.get_by_role("button", name="Approve")
+    expect(approve).to_have_accessible_description("Who reads the answers?")
+
+    # Enter on a focused button approves; the answer's next button (Hide) takes the focus.
+    approve.focus()
+    presenter.keyboard.press("Enter")
+    expect(display.locator(".wall-card")).to_have_text(["Who reads the answers?"])
+    hide = item.get_by_role("button", name="Hide")
+    expect(hide).to_be_focused()
+
+    # New answers arriving do not take the presenter's place in the list.
+    send_text(phones[1], "What changed because of the last one?")
+    expect(presenter.locator(".moderation-text")).to_have_text(
+        ["What changed because of the last one?", "Who reads the answers?"]
+    )
+    expect(hide).to_be_focused()
+    presenter.keyboard.press(" ")
+    expect(display.locator(".wall-card")).to_have_count(0)
+    expect(item.get_by_role("button", name="Show")).to_be_focused()
+    expect(item.locator(".moderation-state")).to_have_text("Hidden")
+
+
+def test_bars_and_columns_show_in_forced_colours(kinds: ServerProcess, devices: Devices) -> None:
+    room = Room(kinds, devices, phones=0)
+    display = room.display
+    display.emulate_media(forced_colors="active")
+    background = display.evaluate(
+        "getComputedStyle(document.querySelector('.stage')).backgroundColor"
+    )
+
+    def colours(selector: str) -> list[str]:
+        found: list[str] = display.eval_on_selector_all(
+            selector, "(nodes) => nodes.map((n) => getComputedStyle(n).backgroundColor)"
+        )
+        return found
+
+    room.go_to(SCALE, "How useful was this session?")
+    room.open_voting("")
+    crowd(kinds, "useful", [4, 4, 5])
+    expect(display.locator(".scale-count")).to_have_text(["0", "0", "0", "2", "1"])
+    assert background not in colours(".scale-fill")
+    room.go_to(CHOICE, "Favourite colour?")
+    room.open_voting("")
+    crowd(kinds, "colour", [0, 1, 1])
+    expect(display.locator(".bar-count")).to_have_text(["1 · 33%", "2 · 67%"])
+    assert background not in colours(".bar-fill")

@@ -173,7 +173,8 @@ function render() {
 function buildPoll(article, slidePoll) {
   const kind = kindOf(slidePoll);
   const area = article.querySelector(".poll-area");
-  const line = el("p", { class: "poll-state" });
+  // Said politely when it changes: voting opens, or closes (by itself, for a timed question).
+  const line = el("p", { class: "poll-state", "aria-live": "polite" });
   const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
   area.append(line, clock);
   const view = kind.audience(area, slidePoll, { answer });
@@ -267,6 +268,7 @@ function showClock(deadline) {
     const left = Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + serverSkew)));
     node.hidden = false;
     node.textContent = left > 0 ? `${left} s left` : "Time is up";
+    node.toggleAttribute("data-urgent", left <= 5);
     if (left <= 0) clearInterval(clockTimer);
   };
   tick();

@@ -90,6 +90,8 @@ function showClock(deadline) {
   const tick = () => {
     const left = Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + serverSkew)));
     node.textContent = left > 0 ? String(left) : "Time is up";
+    node.classList.toggle("up", left <= 0);
+    node.toggleAttribute("data-urgent", left <= 5);
     node.setAttribute("aria-label", left > 0 ? `${left} seconds left` : "Time is up");
     if (left <= 0) clearInterval(clockTimer);
   };

@@ -2,6 +2,7 @@
 // (with `moderation: before`, an answer shows only once approved).
 import { el } from "/static/shared/dom.js";
 import { fitText, overflows } from "/static/shared/fit.js";
+import { ModerationList } from "/static/shared/kinds/moderation.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -117,28 +118,21 @@ const ACTIONS = { pending: [["approve", "Approve"], ["hide", "Hide"]], shown: [[
 const STATES = { pending: "Waiting for approval", shown: "On the wall", hidden: "Hidden" };
 
 export function presenter(area, poll, { moderate }) {
-  const list = el("ol", { class: "moderation", "aria-label": "Answers, newest first" });
-  area.replaceChildren(list);
+  const list = new ModerationList("Answers, newest first", "No answers yet.", moderate);
+  area.replaceChildren(list.root);
   return {
     update({ tally }) {
       const items = [...(tally?.items || [])].reverse(); // newest first
-      list.replaceChildren(
-        ...items.map((item) => {
-          const textId = `answer-${poll.id}-${item.id}`;
-          return el(
-            "li",
-            { class: `moderation-item state-${item.state}`, "data-item": item.id },
-            el("span", { class: "moderation-text", id: textId, text: item.text }),
-            el("span", { class: "moderation-state", text: STATES[item.state] ?? item.state }),
-            ...(ACTIONS[item.state] ?? []).map(([action, label]) => {
-              const button = el("button", { type: "button", class: "small", text: label, "aria-describedby": textId });
-              button.addEventListener("click", () => moderate(action, item.id));
-              return button;
-            }),
-          );
-        }),
+      list.update(
+        items.map((item) => ({
+          id: item.id,
+          text: item.text,
+          state: item.state,
+          stateText: STATES[item.state] ?? item.state,
+          count: null,
+          actions: ACTIONS[item.state] ?? [],
+        })),
       );
-      if (!items.length) list.append(el("li", { class: "moderation-empty", text: "No answers yet." }));
     },
   };
 }

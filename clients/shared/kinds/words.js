@@ -2,6 +2,7 @@
 // each; the presenter can hide a word from every screen.
 import { el } from "/static/shared/dom.js";
 import { fitText } from "/static/shared/fit.js";
+import { ModerationList } from "/static/shared/kinds/moderation.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -147,33 +148,20 @@ export function display(area, poll) {
 }
 
 export function presenter(area, poll, { moderate }) {
-  const list = el("ul", { class: "moderation", "aria-label": "Words" });
-  area.replaceChildren(list);
+  const list = new ModerationList("Words", "No words yet.", moderate);
+  area.replaceChildren(list.root);
   return {
     update({ tally }) {
-      const items = tally?.items || [];
-      list.replaceChildren(
-        ...items.map((item, index) => {
-          const hidden = item.state === "hidden";
-          const textId = `word-${poll.id}-${index}`;
-          const button = el("button", {
-            type: "button",
-            class: "small",
-            text: hidden ? "Show" : "Hide",
-            "aria-describedby": textId,
-          });
-          button.addEventListener("click", () => moderate(hidden ? "show" : "hide", item.id));
-          return el(
-            "li",
-            { class: `moderation-item state-${item.state}`, "data-word": item.id },
-            el("span", { class: "moderation-text", id: textId, text: item.text }),
-            hidden ? el("span", { class: "moderation-state", text: "Hidden" }) : null,
-            el("span", { class: "moderation-count", text: String(item.count), "aria-label": `sent by ${item.count}` }),
-            button,
-          );
-        }),
+      list.update(
+        (tally?.items || []).map((item) => ({
+          id: item.id,
+          text: item.text,
+          state: item.state,
+          stateText: item.state === "hidden" ? "Hidden" : "",
+          count: item.count,
+          actions: item.state === "hidden" ? [["show", "Show"]] : [["hide", "Hide"]],
+        })),
       );
-      if (!items.length) list.append(el("li", { class: "moderation-empty", text: "No words yet." }));
     },
   };
 }
