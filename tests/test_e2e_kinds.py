@@ -15,7 +15,7 @@ from websockets.sync.client import connect
 from server.commands import Answer
 from tests.browser import PROJECTOR, Devices, chromium
 from tests.serverproc import ServerProcess, start_server
-from tests.test_e2e_browser import SCREENSHOTS, urls
+from tests.test_e2e_browser import PUBLIC_URL, SCREENSHOTS, urls
 
 pytestmark = pytest.mark.browser
 
@@ -110,7 +110,7 @@ def devices(browser: Browser) -> Iterator[Devices]:
 def kinds(tmp_path: Path) -> Iterator[ServerProcess]:
     deck = tmp_path / "kinds.md"
     deck.write_text(KINDS, encoding="utf-8")
-    proc = start_server(deck)
+    proc = start_server(deck, "--public-url", PUBLIC_URL)  # as phones would reach it
     yield proc
     proc.stop()
 
