@@ -700,3 +700,30 @@ def test_bars_and_columns_show_in_forced_colours(kinds: ServerProcess, devices: 
     crowd(kinds, "colour", [0, 1, 1])
     expect(display.locator(".bar-count")).to_have_text(["1 · 33%", "2 · 67%"])
     assert background not in colours(".bar-fill")
+
+
+def test_results_page_shows_every_kind(kinds: ServerProcess, devices: Devices) -> None:
+    room = Room(kinds, devices, phones=0)
+    presenter = room.presenter
+    room.go_to(WORDS, "One word for this talk?")
+    room.open_voting("")
+    crowd(kinds, "one-word", [["Listening", "rubbish"], ["listening"]])
+    item = presenter.locator(".moderation-item", has_text="rubbish")
+    item.get_by_role("button", name="Hide").click()
+    expect(item.locator(".moderation-state")).to_have_text("Hidden")
+    room.go_to(SCALE, "How useful was this session?")
+    room.open_voting("")
+    crowd(kinds, "useful", [2, 5, 5])
+    expect(presenter.locator("#poll-voters")).to_have_text("3 voted")
+
+    results = devices.open(f"{kinds.base}/results?key={kinds.key}")
+    words = results.get_by_role("article", name="One word for this talk?")
+    expect(words.locator(".turnout")).to_contain_text("2 answered")
+    expect(words.locator(".label")).to_have_text(["Listening", "rubbish (hidden)"])
+    expect(words.locator(".row.hidden .label")).to_have_text("rubbish (hidden)")
+    scale = results.get_by_role("article", name="How useful was this session?")
+    expect(scale.locator(".label")).to_have_text(["1", "2", "3", "4", "5"])
+    expect(scale.locator(".count")).to_have_text(
+        ["0 · 0%", "1 · 33.3%", "0 · 0%", "0 · 0%", "2 · 66.7%"]
+    )
+    expect(scale.locator(".summary")).to_have_text("Mean 4 · median 5")
