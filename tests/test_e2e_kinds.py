@@ -137,12 +137,24 @@ class Room:
             self.presenter.keyboard.press("ArrowRight" if index > current else "ArrowLeft")
         for page in (self.display, *self.phones):
             expect(page.locator(".poll-question")).to_have_text(question)
+        for phone in self.phones:  # nothing sticks out of the slide's card on a phone
+            assert phone.evaluate(_INSIDE_THE_CARD)
 
     def open_voting(self, prompt: str) -> None:
         self.presenter.keyboard.press("o")
         expect(self.presenter.locator("#poll-status")).to_have_text("Voting open")
         for phone in self.phones:
             expect(phone.locator(".poll-state")).to_have_text(prompt)
+
+
+# Whether everything on a phone's slide lies within the slide's card, left to right.
+_INSIDE_THE_CARD = """() => {
+  const card = document.querySelector(".slide").getBoundingClientRect();
+  return [...document.querySelectorAll(".slide *")].every((node) => {
+    const box = node.getBoundingClientRect();
+    return box.width === 0 || (box.left >= card.left - 0.5 && box.right <= card.right + 0.5);
+  });
+}"""
 
 
 def screenshot(page: Page, name: str) -> None:
