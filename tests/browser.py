@@ -17,6 +17,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 PHONE = {"width": 390, "height": 844}
 SCREEN = {"width": 1280, "height": 720}
+PROJECTOR = {"width": 1920, "height": 1080}
 
 
 def screenshots() -> Path:
@@ -48,9 +49,11 @@ class Devices:
         self.contexts: list[BrowserContext] = []
         self.errors: list[str] = []
 
-    def open(self, url: str, *, phone: bool = False) -> Page:
+    def open(
+        self, url: str, *, phone: bool = False, viewport: dict[str, int] | None = None
+    ) -> Page:
         context = self.browser.new_context(
-            viewport=PHONE if phone else SCREEN,
+            viewport=viewport or (PHONE if phone else SCREEN),
             device_scale_factor=1,
             is_mobile=phone,
             has_touch=phone,

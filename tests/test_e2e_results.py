@@ -56,9 +56,7 @@ def test_results_page_shows_final_bars(browser: Browser, tmp_path: Path) -> None
         page.goto(f"{server.base}/results?key={server.key}")
         expect(page.locator("#status")).to_have_text("2 polls, 4 votes")
         colour = page.get_by_role("article", name="Favourite colour?")
-        expect(colour.locator(".turnout")).to_contain_text(
-            "3 answered · turnout 100% of participants"
-        )
+        expect(colour.locator(".turnout")).to_contain_text("3 voted · turnout 100% of participants")
         expect(colour.locator(".row.correct .label")).to_have_text("B. Blue")
         expect(colour.locator(".row.correct .count")).to_have_text("3 · 100%")
         full = colour.locator(".row.correct .fill").bounding_box()

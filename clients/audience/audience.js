@@ -194,18 +194,24 @@ function render() {
 function buildPoll(article, slidePoll) {
   const kind = kindOf(slidePoll);
   const area = article.querySelector(".poll-area");
-  const line = el("p", { class: "poll-state" });
+  // Said politely when it changes: voting opens, or closes (by itself, for a timed question).
+  const line = el("p", { class: "poll-state", "aria-live": "polite" });
   const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
   area.append(line, clock);
   const view = kind.audience(area, slidePoll, { answer });
+  // The note about changing (or having sent everything) goes with the answers, above results.
   const note = el("p", { class: "vote-note" });
-  area.append(note);
+  area.insertBefore(note, area.querySelector(":scope > .results"));
   return { id: slidePoll.id, slidePoll, kind, view, line, clock, note };
 }
 
-function answer(value) {
+function answer(given) {
   const status = state?.poll;
   if (!poll || !status || status.id !== poll.id || status.status !== "open") return;
+  // A kind that collects several entries (words) sends what is still unsent with the new one,
+  // so nothing typed while an earlier entry is on its way (or offline) is lost.
+  const unsent = book.isPending(poll.id) ? book.choice(poll.id) : null;
+  const value = poll.kind.merge && unsent !== null ? poll.kind.merge(poll.slidePoll, unsent, given) : given;
   if (JSON.stringify(book.choice(poll.id)) === JSON.stringify(value)) return; // already sent or recorded
   const message = book.choose(poll.id, value, (voteId) => poll.kind.wire(poll.slidePoll, value, voteId));
   connection.send(message);
@@ -229,23 +235,27 @@ function updatePoll() {
   const chosen = book.choice(poll.id);
   const pending = book.isPending(poll.id);
   const recorded = book.confirmed[poll.id] ?? null;
+  // What this phone has given: recorded, and for a kind that collects entries, the unsent ones.
+  const given = kind.merge && pending ? kind.merge(slidePoll, recorded ?? [], chosen) : (recorded ?? chosen);
   // A kind that takes several answers (words, texts) is full once all are in; one that takes a
-  // single answer is locked once given, unless people may change it.
-  const full = kind.full ? kind.full(slidePoll, recorded) : recorded !== null && !status.change_vote;
-  const locked = full || (!status.change_vote && pending);
+  // single answer is locked once given, unless people may change it. While an answer is on its
+  // way, only a kind that collects entries takes another.
+  const full = kind.full ? kind.full(slidePoll, given) : recorded !== null && !status.change_vote;
+  const locked = full || (!status.change_vote && pending && !kind.merge);
   const open = status.status === "open";
   poll.line.dataset.status = status.status;
   poll.line.textContent = {
     idle: "Voting hasn't started yet",
-    open: view.prompt ? view.prompt(chosen) : "Voting is open",
+    open: view.prompt && !full ? view.prompt(chosen) : "Voting is open",
     closed: "Voting is closed",
   }[status.status];
   view.update({
     status,
     tally: tallies.get(poll.id),
     chosen,
-    mine: recorded ?? chosen,
+    mine: given,
     pending,
+    full,
     canAnswer: open && !locked,
   });
 
@@ -279,6 +289,7 @@ function showClock(deadline) {
     const left = Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + serverSkew)));
     node.hidden = false;
     node.textContent = left > 0 ? `${left} s left` : "Time is up";
+    node.toggleAttribute("data-urgent", left <= 5);
     if (left <= 0) clearInterval(clockTimer);
   };
   tick();

@@ -12,7 +12,7 @@ const stage = $("stage");
 const tallies = new Map(); // poll id -> last tally frame
 let state = null;
 let shownKey = null;
-let poll = null; // the poll slide's live parts: {id, view, badge, votes, strip, clock}
+let poll = null; // the poll slide's live parts: {id, view, badge, votes, strip, clock, count}
 
 const plural = (n) => `${n} ${n === 1 ? "vote" : "votes"}`;
 
@@ -21,7 +21,8 @@ function buildPoll(article, slidePoll) {
   const votes = el("p", { class: "poll-votes", "aria-live": "polite" });
   const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
   area.append(votes, clock);
-  const view = kindOf(slidePoll).display(area, slidePoll);
+  const kind = kindOf(slidePoll);
+  const view = kind.display(area, slidePoll);
   const badge = el("p", { class: "poll-badge" });
   const strip = el(
     "div",
@@ -30,7 +31,9 @@ function buildPoll(article, slidePoll) {
     el("img", { class: "strip-qr", alt: "QR code to join" }),
   );
   article.append(el("footer", { class: "poll-footer" }, badge, strip));
-  return { id: slidePoll.id, view, badge, votes, strip, clock };
+  // "12 votes", or what the kind calls those who answered ("12 people" sent words).
+  const count = kind.voters ?? plural;
+  return { id: slidePoll.id, view, badge, votes, strip, clock, count };
 }
 
 function showSlide() {
@@ -57,8 +60,8 @@ function updatePoll() {
   article.dataset.status = status.status;
   article.classList.toggle("hidden-results", !status.counts_visible);
   if (status.status === "idle" && !tally?.voters) poll.votes.textContent = "";
-  else if (tally) poll.votes.textContent = plural(tally.voters);
-  else poll.votes.textContent = status.counts_visible ? plural(0) : "";
+  else if (tally) poll.votes.textContent = poll.count(tally.voters);
+  else poll.votes.textContent = status.counts_visible ? poll.count(0) : "";
   const url = baseUrl(state.join?.url);
   if (status.status === "open") {
     poll.badge.textContent = url ? `Vote now at ${url}` : "Vote now";
@@ -88,6 +91,8 @@ function showClock(deadline) {
   const tick = () => {
     const left = Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + serverSkew)));
     node.textContent = left > 0 ? String(left) : "Time is up";
+    node.classList.toggle("up", left <= 0);
+    node.toggleAttribute("data-urgent", left <= 5);
     node.setAttribute("aria-label", left > 0 ? `${left} seconds left` : "Time is up");
     if (left <= 0) clearInterval(clockTimer);
   };

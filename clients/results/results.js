@@ -23,27 +23,22 @@ function drawPoll(poll) {
   const box = el("article", { class: "poll", "aria-label": poll.question });
   box.append(el("h3", { text: poll.question }));
   if (poll.source) box.append(el("p", { class: "source", text: `Source: ${poll.source}` }));
-  box.append(el("p", { class: "turnout", text: `${poll.voters} answered · turnout ${poll.turnout}% of participants` }));
+  const did = poll.type === "words" || poll.type === "text" ? "answered" : "voted";
+  box.append(el("p", { class: "turnout", text: `${poll.voters} ${did} · turnout ${poll.turnout}% of participants` }));
   if (poll.mean !== null && poll.mean !== undefined) {
-    box.append(el("p", { class: "figures", text: `Mean ${poll.mean} · median ${poll.median}` }));
-  }
-  if (poll.type === "text") {
-    // Open answers: the answers themselves, those the presenter hid or never approved marked.
-    const list = el("ol", { class: "answers" });
-    for (const answer of poll.options) {
-      list.append(el("li", { class: answer.hidden ? "hidden-answer" : "", text: answer.hidden ? `${answer.text} (not shown)` : answer.text }));
-    }
-    box.append(list);
-    return box;
+    box.append(el("p", { class: "summary", text: `Mean ${poll.mean} · median ${poll.median}` }));
   }
   poll.options.forEach((option, index) => {
     const fill = el("div", { class: "fill" });
     fill.style.width = `${option.percentage}%`;
-    // Options go by letter; scale points and words by themselves.
-    const label = poll.type === "choice" ? `${String.fromCharCode(65 + index)}. ${option.text}` : option.text;
-    const classes = ["row", option.correct ? "correct" : "", option.hidden ? "hidden-row" : ""].filter(Boolean);
+    // Options go by letter; a scale's points, words and answers by what they are. A word or
+    // an answer the presenter hid (or never approved) says so.
+    const name = poll.type === "choice" || !poll.type ? `${String.fromCharCode(65 + index)}. ${option.text}` : option.text;
+    const classes = ["row", option.correct ? "correct" : "", option.hidden ? "hidden" : ""].filter(Boolean);
+    const label = el("span", { class: "label", text: name });
+    if (option.hidden) label.append(el("span", { class: "hidden-tag", text: " (hidden)" }));
     const row = el("div", { class: classes.join(" ") }, [
-      el("span", { class: "label", text: option.hidden ? `${label} (hidden)` : label }),
+      label,
       el("div", { class: "track", role: "img", "aria-label": `${option.votes} votes, ${option.percentage}%` }, [fill]),
       el("span", { class: "count", text: `${option.votes} · ${option.percentage}%` }),
     ]);

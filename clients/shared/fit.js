@@ -3,6 +3,9 @@
 const fits = (node) =>
   node.scrollHeight <= node.clientHeight + 1 && node.scrollWidth <= node.clientWidth + 1;
 
+/** Whether `node`'s content is larger than its box. */
+export const overflows = (node) => !fits(node);
+
 /** Largest font size between min and max (em of the parent) at which `node` does not overflow. */
 export function fitText(node, max = 1, min = 0.35) {
   node.style.fontSize = `${max}em`;

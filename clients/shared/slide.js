@@ -151,7 +151,7 @@ export function renderSlide(slide, { fit = false } = {}) {
       const poll = slide.poll;
       body.append(el("h1", { class: "poll-question", text: poll.question }));
       if (slide.html) body.append(htmlBlock(slide.html));
-      body.append(el("div", { class: "poll-area" }));
+      body.append(el("div", { class: "poll-area", "data-type": poll.type ?? "choice" }));
       if (poll.source) body.append(el("p", { class: "poll-source", text: `Source: ${poll.source}` }));
       break;
     }

@@ -21,16 +21,19 @@ class Histogram {
   constructor(poll, label) {
     this.poll = poll;
     this.columns = points(poll).map((point) => {
-      const fill = el("span", { class: "scale-fill" });
       const count = el("span", { class: "scale-count" });
+      const fill = el("span", { class: "scale-fill" }, count); // the count rides on its column
+      // What a screen reader says for the column ("4: 2 votes"); the figures above and below
+      // it are for the eye.
+      const said = el("span", { class: "visually-hidden" });
       const column = el(
         "li",
         { class: "scale-column", "data-point": point },
-        count,
         el("span", { class: "scale-track", "aria-hidden": "true" }, fill),
-        el("span", { class: "scale-point", text: String(point) }),
+        el("span", { class: "scale-point", "aria-hidden": "true", text: String(point) }),
+        said,
       );
-      return { column, fill, count };
+      return { column, fill, count, said, point };
     });
     this.stats = el("p", { class: "scale-stats" });
     const ends = poll.labels
@@ -48,13 +51,18 @@ class Histogram {
   update(tally, mine = null) {
     const counts = tally?.counts ?? this.columns.map(() => 0);
     const top = Math.max(1, ...counts);
-    this.columns.forEach(({ column, fill, count }, index) => {
+    this.columns.forEach(({ column, fill, count, said, point }, index) => {
       const n = counts[index] ?? 0;
       fill.style.height = `${((n / top) * 100).toFixed(1)}%`;
       count.textContent = String(n);
-      column.classList.toggle("mine", mine === this.poll.min + index);
+      const isMine = mine === point;
+      column.classList.toggle("mine", isMine);
+      said.textContent = `${point}: ${n} ${n === 1 ? "vote" : "votes"}${isMine ? ", your rating" : ""}`;
     });
-    this.stats.textContent = `Mean ${figure(tally?.mean)} · median ${figure(tally?.median)}`;
+    this.stats.textContent =
+      tally?.mean === null || tally?.mean === undefined
+        ? "No ratings yet"
+        : `Mean ${figure(tally.mean)} · median ${figure(tally.median)}`;
   }
 }
 
@@ -79,6 +87,9 @@ export function audience(area, poll, { answer }) {
         button.setAttribute("aria-pressed", String(chosen === poll.min + index));
       });
       const visible = status.revealed && status.counts_visible;
+      // Closed and revealed: the results (with this phone's rating marked) say it all.
+      group.hidden = visible && status.status !== "open";
+      if (ends) ends.hidden = group.hidden;
       results.hidden = !visible;
       if (!visible) return;
       if (!histogram) {

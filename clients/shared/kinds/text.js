@@ -1,9 +1,16 @@
 // Open text: phones write short answers; the projector shows a wall the presenter curates
 // (with `moderation: before`, an answer shows only once approved).
 import { el } from "/static/shared/dom.js";
+import { fitText, overflows } from "/static/shared/fit.js";
+import { ModerationList } from "/static/shared/kinds/moderation.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
+}
+
+/** How the display counts those who answered. */
+export function voters(n) {
+  return `${n} ${n === 1 ? "person" : "people"}`;
 }
 
 export function describe(poll, value) {
@@ -44,7 +51,7 @@ export function audience(area, poll, { answer }) {
     help,
     button,
   );
-  const mineList = el("ul", { class: "my-entries", "aria-label": "Your answers" });
+  const mineList = el("ul", { class: "my-entries", "aria-label": "What you sent" });
   const results = el("section", { class: "results", "aria-label": "Answers", hidden: true });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -60,11 +67,12 @@ export function audience(area, poll, { answer }) {
   return {
     prompt: () => "Voting is open: write your answer",
     lockedNote: poll.answers === 1 ? "You have sent your answer." : "You have sent all your answers.",
-    update({ status, tally, mine, canAnswer }) {
+    update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : mine ? [mine] : [];
       box.disabled = !canAnswer;
       button.disabled = !canAnswer;
-      form.hidden = status.status !== "open" || !canAnswer;
+      // Shown (disabled) until voting opens; gone once closed or once every answer is in.
+      form.hidden = status.status === "closed" || done;
       if (!box.value) help.textContent = `At most ${poll.max_length} characters`;
       mineList.replaceChildren(...sent.map((text) => el("li", { text })));
       const visible = status.revealed && status.counts_visible;
@@ -75,9 +83,24 @@ export function audience(area, poll, { answer }) {
 }
 
 export function display(area, poll) {
+  // The wall takes the room the slide leaves it; its type shrinks as answers arrive, and once
+  // it is as small as reads well from the back, the oldest answers leave the wall first.
   const holder = el("div", { class: "wall-holder" });
-  area.append(holder);
+  const more = el("p", { class: "wall-more", "aria-live": "off" });
+  area.append(holder, more);
   let shown = "";
+  const fit = () => {
+    const cards = [...holder.querySelectorAll(".wall-card")];
+    for (const card of cards) card.hidden = false;
+    fitText(holder, 0.8, 0.55);
+    let gone = 0;
+    while (gone < cards.length - 1 && overflows(holder)) {
+      cards[gone].hidden = true;
+      gone += 1;
+    }
+    more.textContent = gone ? `and ${gone} earlier ${gone === 1 ? "answer" : "answers"}` : "";
+  };
+  new ResizeObserver(fit).observe(holder);
   return {
     update({ status, tally }) {
       const items = status.counts_visible ? tally?.items || [] : [];
@@ -85,34 +108,31 @@ export function display(area, poll) {
       if (key === shown) return;
       shown = key;
       holder.replaceChildren(wall(items, "Answers from the room"));
+      fit();
     },
   };
 }
 
+// What the presenter can do with an answer in each state, and how the state reads.
 const ACTIONS = { pending: [["approve", "Approve"], ["hide", "Hide"]], shown: [["hide", "Hide"]], hidden: [["show", "Show"]] };
+const STATES = { pending: "Waiting for approval", shown: "On the wall", hidden: "Hidden" };
 
 export function presenter(area, poll, { moderate }) {
-  const list = el("ol", { class: "moderation", "aria-label": "Answers" });
-  area.replaceChildren(list);
+  const list = new ModerationList("Answers, newest first", "No answers yet.", moderate);
+  area.replaceChildren(list.root);
   return {
     update({ tally }) {
       const items = [...(tally?.items || [])].reverse(); // newest first
-      list.replaceChildren(
-        ...items.map((item) =>
-          el(
-            "li",
-            { class: `moderation-item state-${item.state}`, "data-item": item.id },
-            el("span", { class: "moderation-text", text: item.text }),
-            el("span", { class: "moderation-state", text: item.state }),
-            ...ACTIONS[item.state].map(([action, label]) => {
-              const button = el("button", { type: "button", class: "small", text: label });
-              button.addEventListener("click", () => moderate(action, item.id));
-              return button;
-            }),
-          ),
-        ),
+      list.update(
+        items.map((item) => ({
+          id: item.id,
+          text: item.text,
+          state: item.state,
+          stateText: STATES[item.state] ?? item.state,
+          count: null,
+          actions: ACTIONS[item.state] ?? [],
+        })),
       );
-      if (!items.length) list.append(el("li", { class: "moderation-empty", text: "No answers yet." }));
     },
   };
 }

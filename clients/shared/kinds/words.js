@@ -1,9 +1,16 @@
 // Word cloud: phones send a few words each; the projector draws them sized by how many sent
 // each; the presenter can hide a word from every screen.
 import { el } from "/static/shared/dom.js";
+import { fitText } from "/static/shared/fit.js";
+import { ModerationList } from "/static/shared/kinds/moderation.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
+}
+
+/** How the display counts those who answered. */
+export function voters(n) {
+  return `${n} ${n === 1 ? "person" : "people"}`;
 }
 
 export function describe(poll, value) {
@@ -13,6 +20,18 @@ export function describe(poll, value) {
 export function confirmed(poll, value) {
   const n = Array.isArray(value) ? value.length : 0;
   return `${n === 1 ? "Your word is" : "Your words are"} in ✓ (${describe(poll, value)})`;
+}
+
+/** Entries given so far and new ones, each once (as the server counts them: case-folded). */
+export function merge(poll, earlier, more) {
+  const all = [...(Array.isArray(earlier) ? earlier : []), ...(Array.isArray(more) ? more : [])];
+  const seen = new Set();
+  return all.filter((word) => {
+    const key = word.normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Every entry sent: nothing more to add. */
@@ -25,6 +44,7 @@ class Cloud {
   constructor(label) {
     this.root = el("ul", { class: "cloud", "aria-label": label });
     this.words = new Map(); // id -> <li>
+    this.places = new Map(); // id -> when first seen: a word shown again goes back to its place
   }
 
   update(items) {
@@ -40,14 +60,23 @@ class Cloud {
     for (const item of shown) {
       let node = this.words.get(item.id);
       if (!node) {
-        node = el("li", { class: "cloud-word", "data-word": item.id }, el("span", { class: "cloud-text" }), el("span", { class: "cloud-count" }));
-        node.querySelector(".cloud-text").textContent = item.text;
+        // New words take the next place; known ones never move, and one that was hidden (or
+        // out of the top words) for a while comes back where it was.
+        if (!this.places.has(item.id)) this.places.set(item.id, this.places.size);
+        const place = this.places.get(item.id);
+        node = el(
+          "li",
+          { class: "cloud-word", "data-word": item.id, "data-hue": place % 5 },
+          el("span", { class: "cloud-text", text: item.text }),
+          el("span", { class: "cloud-count" }),
+        );
         this.words.set(item.id, node);
-        // New words take the next place; known ones never move.
-        this.root.append(node);
+        const after = [...this.root.children].find((other) => this.places.get(other.dataset.word) > place);
+        this.root.insertBefore(node, after ?? null);
       }
       node.style.setProperty("--weight", (item.count / top).toFixed(3));
-      node.querySelector(".cloud-count").textContent = ` ${item.count}`;
+      node.querySelector(".cloud-count").textContent = String(item.count);
+      node.setAttribute("aria-label", `${item.text}: ${item.count}`);
     }
     this.root.classList.toggle("empty", shown.length === 0);
   }
@@ -71,7 +100,7 @@ export function audience(area, poll, { answer }) {
     el("div", { class: "entry-row" }, input, button),
     help,
   );
-  const mineList = el("ul", { class: "my-entries", "aria-label": "Your words" });
+  const mineList = el("ul", { class: "my-entries", "aria-label": "What you sent" });
   const results = el("section", { class: "results", "aria-label": "Results", hidden: true });
   const cloud = new Cloud("The room's words");
   results.append(el("h2", { class: "results-title", text: "The room's words" }), cloud.root);
@@ -86,11 +115,13 @@ export function audience(area, poll, { answer }) {
   return {
     prompt: () => "Voting is open: send a word",
     lockedNote: "You have sent all your words.",
-    update({ status, tally, mine, canAnswer }) {
+    update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : [];
       input.disabled = !canAnswer;
       button.disabled = !canAnswer;
-      form.hidden = status.status !== "open" && !sent.length;
+      // Shown (disabled) until voting opens, so people see what is coming; gone once closed or
+      // once every entry is in.
+      form.hidden = status.status === "closed" || done;
       help.textContent = `${sent.length} of ${poll.entries} sent · at most ${poll.max_length} characters each`;
       mineList.replaceChildren(...sent.map((word) => el("li", { text: word })));
       const visible = status.revealed && status.counts_visible;
@@ -102,35 +133,35 @@ export function audience(area, poll, { answer }) {
 
 export function display(area, poll) {
   const cloud = new Cloud("Words from the room");
-  area.append(cloud.root);
+  // The cloud takes the room the slide leaves it, and its type shrinks as words arrive so
+  // that all of them (at most 50) stay on the screen.
+  const holder = el("div", { class: "cloud-holder" }, cloud.root);
+  area.append(holder);
+  const fit = () => fitText(holder, 1, 0.3);
+  new ResizeObserver(fit).observe(holder);
   return {
     update({ status, tally }) {
       cloud.update(status.counts_visible ? tally?.items : []);
+      fit();
     },
   };
 }
 
 export function presenter(area, poll, { moderate }) {
-  const list = el("ul", { class: "moderation", "aria-label": "Words" });
-  area.replaceChildren(list);
+  const list = new ModerationList("Words", "No words yet.", moderate);
+  area.replaceChildren(list.root);
   return {
     update({ tally }) {
-      const items = tally?.items || [];
-      list.replaceChildren(
-        ...items.map((item) => {
-          const hidden = item.state === "hidden";
-          const button = el("button", { type: "button", class: "small", text: hidden ? "Show" : "Hide" });
-          button.addEventListener("click", () => moderate(hidden ? "show" : "hide", item.id));
-          return el(
-            "li",
-            { class: `moderation-item state-${item.state}`, "data-word": item.id },
-            el("span", { class: "moderation-text", text: item.text }),
-            el("span", { class: "moderation-count", text: String(item.count) }),
-            button,
-          );
-        }),
+      list.update(
+        (tally?.items || []).map((item) => ({
+          id: item.id,
+          text: item.text,
+          state: item.state,
+          stateText: item.state === "hidden" ? "Hidden" : "",
+          count: item.count,
+          actions: item.state === "hidden" ? [["show", "Show"]] : [["hide", "Hide"]],
+        })),
       );
-      if (!items.length) list.append(el("li", { class: "moderation-empty", text: "No words yet." }));
     },
   };
 }
