@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from playwright.sync_api import Browser
 
+from tests.browser import Devices, chromium
 from tests.serverproc import ServerProcess, start_server
 from tests.wsclient import Peer
 
@@ -16,6 +18,24 @@ def server() -> Iterator[ServerProcess]:
     proc = start_server()
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium for one test. Per test, not per module: Playwright's sync API holds
+    an event loop while it runs, and the suite's autouse async fixtures need none to be
+    running when they start."""
+    with chromium() as chromium_browser:
+        yield chromium_browser
+
+
+@pytest.fixture
+def devices(browser: Browser) -> Iterator[Devices]:
+    """Pages in separate browser contexts (separate people); no page may log an error."""
+    opened = Devices(browser)
+    yield opened
+    opened.close()
+    assert opened.errors == []
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from slides import Deck, parse_deck
-from tests.browser import Devices, chromium, screenshots, settled_bar_widths
+from tests.browser import Devices, screenshots, settled_bar_widths
 from tests.serverproc import DECK, ServerProcess, start_server
 
 pytestmark = pytest.mark.browser
@@ -54,22 +54,6 @@ poll:
 
 The end
 """
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    # Per test, not per module: Playwright's sync API holds an event loop while it runs, and
-    # the suite's autouse async fixtures need none to be running when they start.
-    with chromium() as chromium_browser:
-        yield chromium_browser
-
-
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
 
 
 @pytest.fixture

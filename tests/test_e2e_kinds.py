@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from websockets.sync.client import connect
 
 from server.commands import Answer
-from tests.browser import PROJECTOR, Devices, chromium, screenshots
+from tests.browser import PROJECTOR, Devices, screenshots
 from tests.serverproc import ServerProcess, start_server
 from tests.test_e2e_browser import PUBLIC_URL, urls
 
@@ -90,20 +90,6 @@ WORDS, TEXT, SCALE, TIMED, IDEAS, CHOICE = 1, 2, 3, 4, 5, 6
 
 HOSTILE_TEXT = '<img src=x onerror="window.pwned=1"> and <b>bold</b>?'
 HOSTILE_WORD = "<b>bold</b>"
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
-
-
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
 
 
 @pytest.fixture

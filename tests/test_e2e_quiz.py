@@ -8,28 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from tests.browser import PHONE, Devices, chromium
+from tests.browser import PHONE, Devices
 from tests.serverproc import ServerProcess, start_server
 
 pytestmark = pytest.mark.browser
 
 DECK = Path(__file__).parent / "decks" / "scored_quiz.md"
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
-
-
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
 
 
 @pytest.fixture
