@@ -222,8 +222,16 @@ class Session:
                     changed.append(slide.poll.id)
                 state.status, state.revealed = before.status, before.revealed
                 state.opened_at = before.opened_at
-                state.vote_ids = dict(before.vote_ids)
                 state.answers.carry(before.answers)
+                # A vote id stays known only while its participant's answer is still held:
+                # one the edit dropped (an option or scale point gone) would otherwise be
+                # acknowledged on a resend as if it still counted.
+                held = state.answers.mine
+                state.vote_ids = {
+                    vote_id: who
+                    for vote_id, who in before.vote_ids.items()
+                    if held(who) is not None
+                }
             self.polls[slide.poll.id] = state
         index = self._slide_index(current)
         self.position = index if index is not None else min(self.position, len(deck.slides) - 1)

@@ -133,3 +133,11 @@ def test_the_score_rule() -> None:
     assert score(1000, Timing(None, None)) == 1000
     assert score(1000, Timing(30.0, 20.0)) == 500, "never below half, even if late"
     assert score(1000, Timing(1.0, 0.2)) == 500, "a limit under half a second"
+
+
+def test_a_resend_of_a_vote_for_a_removed_option_is_not_acknowledged_as_taken() -> None:
+    session = on_poll("capital", "ann", deck=parse_deck(KINDS_TEXT, "kinds.md"), at=OPENED)
+    answer(session, "ann", "capital", 2, vote_id="melbourne", at=OPENED + 1)
+    edited = parse_deck(KINDS_TEXT.replace("- [ ] Melbourne\n", ""), "kinds.md")
+    session.reload(edited)
+    refused(session, Vote("ann", "capital", 2, "melbourne", OPENED + 2), "unknown_option")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,7 +84,8 @@ frames = st.lists(
     min_size=1,
     max_size=8,
 )
-items = st.text(max_size=310).filter(lambda s: not re.fullmatch(r"a\d+", s))
+# Never an item that exists: a word as counted never holds a zero-width space, nor an answer id.
+items = st.text(max_size=310).map(lambda s: "\u200b" + s)
 
 
 @pytest.fixture(scope="module")

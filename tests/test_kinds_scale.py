@@ -92,3 +92,15 @@ def test_a_reload_keeps_the_ratings_still_on_the_scale() -> None:
     assert session.polls["rate"].answers.mine("cat") is None
     answer(session, "cat", "rate", 2)
     assert figures(session) == ([1, 1, 1], 2.0, 2.0)
+
+
+def test_a_resend_of_a_rating_a_reload_dropped_is_not_acknowledged_as_taken() -> None:
+    session = on_poll("rate")
+    answer(session, "ann", "rate", 5, vote_id="five")
+    edited = parse_deck(KINDS_TEXT.replace("min: 1, max: 5", "min: 1, max: 3"), "kinds.md")
+    session.reload(edited)
+    assert session.polls["rate"].answers.mine("ann") is None, "5 is off the new scale"
+    # The phone, reconnecting, resends its vote: it must hear that it no longer counts.
+    refused(session, Vote("ann", "rate", 5, "five", 2.0), "unknown_option")
+    answer(session, "ann", "rate", 3, vote_id="three")
+    assert figures(session) == ([0, 0, 1], 3.0, 3.0)
