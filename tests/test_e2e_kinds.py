@@ -61,7 +61,7 @@ poll:
   type: scale
   min: 0
   max: 10
-  timer: 4
+  timer: 6
 ---
 
 # Quick! How likely are you to come back?
