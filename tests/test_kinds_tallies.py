@@ -1,23 +1,70 @@
 """Live tallies kept up as answers come (so a tally is cheap) equal the plain computation.
 
-An open question indexes answers by participant; checked here against the obvious way of
-computing the same thing from everything the poll holds.
+The word cloud keeps its top words as counts change, an open question indexes answers by
+participant; each is checked here against the obvious way of computing the same thing from
+everything the poll holds.
 """
 
 from __future__ import annotations
 
 import contextlib
+from typing import Any
+from unittest import mock
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from server.commands import Refused
+from server.kinds import words as words_module
 from server.kinds.base import Timing
 from server.kinds.text import WALL, TextLive
-from slides import TextPoll
+from server.kinds.words import WordsLive
+from server.text import key
+from slides import TextPoll, WordsPoll
 
 NO_TIME = Timing(None, None)
 PEOPLE = st.sampled_from([f"p{n}" for n in range(6)])
+# Few words in several spellings, so counts collide and ties are frequent.
+SPELLINGS = st.sampled_from(
+    ["trust", "Trust", "care", "CARE", "open", "\uff4f\uff50\uff45\uff4e", "fair", "why", "x"]
+)
+WORD_OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("answer"), PEOPLE, st.lists(SPELLINGS, min_size=1, max_size=2)),
+        st.tuples(
+            st.sampled_from(["hide", "show"]),
+            st.just(""),
+            st.sampled_from(["trust", "care", "open", "x"]),
+        ),
+    ),
+    max_size=40,
+)
+
+
+def ranked(live: WordsLive, words: Any) -> list[str]:
+    return sorted(words, key=lambda w: (-live.counts[w], live.order[w]))
+
+
+@given(WORD_OPS)
+def test_the_cloud_is_the_top_words_however_they_came(ops: list[tuple[str, str, Any]]) -> None:
+    # A cloud of three, so words enter it, move up in it and fall out of it.
+    with mock.patch.object(words_module, "TOP", 3):
+        live = WordsLive(WordsPoll(id="w", question="?", entries=4))
+        for op, who, value in ops:
+            with contextlib.suppress(Refused):  # too many words, an unknown word to hide
+                if op == "answer":
+                    live.submit(who, live.read(value), NO_TIME)
+                else:
+                    live.moderate(op, value)
+            visible = [w for w in live.counts if w not in live.hidden]
+            cloud = [(i.id, i.count, i.state) for i in live.tally("display").items or []]
+            assert cloud == [(w, live.counts[w], "shown") for w in ranked(live, visible)[:3]]
+            presenter = [(i.id, i.state) for i in live.tally("presenter").items or []]
+            hidden = ranked(live, live.hidden)[:3]
+            assert presenter == [(i, s) for i, _, s in cloud] + [(w, "hidden") for w in hidden]
+        # Counts are what the participants hold, each word once per participant.
+        held = [key(w) for entries in live.entries.values() for w in entries]
+        assert live.counts == {w: held.count(w) for w in set(held)}
 
 
 @given(st.lists(st.tuples(PEOPLE, st.sampled_from(["a", "b", "c"])), max_size=30))
