@@ -1,13 +1,14 @@
 """Live tallies kept up as answers come (so a tally is cheap) equal the plain computation.
 
 The word cloud keeps its top words as counts change, an open question indexes answers by
-participant; each is checked here against the obvious way of computing the same thing from
-everything the poll holds.
+participant, a scale takes its median from the counts; each is checked here against the
+obvious way of computing the same thing from everything the poll holds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import statistics
 from typing import Any
 from unittest import mock
 
@@ -17,10 +18,11 @@ from hypothesis import strategies as st
 from server.commands import Refused
 from server.kinds import words as words_module
 from server.kinds.base import Timing
+from server.kinds.scale import ScaleLive
 from server.kinds.text import WALL, TextLive
 from server.kinds.words import WordsLive
 from server.text import key
-from slides import TextPoll, WordsPoll
+from slides import ScalePoll, TextPoll, WordsPoll
 
 NO_TIME = Timing(None, None)
 PEOPLE = st.sampled_from([f"p{n}" for n in range(6)])
@@ -91,3 +93,18 @@ def test_the_wall_is_the_newest_shown_answers() -> None:
     live.moderate("hide", approved[-1])
     wall = [i.id for i in live.tally("display").items or []]
     assert wall == approved[:-1][-WALL:]
+
+
+@given(st.lists(st.tuples(PEOPLE, st.integers(-2, 3)), max_size=30))
+def test_a_scales_mean_and_median_are_the_ratings(ratings: list[tuple[str, int]]) -> None:
+    live = ScaleLive(ScalePoll(id="s", question="?", min=-2, max=3))
+    for who, rating in ratings:
+        live.submit(who, live.read(rating), NO_TIME)
+    values = list(live.ratings.values())
+    tally = live.tally("display")
+    if not values:
+        assert tally.mean is None and tally.median is None
+        return
+    assert tally.mean == round(statistics.mean(values), 2)
+    assert tally.median == float(statistics.median(values))
+    assert tally.counts == [values.count(p) for p in range(-2, 4)]
