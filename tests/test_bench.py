@@ -52,12 +52,14 @@ def test_bench_counts_every_vote_exactly_once() -> None:
 def test_bench_storm_and_stuck_phones() -> None:
     code, result, stderr = bench(
         "--audience", "100", "--slides", "3", "--vote-window", "1", "--storm", "--stuck", "5",
-        "--live-results",
+        "--live-results", "--kind", "words",
     )  # fmt: skip
     assert code == 0, stderr
     assert result["connected"] == 100
     assert result["stuck"] == 5
     assert result["votes_sent"] == result["votes_acked"] == result["votes_counted"] == 95
+    assert result["kinds"]["words"]["answers_acked"] == 3 * 95
+    # Back from the storm, each phone's welcome holds its vote and its words, as acked.
     storm = result["storm"]
     assert storm["phones"] == storm["back"] == storm["token_kept"] == storm["vote_kept"] == 95
     assert 0 < storm["sync_ms"]["p99"] < 60_000

@@ -247,16 +247,18 @@ def check_export(kind: str, expected: Any, voters: int, poll: dict[str, Any]) ->
 
 
 def frame_rate(times: list[float], sizes: list[int]) -> dict[str, Any]:
-    """Tally frames a screen got: how many, the most in any one second, the smallest gap
-    between two, and the largest in bytes."""
+    """Tally frames a screen got: how many, how many a second from the first to the last and
+    at most in any one second, the smallest gap between two, and the largest in bytes."""
     most = low = 0
     for high, at in enumerate(times):
         while at - times[low] >= 1.0:
             low += 1
         most = max(most, high - low + 1)
     gaps = [b - a for a, b in itertools.pairwise(times)]
+    span = times[-1] - times[0] if times else 0.0
     return {
         "frames": len(times),
+        "mean_per_s": round((len(times) - 1) / span, 1) if span > 0 else None,
         "most_per_s": most,
         "min_gap_ms": round(min(gaps) * 1000, 1) if gaps else None,
         "max_bytes": max(sizes, default=0),

@@ -81,6 +81,7 @@ class Phone(Conn):
         # page does: one pending answer per poll), and the next one due.
         self.script: list[Send] = []
         self.next = 0
+        self.held: dict[str, Any] = {}  # poll -> what the last ack said the server holds
         # A drop: when it happened and how many redials it took.
         self.dropped_at: float | None = None
         self.dialled_at = 0.0  # when the last redial started
@@ -127,6 +128,7 @@ class Phone(Conn):
             elif (send := self._pending(vote_id)) is not None:
                 send.ack_at, send.ack_wall = now, time.time()
                 send.held = message["answer"] if "answer" in message else message.get("option")
+                self.held[str(message.get("poll"))] = send.held
                 self.events.answered(self)
         elif kind == "error":
             code = str(message.get("code"))

@@ -52,7 +52,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     if "kinds" in result:
         out += [
             (
-                "display tally frames / most in 1 s / largest",
+                "display tallies (a second) / most in 1 s / least gap / largest",
                 _frames(result.get("display_tallies")),
             ),
             ("server CPU per vote", _value(result.get("server_cpu_us_per_vote"), " µs")),
@@ -91,7 +91,12 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
 def _frames(figures: dict[str, Any] | None) -> str:
     if not figures:
         return "-"
-    return f"{figures['frames']:,} / {figures['most_per_s']} / {figures['max_bytes']:,} B"
+    gap = figures.get("min_gap_ms")
+    return (
+        f"{figures['frames']:,} ({figures.get('mean_per_s') or '-'}/s) / "
+        f"{figures['most_per_s']} / {'-' if gap is None else gap} ms / "
+        f"{figures['max_bytes']:,} B"
+    )
 
 
 def _kind_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
@@ -103,12 +108,13 @@ def _kind_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
             _pair(figures, "answers_sent", "answers_acked", ""),
         ),
         (f"  {kind}: phones answered", _value(figures.get("voters"))),
+        (f"  {kind}: first answer sent to last ack", _value(figures.get("answering_s"), " s")),
         (
             f"  {kind}: ack p50 / p99 / max ms",
             f"{_ms(figures.get('ack_ms'))} (p99 {_value(ratio)}x the choice vote's)",
         ),
         (
-            f"  {kind}: display tally frames / most in 1 s / largest",
+            f"  {kind}: display tallies (a second) / most in 1 s / least gap / largest",
             _frames(figures.get("display_tallies")),
         ),
         (

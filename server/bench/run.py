@@ -453,6 +453,7 @@ class Bench:
             "phones": sum(a["phones"] for a in replies),
             "answers_sent": sent,
             "answers_acked": acked,
+            "answering_s": round(last_ack - min(a["first_sent"] for a in replies), 2),
             "voters": voters,
             "ack_ms": summary(ack_ms),
             "ack_p99_vs_choice": _ratio(

@@ -410,10 +410,13 @@ class Worker:
                 "token_kept": sum(
                     1 for p in back if p.welcome and p.welcome.get("participant") == tokens[p]
                 ),
+                # Its vote, and with --kind its answer to every other poll, as last acked.
                 "vote_kept": sum(
                     1
                     for p in back
-                    if p.welcome and p.welcome.get("votes", {}).get(poll) == p.ack_option
+                    if p.welcome
+                    and p.welcome.get("votes", {}).get(poll) == p.ack_option
+                    and all(p.welcome["votes"].get(k) == held for k, held in p.held.items())
                 ),
                 "redials": sum(p.attempt for p in back),
             }
