@@ -7,7 +7,8 @@ session of `handsup bench --spawn`'s deck. Per kind it prints the server's CPU p
 (`Session.apply` and the `mine` the room reads for the ack), then the time to build and
 encode the tally each screen gets (a room does this for the display and the presenter up to
 ten times a second while answers come in), and the frame's size; choice is the baseline.
-Then the leaderboard: `Session.scores()` and the top 10, for one scored question and for four.
+Then the cloud's largest possible frame, and the leaderboard: `Session.scores()` and the top
+10, for one scored question and for four.
 `--zipf 0 --vocabulary 150000` makes nearly every word different (the cloud's worst case).
 """
 
@@ -25,10 +26,11 @@ from typing import Any
 
 from server.bench import answers
 from server.commands import Answer, GoTo, Join, OpenPoll, Vote
-from server.kinds import LivePoll
+from server.kinds import LivePoll, Timing
+from server.kinds.words import TOP, WordsLive
 from server.protocol import Role
 from server.session import Session
-from slides import parse_deck
+from slides import WordsPoll, parse_deck
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIZ = """
@@ -130,6 +132,14 @@ def main() -> None:
     def leaderboard(session: Session) -> object:
         return heapq.nlargest(10, session.scores().items(), key=lambda item: item[1])
 
+    # The cloud's frame when a room types the longest words the poll allows, in characters of
+    # four UTF-8 bytes (NFKC-stable CJK ideographs): what a top 50 costs at its largest.
+    longest = WordsLive(WordsPoll(id="bench-words", question="?"))
+    for n in range(TOP):
+        word = "".join(chr(0x20000 + n * 25 + i) for i in range(25))
+        longest.submit(f"p{n}", longest.read([word]), Timing(None, None))
+    size = len(frame(longest, "display").encode())
+    print(f"cloud frame of {TOP} words of 25 four-byte characters: {size:,} bytes")
     print(f"leaderboard, 1 scored question:  {best_ms(lambda: leaderboard(session)):.2f} ms")
     quiz = parse_deck("".join(QUIZ.format(n=n) for n in range(4)).lstrip("-\n"), "quiz.md")
     four = Session(quiz)
