@@ -35,6 +35,12 @@ def add_parser(sub: Any) -> None:
         "choice, words, text, scale, quiz (with --spawn the deck gets one poll of each)",
     )
     bench.add_argument(
+        "--choice-window",
+        type=float,
+        help="seconds to spread the choice vote before the kinds (default: --vote-window); "
+        "e.g. a third of it to compare words, three a phone, at the same message rate",
+    )
+    bench.add_argument(
         "--vocabulary", type=int, default=20_000, help="different words phones may send"
     )
     bench.add_argument(

@@ -40,7 +40,10 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         ("server CPU per delivered state", _value(result.get("server_cpu_us_per_msg"), " µs")),
         ("harness CPU per received message", _value(result.get("harness_cpu_us_per_msg"), " µs")),
-        ("vote ack p50 / p99 / max ms", _ms(result.get("vote_ack_ms"))),
+        (
+            f"vote ack p50 / p99 / max ms (in {_value(result.get('vote_window_s'))} s)",
+            _ms(result.get("vote_ack_ms")),
+        ),
         (
             "votes sent / acked / counted",
             " / ".join(

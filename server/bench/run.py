@@ -64,6 +64,7 @@ class Options:
     quiet: bool
     seed: int
     kinds: tuple[str, ...] = ("choice",)
+    choice_window: float | None = None  # the choice vote's window, if not vote_window
     vocabulary: int = 20_000
     zipf: float = 1.0
 
@@ -316,9 +317,9 @@ class Bench:
         options = len(slide_poll.get("options") or [])
         display.forget_tallies()
         cpu = self.server.cpu_seconds()
-        answers = await pool.ask(
-            "vote", poll=poll, options=options, window=self.options.vote_window
-        )
+        window = self.options.choice_window or self.options.vote_window
+        result["vote_window_s"] = window
+        answers = await pool.ask("vote", poll=poll, options=options, window=window)
         sent = sum(a["sent"] for a in answers)
         acked = sum(a["acked"] for a in answers)
         expected = [0] * options
@@ -681,6 +682,7 @@ def main(args: argparse.Namespace) -> int:
         audience=args.audience,
         slides=args.slides,
         vote_window=args.vote_window,
+        choice_window=args.choice_window,
         stuck=args.stuck,
         live_results=args.live_results,
         storm=args.storm,
