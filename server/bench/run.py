@@ -143,7 +143,7 @@ class Bench:
                 poll = await self.votes(pool, presenter, display)
                 for kind in opts.kinds:
                     if kind != "choice" and poll is not None:
-                        await self.answers(pool, presenter, display, kind)
+                        await self.kind_answers(pool, presenter, display, kind)
                 if len(self.exports) > 1:
                     await self.check_exports()
             if opts.storm and poll is not None:
@@ -376,7 +376,7 @@ class Bench:
             [screen.tallies[n][0] for n in mine], [screen.tally_bytes[n] for n in mine]
         )
 
-    async def answers(self, pool: Pool, presenter: Screen, display: Screen, kind: str) -> None:
+    async def kind_answers(self, pool: Pool, presenter: Screen, display: Screen, kind: str) -> None:
         """Open the deck's poll of this kind, let every healthy phone answer it as the kind
         asks, then check the screens show exactly what was acknowledged."""
         opts = self.options
