@@ -37,12 +37,19 @@ KINDS: dict[str, type[Command]] = {
     "nickname": SetNickname,
 }
 NAMES = {cls: name for name, cls in KINDS.items()}
+# Each command's field names, read once: every vote is encoded on its way to the log, and
+# dataclasses.asdict walks and deep-copies each value (a word cloud answer is a list), for
+# the same JSON as reading the fields as they are.
+_FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in KINDS.values()}
 
 
 def encode(command: Command, extra: dict[str, Any] | None = None) -> tuple[str, str]:
     """(kind, JSON) for a command; `extra` adds context such as the slide id of a GoTo."""
-    fields = dataclasses.asdict(command) | (extra or {})
-    return NAMES[type(command)], json.dumps(fields, separators=(",", ":"))
+    cls = type(command)
+    fields = {name: getattr(command, name) for name in _FIELDS[cls]}
+    if extra:
+        fields |= extra
+    return NAMES[cls], json.dumps(fields, separators=(",", ":"))
 
 
 def decode(kind: str, data: str) -> tuple[Command, dict[str, Any]]:

@@ -52,12 +52,14 @@ def test_bench_counts_every_vote_exactly_once() -> None:
 def test_bench_storm_and_stuck_phones() -> None:
     code, result, stderr = bench(
         "--audience", "100", "--slides", "3", "--vote-window", "1", "--storm", "--stuck", "5",
-        "--live-results",
+        "--live-results", "--kind", "words",
     )  # fmt: skip
     assert code == 0, stderr
     assert result["connected"] == 100
     assert result["stuck"] == 5
     assert result["votes_sent"] == result["votes_acked"] == result["votes_counted"] == 95
+    assert result["kinds"]["words"]["answers_acked"] == 3 * 95
+    # Back from the storm, each phone's welcome holds its vote and its words, as acked.
     storm = result["storm"]
     assert storm["phones"] == storm["back"] == storm["token_kept"] == storm["vote_kept"] == 95
     assert 0 < storm["sync_ms"]["p99"] < 60_000
@@ -67,3 +69,37 @@ def test_bench_storm_and_stuck_phones() -> None:
     assert all(m > 10 for m in result["rss_during_slides_mb"])
     assert result["slides"] == 3 and "stalled_at_slide" not in result
     check_figures(result)
+
+
+def test_bench_kinds_count_every_answer_exactly() -> None:
+    """A poll of each kind after the choice vote: every word, answer, rating and quiz point
+    is where the phones' acknowledged answers say it must be, on screen and in the export."""
+    code, result, stderr = bench(
+        "--audience", "50", "--slides", "2", "--vote-window", "1",
+        "--kind", "words,text,scale,quiz",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert result["ok"] and result["problems"] == []
+    assert result["export_checked"] == ["choice", "words", "text", "scale", "quiz"]
+    kinds = result["kinds"]
+    words = kinds["words"]
+    assert words["answers_sent"] == words["answers_acked"] == 150 and words["voters"] == 50
+    cloud = words["tally"]
+    assert cloud["voters"] == 50 and 0 < len(cloud["items"]) <= 50
+    # Zipf-like words collide: fewer different words than entries, the top one many times.
+    assert words["distinct"] < 150 and cloud["items"][0]["count"] > 3
+    text = kinds["text"]
+    assert text["answers_acked"] == text["voters"] == text["tally"]["voters"] == 50
+    assert len(text["tally"]["items"]) == 50
+    scale = kinds["scale"]
+    assert scale["tally"]["counts"] == scale["expected"] and sum(scale["expected"]) == 50
+    quiz = kinds["quiz"]
+    # One phone in a hundred (at least one per worker process) answers after the deadline.
+    assert quiz["late_sent"] == quiz["late_refused"] == 2
+    assert quiz["answers_acked"] == quiz["scored"] == quiz["leaderboard_players"] == 48
+    assert quiz["tally"]["counts"] == quiz["expected"] and sum(quiz["expected"]) == 48
+    assert 0 < quiz["points_given"] <= 48 * 1000
+    for figures in kinds.values():
+        assert figures["exact"], figures
+        assert figures["display_tallies"]["frames"] > 0
+        assert 0 < figures["ack_ms"]["p50"] <= figures["ack_ms"]["p99"]

@@ -149,6 +149,8 @@ async def one_round(
     boss = await presenter(server)
     limit = limit_of(poll)
     taken = 0
+    used: set[str] = set()
+    latest: Any = None  # what the last new answer's ack said this phone holds
     for draw in drawn:
         target = draw["poll"] if draw["poll"] is not None else poll
         vote_id = draw["vote_id"] if draw["vote_id"] is not None else uuid.uuid4().hex
@@ -159,9 +161,16 @@ async def one_round(
         if reply["type"] == "error":
             assert reply["code"] in REFUSALS, reply
             continue
-        taken += 1
         assert target == poll, "only the open poll on screen takes answers"
         held = reply["answer"]
+        if vote_id in used:
+            # A vote id taken before is a resend, whatever it carries now: acknowledged with
+            # what the poll already holds, never counted again.
+            assert held == latest, reply
+            continue
+        used.add(vote_id)
+        latest = held
+        taken += 1
         if poll == "cloud":
             sent = [body] if isinstance(body, str) else body
             assert isinstance(held, list) and all(within(w, limit) for w in held)

@@ -28,6 +28,24 @@ def add_parser(sub: Any) -> None:
     bench.add_argument(
         "--live-results", action="store_true", help="reveal the poll as it opens: live tallies"
     )
+    bench.add_argument(
+        "--kind",
+        default="choice",
+        help="poll kinds to answer after the choice vote, comma-separated: "
+        "choice, words, text, scale, quiz (with --spawn the deck gets one poll of each)",
+    )
+    bench.add_argument(
+        "--choice-window",
+        type=float,
+        help="seconds to spread the choice vote before the kinds (default: --vote-window); "
+        "e.g. a third of it to compare words, three a phone, at the same message rate",
+    )
+    bench.add_argument(
+        "--vocabulary", type=int, default=20_000, help="different words phones may send"
+    )
+    bench.add_argument(
+        "--zipf", type=float, default=1.0, help="word frequency ~ 1/rank**ZIPF (0: uniform)"
+    )
     bench.add_argument("--storm", action="store_true", help="drop and redial every phone")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument(

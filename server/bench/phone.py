@@ -7,7 +7,9 @@ clock for all processes, so the orchestrator can subtract its own send times fro
 
 from __future__ import annotations
 
-from typing import Protocol
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from picows import WSTransport
 
@@ -22,6 +24,29 @@ class Events(Protocol):
     def changed(self, phone: Phone) -> None: ...  # a state with a new slide or poll status
     def answered(self, phone: Phone) -> None: ...  # its vote was acknowledged or refused
     def closed(self, phone: Phone) -> None: ...
+
+
+@dataclass(slots=True)
+class Send:
+    """One answer a phone sends to a poll of some kind, and what became of it. `meant` is what
+    the harness counts it as (the word a spelling stands for, the text, the point, the option);
+    `at` is when it is due (monotonic); the wall-clock times bracket the server's own."""
+
+    vote_id: str
+    message: Message
+    meant: Any
+    at: float
+    late: bool = False  # sent after a timed question's deadline: must be refused
+    sent_at: float | None = None
+    sent_wall: float = 0.0
+    ack_at: float | None = None
+    ack_wall: float = 0.0
+    held: Any = None  # what the acknowledgement says the server now holds for the phone
+    refused: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.ack_at is not None or self.refused is not None
 
 
 class Phone(Conn):
@@ -52,6 +77,11 @@ class Phone(Conn):
         self.ack_at: float | None = None
         self.ack_option: int | None = None
         self.refused: str | None = None
+        # Answers to the poll of the current phase, sent one after another (as the audience
+        # page does: one pending answer per poll), and the next one due.
+        self.script: list[Send] = []
+        self.next = 0
+        self.held: dict[str, Any] = {}  # poll -> what the last ack said the server holds
         # A drop: when it happened and how many redials it took.
         self.dropped_at: float | None = None
         self.dialled_at = 0.0  # when the last redial started
@@ -90,16 +120,26 @@ class Phone(Conn):
             self.welcome = message
             self.participant = message.get("participant") or self.participant
         elif kind == "vote_ack":
-            if message.get("vote_id") == self.vote_id and self.ack_at is None:
+            vote_id = message.get("vote_id")
+            if vote_id == self.vote_id and self.ack_at is None:
                 self.ack_at = now
                 self.ack_option = message.get("option")
+                self.events.answered(self)
+            elif (send := self._pending(vote_id)) is not None:
+                send.ack_at, send.ack_wall = now, time.time()
+                send.held = message["answer"] if "answer" in message else message.get("option")
+                self.held[str(message.get("poll"))] = send.held
                 self.events.answered(self)
         elif kind == "error":
             code = str(message.get("code"))
             self.errors.append(code)
-            mine = self.vote_id is not None and message.get("ref") == self.vote_id
+            ref = message.get("ref")
+            mine = self.vote_id is not None and ref == self.vote_id
             if mine and self.ack_at is None and self.refused is None:
                 self.refused = code
+                self.events.answered(self)
+            elif (send := self._pending(ref)) is not None:
+                send.refused = code
                 self.events.answered(self)
 
     def _state(self, state: Message, now: float) -> None:
@@ -124,6 +164,21 @@ class Phone(Conn):
         self.vote_id, self.vote_poll, self.vote_option = vote_id, poll, option
         self.vote_sent_at = now
         self.send({"type": "vote", "poll": poll, "option": option, "vote_id": vote_id})
+
+    def _pending(self, vote_id: Any) -> Send | None:
+        """The script's answer in flight with this vote id, if any."""
+        if 0 < self.next <= len(self.script):
+            send = self.script[self.next - 1]
+            if send.vote_id == vote_id and not send.done:
+                return send
+        return None
+
+    def send_next(self, now: float) -> None:
+        """Send the script's next answer."""
+        send = self.script[self.next]
+        self.next += 1
+        send.sent_at, send.sent_wall = now, time.time()
+        self.send(send.message)
 
     def on_closed(self) -> None:
         self.events.closed(self)

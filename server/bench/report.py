@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 
-def _ms(figures: dict[str, Any] | None) -> str:
+def _ms(figures: dict[str, Any] | None, places: int = 1) -> str:
     if not figures:
         return "-"
-    return " / ".join("-" if figures.get(k) is None else f"{figures[k]:.1f}" for k in figures)
+    return " / ".join(
+        "-" if figures.get(k) is None else f"{figures[k]:.{places}f}" for k in figures
+    )
 
 
 def _value(value: Any, unit: str = "") -> str:
@@ -38,7 +40,10 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         ("server CPU per delivered state", _value(result.get("server_cpu_us_per_msg"), " µs")),
         ("harness CPU per received message", _value(result.get("harness_cpu_us_per_msg"), " µs")),
-        ("vote ack p50 / p99 / max ms", _ms(result.get("vote_ack_ms"))),
+        (
+            f"vote ack p50 / p99 / max ms (in {_value(result.get('vote_window_s'))} s)",
+            _ms(result.get("vote_ack_ms")),
+        ),
         (
             "votes sent / acked / counted",
             " / ".join(
@@ -47,6 +52,16 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         ("tally on the display after last ack", _value(result.get("tally_lag_ms"), " ms")),
     ]
+    if "kinds" in result:
+        out += [
+            (
+                "display tallies (a second) / most in 1 s / least gap / largest",
+                _frames(result.get("display_tallies")),
+            ),
+            ("server CPU per vote", _value(result.get("server_cpu_us_per_vote"), " µs")),
+        ]
+        for kind, figures in result["kinds"].items():
+            out += _kind_rows(kind, figures)
     if "rss_during_slides_mb" in result:
         memory = " → ".join(_value(m) for m in result["rss_during_slides_mb"])
         out += [
@@ -70,12 +85,83 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
             ("storm: token / vote kept", f"{storm['token_kept']:,} / {storm['vote_kept']:,}"),
             ("storm: whole storm", _value(storm.get("duration_s"), " s")),
         ]
+    if "export_checked" in result:
+        out.append(("exported results checked", ", ".join(result["export_checked"])))
     out.append(("result", "OK: every vote counted once" if result.get("ok") else "PROBLEMS"))
     return out
 
 
-def _pair(result: dict[str, Any], first: str, second: str) -> str:
-    return f"{_value(result.get(first), ' MiB')} / {_value(result.get(second), ' MiB')}"
+def _frames(figures: dict[str, Any] | None) -> str:
+    if not figures:
+        return "-"
+    gap = figures.get("min_gap_ms")
+    return (
+        f"{figures['frames']:,} ({figures.get('mean_per_s') or '-'}/s) / "
+        f"{figures['most_per_s']} / {'-' if gap is None else gap} ms / "
+        f"{figures['max_bytes']:,} B"
+    )
+
+
+def _kind_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """A poll kind's figures, beside the choice vote's of the same run."""
+    ratio = figures.get("ack_p99_vs_choice")
+    rows = [
+        (
+            f"{kind} ({figures['poll']}): answers sent / acked",
+            _pair(figures, "answers_sent", "answers_acked", ""),
+        ),
+        (f"  {kind}: phones answered", _value(figures.get("voters"))),
+        (f"  {kind}: first answer sent to last ack", _value(figures.get("answering_s"), " s")),
+        (
+            f"  {kind}: ack p50 / p99 / max ms",
+            f"{_ms(figures.get('ack_ms'))} (p99 {_value(ratio)}x the choice vote's)",
+        ),
+        (
+            f"  {kind}: display tallies (a second) / most in 1 s / least gap / largest",
+            _frames(figures.get("display_tallies")),
+        ),
+        (
+            f"  {kind}: server CPU per answer",
+            _value(figures.get("server_cpu_us_per_answer"), " µs"),
+        ),
+        (
+            f"  {kind}: tally on the {figures.get('tally_seen_by')} after last ack",
+            _value(figures.get("tally_lag_ms"), " ms"),
+        ),
+    ]
+    if figures.get("distinct") is not None:
+        rows.append(
+            (
+                f"  {kind}: different {'words' if kind == 'words' else 'answers'}",
+                _value(figures["distinct"]),
+            )
+        )
+    if kind == "quiz":
+        rows.append(
+            (
+                "  quiz: answers after the deadline refused",
+                f"{_value(figures.get('late_refused'))} of {_value(figures.get('late_sent'))}",
+            )
+        )
+        if isinstance(figures.get("scores"), str):
+            rows.append(("  quiz: scores", figures["scores"]))
+        else:
+            rows += [
+                (
+                    "  quiz: scores as the rule gives",
+                    f"{_value(figures.get('scored'))} of {_value(figures.get('answers_acked'))}",
+                ),
+                (
+                    f"  quiz: scores + top 10 of {_value(figures.get('leaderboard_players'))}",
+                    _ms(figures.get("leaderboard_ms"), 2) + " ms (p50 / p99 / max)",
+                ),
+            ]
+    rows.append((f"  {kind}: exact on screen", "yes" if figures.get("exact") else "NO"))
+    return rows
+
+
+def _pair(result: dict[str, Any], first: str, second: str, unit: str = " MiB") -> str:
+    return f"{_value(result.get(first), unit)} / {_value(result.get(second), unit)}"
 
 
 def table(result: dict[str, Any]) -> str:

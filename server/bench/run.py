@@ -2,31 +2,45 @@
 
 connect N phones (some stuck) -> the presenter changes slides S times (fan-out latency to
 every phone) -> a poll opens and every healthy phone votes once (ack latency, tally lag,
-exactness) -> optionally every phone drops and redials (time back in sync).
+exactness) -> with `--kind`, a poll of each other kind opens in turn and every phone answers
+it as that kind asks (words, a sentence, a rating, a timed quiz answer), measured against the
+choice vote of the same run -> optionally every phone drops and redials (time back in sync).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
 import json
+import math
 import os
 import random
 import sys
 import time
+import urllib.request
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psutil
 import uvloop
 
-from server.bench import report, target, worker
+from server.bench import answers, report, target, worker
 from server.bench.dialect import DIALECTS, Dialect
 from server.bench.pool import Pool
 from server.bench.progress import Progress
 from server.bench.screens import Screen, open_screen
 from server.bench.stats import summary
 from server.bench.worker import Plan, raise_fd_limit
+from server.commands import Command, OpenPoll, Vote
+from server.kinds.text import QUEUE, WALL
+from server.kinds.words import TOP
+from server.session import Session
+from server.sqlite_store import SQLiteStore
+from slides import parse_deck
 
 PER_ADDRESS = 10_000  # phones per source address: under the server's 12,000 and the ~28,000 ports
 COMMAND_GAP = 0.15  # seconds between presenter commands: under its 10 a second
@@ -49,6 +63,10 @@ class Options:
     label: str
     quiet: bool
     seed: int
+    kinds: tuple[str, ...] = ("choice",)
+    choice_window: float | None = None  # the choice vote's window, if not vote_window
+    vocabulary: int = 20_000
+    zipf: float = 1.0
 
 
 def source_address(phone: int) -> str:
@@ -85,6 +103,8 @@ class Bench:
         self.result: dict[str, Any] = {"server": options.label, "audience": options.audience}
         self.problems: list[str] = []
         self.last_command = 0.0
+        # (kind, poll, what its export must hold, voters) for each poll answered in the run
+        self.exports: list[tuple[str, str, Any, int]] = []
 
     async def command(self, presenter: Screen, message: dict[str, Any]) -> float:
         """Send a presenter command (paced); return the monotonic time it was sent."""
@@ -121,6 +141,11 @@ class Bench:
                 poll = None
             else:
                 poll = await self.votes(pool, presenter, display)
+                for kind in opts.kinds:
+                    if kind != "choice" and poll is not None:
+                        await self.kind_answers(pool, presenter, display, kind)
+                if len(self.exports) > 1:
+                    await self.check_exports()
             if opts.storm and poll is not None:
                 await self.storm(pool, poll)
         finally:
@@ -239,35 +264,62 @@ class Bench:
             "wall": time.monotonic(),
         }
 
-    async def votes(self, pool: Pool, presenter: Screen, display: Screen) -> str | None:
-        """Open the first poll, let every healthy phone vote once, check every count."""
-        result = self.result
-        outline = (presenter.state or {}).get("outline") or []
-        index = next((s["index"] for s in outline if s.get("kind") == "poll"), None)
-        if index is None:
-            self.problems.append("the deck has no poll: no votes measured")
-            return None
+    def poll_slides(self, presenter: Screen, kind: str) -> list[int]:
+        """Slides with a poll of this kind (`quiz`: a choice with a correct answer; `choice`: one
+        without first), from the presenter's outline and poll list (both in deck order). A
+        server whose state lists no polls: every poll slide, for the choice vote."""
+        state = presenter.state or {}
+        slides = [s["index"] for s in state.get("outline") or [] if s.get("kind") == "poll"]
+        views = list((state.get("polls") or {}).values())
+        if len(views) != len(slides):
+            return slides if kind == "choice" else []
+        pairs = list(zip(slides, views, strict=True))
+        if kind == "quiz":
+            return [
+                i for i, v in pairs if v.get("type") == "choice" and v.get("correct") is not None
+            ]
+        if kind == "choice":
+            plain = [i for i, v in pairs if v.get("type") == "choice" and v.get("correct") is None]
+            return plain + [i for i, v in pairs if v.get("type") == "choice" and i not in plain]
+        return [i for i, v in pairs if v.get("type") == kind]
+
+    async def open_poll(self, pool: Pool, presenter: Screen, index: int) -> dict[str, Any]:
+        """Show a poll's slide to every phone and open the poll afresh (and reveal it, with
+        `--live-results`); the slide's poll as the deck describes it."""
         await self.command(presenter, {"type": "goto", "index": index})
         await presenter.until(lambda s: (s.state or {}).get("position") == index)
-        answers = await pool.ask("position", index=index, timeout=60.0)
+        await pool.ask("position", index=index, timeout=60.0)
         state = presenter.state or {}
-        slide_poll = (state.get("slide") or {}).get("poll") or {}
+        slide_poll: dict[str, Any] = (state.get("slide") or {}).get("poll") or {}
         poll = str(slide_poll.get("id"))
-        options = len(slide_poll.get("options") or [])
         status = ((state.get("polls") or {}).get(poll) or {}).get("status", "idle")
         if status != "idle":  # a used poll on a server we did not start: start it afresh
             await self.command(presenter, {"type": "reset", "poll": poll})
             await presenter.until(lambda s: _poll_status(s, poll) == "idle")
         await self.command(presenter, {"type": "open", "poll": poll})
         answers = await pool.ask("poll", poll=poll, status="open", timeout=60.0)
+        await presenter.until(lambda s: _poll_status(s, poll) == "open")
         if self.options.live_results:  # phones get the tally as it moves
             await self.command(presenter, {"type": "reveal", "poll": poll})
         if sum(a["missing"] for a in answers):
-            self.problems.append("some phones never saw the poll open")
-        display.tallies.clear()
-        answers = await pool.ask(
-            "vote", poll=poll, options=options, window=self.options.vote_window
-        )
+            self.problems.append(f"some phones never saw poll {poll} open")
+        return slide_poll
+
+    async def votes(self, pool: Pool, presenter: Screen, display: Screen) -> str | None:
+        """Open the first choice poll, let every healthy phone vote once, check every count."""
+        result = self.result
+        slides = self.poll_slides(presenter, "choice")
+        if not slides:
+            self.problems.append("the deck has no poll: no votes measured")
+            return None
+        slide_poll = await self.open_poll(pool, presenter, slides[0])
+        poll = str(slide_poll.get("id"))
+        options = len(slide_poll.get("options") or [])
+        display.forget_tallies()
+        cpu = self.server.cpu_seconds()
+        window = self.options.choice_window or self.options.vote_window
+        result["vote_window_s"] = window
+        answers = await pool.ask("vote", poll=poll, options=options, window=window)
         sent = sum(a["sent"] for a in answers)
         acked = sum(a["acked"] for a in answers)
         expected = [0] * options
@@ -300,6 +352,9 @@ class Bench:
         result["tally_lag_ms"] = (
             round(max(0.0, shown[0] - last_ack) * 1000, 2) if shown is not None else None
         )
+        result["server_cpu_us_per_vote"] = _per(self.server.cpu_seconds() or 0.0, cpu or 0.0, sent)
+        result["display_tallies"] = self.frames(display, poll)
+        self.exports.append(("choice", poll, expected, acked))
         refused = [code for a in answers for code in a["refused"]]
         unanswered = sum(a["unanswered"] for a in answers)
         mismatched = sum(a["mismatched"] for a in answers)
@@ -313,6 +368,210 @@ class Bench:
         if mismatched:
             self.problems.append(f"{mismatched} acks recorded another option than was voted")
         return poll
+
+    def frames(self, screen: Screen, poll: str) -> dict[str, Any]:
+        """How often, and how big, this screen's tally frames for the poll were."""
+        mine = [n for n, (_, t) in enumerate(screen.tallies) if t.get("poll") == poll]
+        return answers.frame_rate(
+            [screen.tallies[n][0] for n in mine], [screen.tally_bytes[n] for n in mine]
+        )
+
+    async def kind_answers(self, pool: Pool, presenter: Screen, display: Screen, kind: str) -> None:
+        """Open the deck's poll of this kind, let every healthy phone answer it as the kind
+        asks, then check the screens show exactly what was acknowledged."""
+        opts = self.options
+        slides = self.poll_slides(presenter, kind)
+        if not slides:
+            self.problems.append(f"the deck has no {kind} poll: nothing measured for it")
+            return
+        slide_poll = await self.open_poll(pool, presenter, slides[0])
+        poll = str(slide_poll.get("id"))
+        fields: dict[str, Any] = {"poll": poll, "type": kind, "window": opts.vote_window}
+        timer = slide_poll.get("timer")
+        if kind == "words":
+            fields |= {"entries": slide_poll.get("entries", 3)}
+            fields |= {"vocabulary": opts.vocabulary, "zipf": opts.zipf}
+        elif kind == "text":
+            fields |= {"vocabulary": opts.vocabulary, "zipf": opts.zipf}
+        elif kind == "scale":
+            fields |= {"min": slide_poll.get("min", 1), "max": slide_poll.get("max", 5)}
+        elif kind == "quiz":
+            view = (presenter.state or {}).get("poll") or {}
+            if timer is None or slide_poll.get("points") is None or view.get("deadline") is None:
+                self.problems.append(f"poll {poll} is not a timed, scored question")
+                return
+            fields |= {
+                "options": len(slide_poll.get("options") or []),
+                "correct": view.get("correct"),
+                "deadline": view["deadline"],
+                # Everyone answers in time, but for the few sent after the deadline.
+                "window": max(0.0, min(opts.vote_window, float(timer) - 2.0)),
+            }
+        display.forget_tallies()
+        presenter.forget_tallies()
+        cpu = self.server.cpu_seconds()
+        replies = await pool.ask("answer", **fields)
+        ended_cpu = self.server.cpu_seconds()
+        sent = sum(a["sent"] for a in replies)
+        acked = sum(a["acked"] for a in replies)
+        voters = sum(a["voters"] for a in replies)
+        expected: Counter[Any] = Counter()
+        for a in replies:
+            expected.update(a["expected"])
+        low = int(fields.get("min", 0))
+        if kind == "scale":
+            wanted: Any = [expected.get(p, 0) for p in range(low, int(fields["max"]) + 1)]
+        elif kind == "quiz":
+            wanted = [expected.get(o, 0) for o in range(int(fields["options"]))]
+        else:
+            wanted = expected
+
+        def problems(tally: dict[str, Any], role: str) -> list[str]:
+            if kind == "words":
+                return answers.check_words(expected, voters, tally, TOP)
+            if kind == "text":
+                wall = QUEUE if role == "presenter" else WALL
+                return answers.check_texts(expected, voters, tally, wall)
+            if kind == "scale":
+                return answers.check_scale(wanted, low, voters, tally)
+            return answers.check_counts(wanted, voters, tally)
+
+        def exact(screen: Screen) -> bool:
+            # The newest tally only: checking a cloud costs a pass over every word sent.
+            last = next((t for _, t in reversed(screen.tallies) if t["poll"] == poll), None)
+            return last is not None and not problems(last, screen.role)
+
+        watcher = display
+        if not await display.until(exact, 10.0):
+            watcher = presenter  # a poll whose results the display may not see yet
+            await presenter.until(exact, 5.0)
+        finals = [(at, t) for at, t in watcher.tallies if t["poll"] == poll]
+        shown = next(((at, t) for at, t in finals if not problems(t, watcher.role)), None)
+        last_ack = max(a["last_ack"] for a in replies)
+        ack_ms = [ms for a in replies for ms in a["ack_ms"]]
+        figures: dict[str, Any] = {
+            "poll": poll,
+            "phones": sum(a["phones"] for a in replies),
+            "answers_sent": sent,
+            "answers_acked": acked,
+            "answering_s": round(last_ack - min(a["first_sent"] for a in replies), 2),
+            "voters": voters,
+            "ack_ms": summary(ack_ms),
+            "ack_p99_vs_choice": _ratio(
+                summary(ack_ms)["p99"], (self.result.get("vote_ack_ms") or {}).get("p99")
+            ),
+            "server_cpu_us_per_answer": _per(ended_cpu or 0.0, cpu or 0.0, sent),
+            "tally_seen_by": watcher.role,
+            "tally_lag_ms": (
+                round(max(0.0, shown[0] - last_ack) * 1000, 2) if shown is not None else None
+            ),
+            "display_tallies": self.frames(display, poll),
+            "presenter_tallies": self.frames(presenter, poll),
+            "exact": shown is not None,
+            "expected": wanted if isinstance(wanted, list) else None,
+            "distinct": len(expected) if kind in ("words", "text") else None,
+        }
+        if finals:
+            figures["tally"] = finals[-1][1]
+        # Every healthy phone answers (in a quiz, all but the few sent late on purpose).
+        healthy = self.result["connected"] - self.result["stuck"]
+        healthy -= sum(a["late_sent"] for a in replies)
+        refused = [code for a in replies for code in a["refused"]]
+        unanswered = sum(a["unanswered"] for a in replies)
+        per_phone = int(fields.get("entries", 1))
+        if sent != acked or sent != healthy * per_phone or voters != healthy or shown is None:
+            last = finals[-1][1] if finals else {}
+            self.problems.append(
+                f"{kind.upper()} DOES NOT ADD UP: {healthy} phones, sent {sent}, acknowledged "
+                f"{acked}, {voters} answered; refused {sorted(set(refused))}, unanswered "
+                f"{unanswered}; the {watcher.role}: {problems(last, watcher.role)}"
+            )
+        mismatched = sum(a["mismatched"] for a in replies)
+        if mismatched:
+            self.problems.append(f"{kind}: {mismatched} acks held other answers than were sent")
+        if kind == "quiz":
+            late = sum(a["late_sent"] for a in replies)
+            late_refused = [c for a in replies for c in a["late_refused"]]
+            figures["late_sent"], figures["late_refused"] = late, len(late_refused)
+            if len(late_refused) != late or set(late_refused) - {"too_late", "poll_not_open"}:
+                self.problems.append(
+                    f"quiz: of {late} answers sent after the deadline {len(late_refused)} were "
+                    f"refused ({sorted(set(late_refused))})"
+                )
+            votes = [row for a in replies for row in a["quiz"]]
+            figures |= await self.check_scores(poll, votes, slide_poll, fields["correct"])
+        self.result.setdefault("kinds", {})[kind] = figures
+        self.exports.append((kind, poll, wanted, voters))
+
+    async def check_scores(
+        self, poll: str, votes: list[list[Any]], slide_poll: dict[str, Any], correct: int
+    ) -> dict[str, Any]:
+        """Every phone's points against the scoring rule, from the server's own times in its
+        log; and how long the session takes to rank everyone (there is no leaderboard message
+        yet: `Session.scores()` and the top 10, in this process, on the replayed session)."""
+        if self.server.data is None:
+            return {"scores": "not checked: the server's data folder is known only with --spawn"}
+        replayed = await asyncio.to_thread(_replay, self.server.data / "handsup.db")
+        session, records = replayed
+        opened = [c.at for c, _ in records if isinstance(c, OpenPoll) and c.poll == poll]
+        logged = {c.participant: c for c, _ in records if isinstance(c, Vote) and c.poll == poll}
+        points, timer = int(slide_poll["points"]), float(slide_poll["timer"])
+        scores = session.scores()
+        wrong: list[str] = []
+        bracket = 0
+        for participant, option, sent_wall, ack_wall in votes:
+            vote = logged.get(participant)
+            if vote is None or vote.answer != option:
+                wrong.append(f"{participant[:6]}: logged {vote and vote.answer}, acked {option}")
+                continue
+            # The server's time of a vote lies between the phone sending it and getting the
+            # ack (one clock: same machine); 1 ms of slack for the clock's adjustments.
+            if not sent_wall - 0.001 <= vote.at <= ack_wall + 0.001:
+                bracket += 1
+            elapsed = vote.at - opened[-1]
+            due = answers.expected_points(points, elapsed, timer) if option == correct else 0
+            if scores.get(participant, 0) != due:
+                wrong.append(f"{participant[:6]}: {scores.get(participant)} points, due {due}")
+        extra = len(logged) - len(votes)
+        timings = []
+        for _ in range(50):
+            started = time.perf_counter()
+            board = heapq.nlargest(10, session.scores().items(), key=lambda item: item[1])
+            timings.append((time.perf_counter() - started) * 1000)
+
+        figures = {
+            "scored": len(votes) - len(wrong),
+            "points_given": sum(scores.values()),
+            "full_points": sum(1 for p in scores.values() if p == points),
+            "leaderboard_ms": summary(timings),
+            "leaderboard_players": len(scores),
+            "leaderboard_top": [p for _, p in board][:3],
+        }
+        if wrong or extra or bracket or not opened:
+            self.problems.append(
+                f"QUIZ SCORES: {len(wrong)} of {len(votes)} wrong (e.g. {wrong[:3]}), {extra} "
+                f"logged votes no phone had acked, {bracket} vote times outside send..ack"
+            )
+        return figures
+
+    async def check_exports(self) -> None:
+        """Each answered poll's exported results (every row, replayed from the stored log, as
+        a presenter downloads them) against what the phones had acknowledged."""
+        try:
+            exported = await asyncio.to_thread(_export, self.server.url, self.server.key)
+        except OSError as error:
+            self.problems.append(f"could not download the results: {error}")
+            return
+        polls = {p["id"]: p for p in exported["polls"]}
+        checked = []
+        for kind, poll, expected, voters in self.exports:
+            found = polls.get(poll)
+            wrong = ["not in the export"] if found is None else []
+            if found is not None:
+                wrong = answers.check_export(kind, expected, voters, found)
+            self.problems += [f"{kind} {poll}: {w}" for w in wrong]
+            checked.append(kind)
+        self.result["export_checked"] = checked
 
     async def storm(self, pool: Pool, poll: str) -> None:
         started, cpu = time.monotonic(), self.server.cpu_seconds()
@@ -346,6 +605,35 @@ def _poll_status(screen: Screen, poll: str) -> str | None:
     return None if status is None else str(status)
 
 
+def _ratio(value: float | None, base: float | None) -> float | None:
+    return round(value / base, 2) if value is not None and base else None
+
+
+def _replay(path: Path) -> tuple[Session, list[tuple[Command, dict[str, Any]]]]:
+    """The newest session in a data folder, replayed from its log as the server ran it."""
+    store = SQLiteStore(path)
+    try:
+        row = max(store.sessions(), key=lambda r: r.id)
+        records = store.commands(row.id)
+    finally:
+        store.close_reader()
+    session = Session(parse_deck(row.deck_text, row.deck_path))
+    session.restore(records)
+    return session, records
+
+
+def _export(url: str, key: str) -> dict[str, Any]:
+    """The newest session's results, as the presenter's download gives them."""
+
+    def get(path: str) -> Any:
+        with urllib.request.urlopen(f"{url}{path}?key={quote(key)}", timeout=60) as reply:
+            return json.load(reply)
+
+    newest = max(get("/api/sessions"), key=lambda s: s["id"])
+    results: dict[str, Any] = get(f"/api/sessions/{newest['id']}/results.json")
+    return results
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -356,7 +644,12 @@ def _per(after: float, before: float, count: float) -> float | None:
 
 async def measure(options: Options) -> dict[str, Any]:
     """Run the scenario; start and stop the server too with `--spawn`."""
-    if options.spawn:
+    if options.spawn and set(options.kinds) - {"choice"}:
+        # deck.md and a poll of each kind; the quiz question's clock outlasts the answers.
+        timer = math.ceil(options.vote_window) + 2
+        text = answers.kinds_deck(target.DECK.read_text(), timer)
+        server = await asyncio.to_thread(target.spawn, target.DECK, sys.executable, text)
+    elif options.spawn:
         server = await asyncio.to_thread(target.spawn)
     else:
         assert options.url is not None
@@ -376,6 +669,11 @@ def main(args: argparse.Namespace) -> int:
     if not args.spawn and not (args.url and args.presenter_key):
         print("handsup bench: give --url and --presenter-key, or --spawn", file=sys.stderr)
         return 2
+    kinds = tuple(dict.fromkeys(["choice", *args.kind.split(",")]))
+    unknown = set(kinds) - set(answers.KINDS)
+    if unknown:
+        print(f"handsup bench: unknown kind {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     raise_fd_limit()
     options = Options(
         url=args.url,
@@ -384,6 +682,7 @@ def main(args: argparse.Namespace) -> int:
         audience=args.audience,
         slides=args.slides,
         vote_window=args.vote_window,
+        choice_window=args.choice_window,
         stuck=args.stuck,
         live_results=args.live_results,
         storm=args.storm,
@@ -393,6 +692,9 @@ def main(args: argparse.Namespace) -> int:
         label=args.label or ("handsup" if args.spawn else args.protocol),
         quiet=args.json,
         seed=args.seed,
+        kinds=kinds,
+        vocabulary=args.vocabulary,
+        zipf=args.zipf,
     )
     result = uvloop.run(measure(options))
     if args.json:

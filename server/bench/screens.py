@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from picows import WSTransport
+
 from server.bench.conn import Conn, dial
 from server.bench.dialect import Dialect, Message
 
@@ -19,11 +21,17 @@ class Screen(Conn):
         self.welcome: Message | None = None
         self.state: Message | None = None
         self.tallies: list[tuple[float, Message]] = []  # (arrival, tally)
+        self.tally_bytes: list[int] = []  # the size of each of those frames
+        self._size = 0
         self.errors: list[Message] = []
         self._news = asyncio.Event()
 
     def on_ready(self) -> None:
         self.send(self.hello)
+
+    def on_text(self, transport: WSTransport, text: str, now: float) -> None:
+        self._size = len(text.encode())
+        super().on_text(transport, text, now)
 
     def on_message(self, message: Message, now: float) -> None:
         kind = message.get("type")
@@ -33,12 +41,18 @@ class Screen(Conn):
             self.welcome = message
         elif kind == "tally":
             self.tallies.append((now, message))
+            self.tally_bytes.append(self._size)
         elif kind == "error":
             self.errors.append(message)
         self._news.set()
 
     def on_closed(self) -> None:
         self._news.set()
+
+    def forget_tallies(self) -> None:
+        """Start counting tally frames afresh."""
+        self.tallies.clear()
+        self.tally_bytes.clear()
 
     async def until(self, check: Callable[[Screen], bool], timeout: float = 10.0) -> bool:
         """Wait until `check(self)` holds; False if it still does not after `timeout`."""

@@ -28,6 +28,12 @@ class Target:
     note: str = ""
     _child: subprocess.Popen[str] | None = field(default=None, repr=False)
     _data: Path | None = field(default=None, repr=False)
+    _deck: Path | None = field(default=None, repr=False)  # a deck folder we made
+
+    @property
+    def data(self) -> Path | None:
+        """The server's data folder, when we started it."""
+        return self._data
 
     def rss_mb(self) -> float | None:
         """The server's resident memory in MiB (None if unknown)."""
@@ -79,8 +85,9 @@ class Target:
                 child.wait()
         if child is not None and child.stdout is not None:
             child.stdout.close()
-        if self._data is not None:
-            shutil.rmtree(self._data, ignore_errors=True)
+        for folder in (self._data, self._deck):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def listener_of(url: str) -> psutil.Process | None:
@@ -107,8 +114,14 @@ def attach(url: str, key: str) -> Target:
     return Target(url.rstrip("/"), key, process, note)
 
 
-def spawn(deck: Path = DECK, python: str = sys.executable) -> Target:
-    """Start `handsup serve DECK` on 127.0.0.1 and a free port, with a fresh data folder."""
+def spawn(deck: Path = DECK, python: str = sys.executable, deck_text: str | None = None) -> Target:
+    """Start `handsup serve DECK` on 127.0.0.1 and a free port, with a fresh data folder;
+    with `deck_text`, serve that instead (written to a folder of its own)."""
+    folder = None
+    if deck_text is not None:
+        folder = Path(tempfile.mkdtemp(prefix="handsup-bench-deck-"))
+        deck = folder / "deck.md"
+        deck.write_text(deck_text)
     data = Path(tempfile.mkdtemp(prefix="handsup-bench-"))
     key = secrets.token_urlsafe(18)
     command = [
@@ -122,7 +135,10 @@ def spawn(deck: Path = DECK, python: str = sys.executable) -> Target:
         name, _, value = line.strip().partition(": ")
         if name == "display":
             url = value.strip().removesuffix("/display")
-            return Target(url, key, psutil.Process(child.pid), _child=child, _data=data)
+            process = psutil.Process(child.pid)
+            return Target(url, key, process, _child=child, _data=data, _deck=folder)
     code = child.wait()
-    shutil.rmtree(data, ignore_errors=True)
+    for made in (data, folder):
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
     raise RuntimeError(f"handsup serve exited with {code} before printing its URLs")

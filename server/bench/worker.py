@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import resource
 import threading
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -22,10 +24,10 @@ from typing import Any
 
 import uvloop
 
-from server.bench import backoff
+from server.bench import answers, backoff
 from server.bench.conn import Conn, dial
 from server.bench.dialect import DIALECTS
-from server.bench.phone import Phone
+from server.bench.phone import Phone, Send
 
 Answer = dict[str, Any]
 STUCK_RECEIVE_BUFFER = 4096  # a phone that stopped reading: its kernel buffer fills quickly
@@ -117,6 +119,9 @@ class Worker:
     def answered(self, phone: Phone) -> None:
         for wait in self.waits:
             wait.check(phone)
+        script = phone.script  # the next answer goes once the last one is answered
+        if 0 < phone.next < len(script) and script[phone.next - 1].done:
+            self._due_later(phone)
 
     def closed(self, phone: Phone) -> None:
         if self.storming and not phone.stuck and phone.dropped_at is not None:
@@ -188,6 +193,8 @@ class Worker:
             await self.await_poll(command["poll"], command["status"], command["timeout"])
         elif kind == "vote":
             await self.vote(command["poll"], command["options"], command["window"])
+        elif kind == "answer":
+            await self.answer(command)
         elif kind == "storm":
             await self.storm(command["spread"], command["poll"], command["timeout"])
         elif kind == "fast":
@@ -304,6 +311,71 @@ class Worker:
             }
         )
 
+    async def answer(self, command: Answer) -> None:
+        """Every healthy phone answers the poll as its kind asks (words one at a time, as the
+        audience page sends them, each after the last was acknowledged), within the window;
+        answer what was acknowledged, refused, and what the room should now show."""
+        kind = command["type"]
+        start = time.monotonic()
+        phones = self.healthy
+        late: set[int] = set()
+        if kind == "quiz" and phones:
+            late = set(self.rng.sample(range(len(phones)), math.ceil(len(phones) / 100)))
+        zipf = None
+        if kind in ("words", "text"):
+            words = answers.vocabulary(command["vocabulary"])
+            zipf = answers.Zipf(words, command["zipf"])
+        for number, phone in enumerate(phones):
+            phone.script = self._script(command, start, number in late, zipf)
+            phone.next = 0
+            self._due_later(phone)
+        ends = max((s.at for p in phones for s in p.script), default=start)
+        wait = await self.wait_for(
+            phones,
+            lambda p: all(s.done for s in p.script),
+            lambda p: max((s.ack_at or 0.0 for s in p.script), default=0.0),
+            ends - time.monotonic() + 30.0,
+        )
+        self.send({"kind": "answer", **_outcome(kind, phones, len(wait.pending))})
+
+    def _script(
+        self, command: Answer, start: float, late: bool, zipf: answers.Zipf | None
+    ) -> list[Send]:
+        """One phone's answers to the poll, each with the moment it is due."""
+        rng, kind, poll, window = self.rng, command["type"], command["poll"], command["window"]
+
+        def send(answer: Any, meant: Any, at: float) -> Send:
+            vote_id = uuid.UUID(int=rng.getrandbits(128)).hex
+            if kind == "quiz":  # a quiz question is a choice: a `vote`, as phones send it
+                message = {"type": "vote", "poll": poll, "option": answer, "vote_id": vote_id}
+            else:
+                message = {"type": "answer", "poll": poll, "answer": answer, "vote_id": vote_id}
+            return Send(vote_id, message, meant, at, late=late)
+
+        if kind == "words":  # one word a message, as the audience page sends them
+            assert zipf is not None
+            entries = answers.words_answer(zipf, command["entries"], rng)
+            times = sorted(start + rng.uniform(0.0, window) for _ in entries)
+            pairs = zip(entries, times, strict=True)
+            return [send([typed], word, at) for (typed, word), at in pairs]
+        if kind == "text":
+            assert zipf is not None
+            text = answers.sentence(zipf, rng)
+            return [send(text, text, start + rng.uniform(0.0, window))]
+        if kind == "scale":
+            point = answers.rating(command["min"], command["max"], rng)
+            return [send(point, point, start + rng.uniform(0.0, window))]
+        option = answers.quiz_choice(command["options"], command["correct"], rng)
+        at = start + answers.quiz_delay(window, rng)
+        if late:  # after the server's deadline (wall clock), by a margin no clock jitter covers
+            at = time.monotonic() + command["deadline"] + 0.3 - time.time()
+        return [send(option, option, at)]
+
+    def _due_later(self, phone: Phone) -> None:
+        """Send the phone's next answer when it is due."""
+        delay = max(0.0, phone.script[phone.next].at - time.monotonic())
+        asyncio.get_running_loop().call_later(delay, _send_next, phone)
+
     async def storm(self, spread: float, poll: str, timeout: float) -> None:
         """Every healthy phone drops within `spread` seconds and redials with backoff; answer
         how long each took to be back in sync, and whether its token and vote came back."""
@@ -338,10 +410,13 @@ class Worker:
                 "token_kept": sum(
                     1 for p in back if p.welcome and p.welcome.get("participant") == tokens[p]
                 ),
+                # Its vote, and with --kind its answer to every other poll, as last acked.
                 "vote_kept": sum(
                     1
                     for p in back
-                    if p.welcome and p.welcome.get("votes", {}).get(poll) == p.ack_option
+                    if p.welcome
+                    and p.welcome.get("votes", {}).get(poll) == p.ack_option
+                    and all(p.welcome["votes"].get(k) == held for k, held in p.held.items())
                 ),
                 "redials": sum(p.attempt for p in back),
             }
@@ -365,6 +440,58 @@ class Worker:
 
 def _cast(phone: Phone, poll: str, option: int, vote_id: str) -> None:
     phone.vote(poll, option, vote_id, time.monotonic())
+
+
+def _send_next(phone: Phone) -> None:
+    if phone.open:
+        phone.send_next(time.monotonic())
+
+
+def _outcome(kind: str, phones: list[Phone], unanswered: int) -> Answer:
+    """What the phones' answers came to: counts, timings, and what the room must now show
+    (per word, text, point or option, only what was acknowledged; a phone's same word twice
+    counts once)."""
+    sends = [s for p in phones for s in p.script]
+    on_time = [s for s in sends if not s.late]
+    acked = [s for s in on_time if s.ack_at is not None]
+    expected: Counter[Any] = Counter()
+    mismatched = voters = 0
+    quiz = []
+    for phone in phones:
+        held: list[Any] = []  # what the server should hold for the phone after each ack
+        for send in phone.script:
+            if send.ack_at is None or send.late:
+                continue
+            if kind == "text" or send.meant not in held:  # the same word twice counts once
+                held.append(send.meant)
+                expected[send.meant] += 1
+            if kind == "words":  # the server holds each word as typed (cleaned)
+                mismatched += not (isinstance(send.held, list) and len(send.held) == len(held))
+            elif kind == "text":
+                mismatched += send.held != held
+            else:
+                mismatched += send.held != send.meant
+            if kind == "quiz":
+                quiz.append([phone.participant, send.meant, send.sent_wall, send.ack_wall])
+        voters += bool(held)
+    late = [s for s in sends if s.late]
+    return {
+        "phones": len(phones),
+        "sent": sum(1 for s in on_time if s.sent_at is not None),
+        "acked": len(acked),
+        "refused": [s.refused for s in on_time if s.refused is not None],
+        "unanswered": unanswered,
+        "late_sent": sum(1 for s in late if s.sent_at is not None),
+        "late_refused": [s.refused for s in late if s.refused is not None],
+        "late_acked": sum(1 for s in late if s.ack_at is not None),
+        "ack_ms": [((s.ack_at or 0.0) - (s.sent_at or 0.0)) * 1000 for s in acked],
+        "first_sent": min((s.sent_at for s in on_time if s.sent_at is not None), default=0.0),
+        "last_ack": max((s.ack_at or 0.0 for s in acked), default=0.0),
+        "voters": voters,
+        "mismatched": mismatched,
+        "expected": dict(expected),
+        "quiz": quiz,
+    }
 
 
 def main(pipe: Connection, plan: Plan) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from statistics import median
 from typing import Any
 
 from server.commands import Answer, Refused
@@ -66,11 +65,25 @@ class ScaleLive(LivePoll[ScalePoll]):
         )
 
     def summary(self) -> dict[str, float | None]:
-        """Mean (to two places) and median of the ratings, None while there are none."""
-        if not self.ratings:
+        """Mean (to two places) and median of the ratings, None while there are none. From the
+        counts per point: a tally (ten a second) need not sort every rating in the room."""
+        voters = sum(self.counts)
+        if not voters:
             return {"mean": None, "median": None}
-        values = self.ratings.values()
-        return {"mean": round(sum(values) / len(values), 2), "median": float(median(values))}
+        low = self.poll.min
+        total = sum((low + i) * n for i, n in enumerate(self.counts))
+        # The middle rating, or the mean of the two middle ones (as statistics.median does).
+        middle = (self._nth((voters - 1) // 2) + self._nth(voters // 2)) / 2
+        return {"mean": round(total / voters, 2), "median": float(middle)}
+
+    def _nth(self, rank: int) -> int:
+        """The rating at this 0-based place, counting from the lowest."""
+        seen = 0
+        for i, n in enumerate(self.counts):
+            seen += n
+            if rank < seen:
+                return self.poll.min + i
+        raise IndexError(rank)
 
     def rows(self) -> list[Row]:
         """One row per point of the scale."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Literal
 
 from server.commands import Answer, Refused
@@ -36,7 +37,9 @@ class TextLive(LivePoll[TextPoll]):
         super().__init__(poll)
         self.answers: list[Entry] = []
         self.by_id: dict[str, Entry] = {}
-        self.per_person: dict[str, int] = {}
+        # Each participant's answers: what they sent is asked for on every answer (for its
+        # ack) and every join, so it must not cost a pass over the whole room's answers.
+        self.by_person: dict[str, list[Entry]] = {}
 
     def read(self, raw: Answer) -> Answer:
         """A text of at most `max_length` characters."""
@@ -47,8 +50,8 @@ class TextLive(LivePoll[TextPoll]):
     def submit(self, participant: str, answer: Answer, timing: Timing) -> bool:
         """Add the answer, pending approval when the poll says so."""
         assert isinstance(answer, str)
-        given = self.per_person.get(participant, 0)
-        if given >= self.poll.answers:
+        given = self.by_person.get(participant, [])
+        if len(given) >= self.poll.answers:
             limit = self.poll.answers
             raise Refused(
                 "answer_limit", f"you can send {limit} answer{'s' if limit > 1 else ''} here"
@@ -57,25 +60,26 @@ class TextLive(LivePoll[TextPoll]):
         entry = Entry(f"a{len(self.answers) + 1}", participant, answer, state)
         self.answers.append(entry)
         self.by_id[entry.id] = entry
-        self.per_person[participant] = given + 1
+        self.by_person[participant] = [*given, entry]
         return True
 
     def mine(self, participant: str) -> Answer | None:
         """The participant's answers, whatever became of them."""
-        texts = [e.text for e in self.answers if e.participant == participant]
+        texts = [e.text for e in self.by_person.get(participant, ())]
         return texts or None
 
     @property
     def voters(self) -> int:
         """How many answered."""
-        return len(self.per_person)
+        return len(self.by_person)
 
     def tally(self, role: Role) -> TallyMessage:
         """The newest shown answers, listed words masked; the presenter sees every state."""
         if role == "presenter":
             chosen = self.answers[-QUEUE:]
         else:
-            chosen = [e for e in reversed(self.answers) if e.state == "shown"][:WALL][::-1]
+            shown = (e for e in reversed(self.answers) if e.state == "shown")
+            chosen = list(islice(shown, WALL))[::-1]  # newest first: stop at a full wall
         items = [item(e.id, mask(e.text), 1, e.state) for e in chosen]
         return TallyMessage(poll=self.poll.id, voters=self.voters, items=items)
 
@@ -99,4 +103,4 @@ class TextLive(LivePoll[TextPoll]):
     def carry(self, old: LivePoll[Any]) -> None:
         """Keep every answer."""
         if isinstance(old, TextLive):
-            self.answers, self.by_id, self.per_person = old.answers, old.by_id, old.per_person
+            self.answers, self.by_id, self.by_person = old.answers, old.by_id, old.by_person

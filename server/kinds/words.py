@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import Counter
 from typing import Any
@@ -29,6 +30,10 @@ class WordsLive(LivePoll[WordsPoll]):
         self.shown_as: dict[str, str] = {}  # word -> how it was first written
         self.order: dict[str, int] = {}  # word -> when first seen, to break ties stably
         self.hidden: set[str] = set()
+        # The cloud: the TOP shown words, best first, kept up to date as words are counted,
+        # so a tally (for each screen, up to ten a second) does not rank every word the
+        # room has sent: thousands of them, most sent once.
+        self.top: list[str] = []
 
     def read(self, raw: Answer) -> Answer:
         """One entry or a list of them: each cleaned and at most `max_length` long."""
@@ -39,8 +44,9 @@ class WordsLive(LivePoll[WordsPoll]):
         seen: set[str] = set()
         for word in words:
             text = checked(word, self.poll.max_length, "entry")
-            if key(text) not in seen:
-                seen.add(key(text))
+            word_key = key(text)
+            if word_key not in seen:
+                seen.add(word_key)
                 cleaned.append(text)
         if len(cleaned) > self.poll.entries:
             raise Refused("too_many_entries", f"you can send at most {self.poll.entries} entries")
@@ -51,7 +57,7 @@ class WordsLive(LivePoll[WordsPoll]):
         assert isinstance(answer, list)
         mine = self.entries.get(participant, [])
         known = {key(word) for word in mine}
-        new = [word for word in answer if key(word) not in known]
+        new = [(word, word_key) for word in answer if (word_key := key(word)) not in known]
         if not new:
             return False
         if len(mine) + len(new) > self.poll.entries:
@@ -60,14 +66,39 @@ class WordsLive(LivePoll[WordsPoll]):
                 "too_many_entries",
                 f"you can send at most {self.poll.entries} entries ({left} left)",
             )
-        for word in new:
-            word_key = key(word)
+        for word, word_key in new:
             if word_key not in self.order:
                 self.order[word_key] = len(self.order)
                 self.shown_as[word_key] = word
             self.counts[word_key] += 1
-        self.entries[participant] = [*mine, *new]
+            self._rise(word_key)
+        self.entries[participant] = [*mine, *(word for word, _ in new)]
         return True
+
+    def _rank(self, word: str) -> tuple[int, int]:
+        """Most sent first; between equals, the first one sent."""
+        return -self.counts[word], self.order[word]
+
+    def _rise(self, word: str) -> None:
+        """`word` was just counted once more: move it up the cloud, or into it. Only its rank
+        changed, and only upwards, so the cloud stays the TOP best shown words."""
+        top = self.top
+        if word in self.hidden:
+            return
+        if word in top:
+            at, rank = top.index(word), self._rank(word)
+            while at > 0 and self._rank(top[at - 1]) > rank:
+                top[at] = top[at - 1]
+                at -= 1
+            top[at] = word
+        elif len(top) < TOP or self._rank(word) < self._rank(top[-1]):
+            bisect.insort(top, word, key=self._rank)
+            del top[TOP:]
+
+    def _rebuild(self) -> None:
+        """Rank every shown word again (after a word is hidden or shown, or a reload)."""
+        visible = (word for word in self.counts if word not in self.hidden)
+        self.top = heapq.nsmallest(TOP, visible, key=self._rank)
 
     def mine(self, participant: str) -> Answer | None:
         """The participant's entries."""
@@ -85,15 +116,13 @@ class WordsLive(LivePoll[WordsPoll]):
         other screens get an opaque id, stable for the poll, so no masked or hidden word
         reaches them even as an attribute.
         """
-        visible = (word for word in self.counts if word not in self.hidden)
-        top = heapq.nsmallest(TOP, visible, key=lambda w: (-self.counts[w], self.order[w]))
         presenter = role == "presenter"
         items = [
             item(w if presenter else f"w{self.order[w]}", mask(self.shown_as[w]), self.counts[w])
-            for w in top
+            for w in self.top
         ]
         if presenter:
-            hidden = sorted(self.hidden, key=lambda w: (-self.counts[w], self.order[w]))[:TOP]
+            hidden = sorted(self.hidden, key=self._rank)[:TOP]
             items += [item(w, mask(self.shown_as[w]), self.counts[w], "hidden") for w in hidden]
         return TallyMessage(poll=self.poll.id, voters=self.voters, items=items)
 
@@ -103,9 +132,11 @@ class WordsLive(LivePoll[WordsPoll]):
             raise Refused("unknown_item", "there is no such word in this cloud")
         if action == "hide" and item not in self.hidden:
             self.hidden.add(item)
+            self._rebuild()
             return True
         if action == "show" and item in self.hidden:
             self.hidden.discard(item)
+            self._rebuild()
             return True
         if action not in ("hide", "show"):
             raise Refused("unknown_action", f"a word can be hidden or shown, not {action!r}")
@@ -121,3 +152,4 @@ class WordsLive(LivePoll[WordsPoll]):
         if isinstance(old, WordsLive):
             self.entries, self.counts = old.entries, old.counts
             self.shown_as, self.order, self.hidden = old.shown_as, old.order, old.hidden
+            self._rebuild()
