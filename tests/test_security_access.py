@@ -113,7 +113,7 @@ async def test_the_pages_own_origin_and_non_browsers_are_accepted(server: Server
         await ann.send({"type": "hello", "room": server.room})
         assert (await ann.next())["type"] == "welcome"
         screen = await connect(server, "display", origin=origin)
-        await screen.send({"type": "hello"})
+        await screen.send({"type": "hello", "room": server.room})
         assert (await screen.next())["type"] == "welcome"
     # No Origin is no free pass: the key is still needed.
     stranger = await connect(server, "presenter")
@@ -444,6 +444,7 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     (folder / "img" / "dir.png").mkdir(parents=True)
     (root / "outside").mkdir()
     (folder / "img" / "ok.png").write_bytes(PNG)
+    (folder / "img" / "unused.png").write_bytes(PNG)  # in the folder, but on no slide
     (folder / "img" / "pic.svg").write_bytes(SVG)
     (root / "secret.png").write_bytes(PNG)
     (root / "outside" / "outside.png").write_bytes(PNG)
@@ -451,7 +452,11 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     (folder / "img" / "link.png").symlink_to(Path("..", "..", "outside", "outside.png"))
     (folder / "img" / "alias.png").symlink_to("ok.png")
     deck = folder / "talk.md"
-    deck.write_text("# Pictures\n\n![ok](img/ok.png)\n\n???\nnotes about the talk\n")
+    # Every image the tests ask for is on a slide (even those that must not be served), so
+    # that each is refused for what it is, not merely for being unused.
+    shown = ("ok.png", "alias.png", "pic.svg", "link.png", "dir.png", "missing.png")
+    images = "\n\n".join(f"![{name}](img/{name})" for name in shown)
+    deck.write_text(f"# Pictures\n\n{images}\n\n???\nnotes about the talk\n")
     with serving(deck) as proc:
         yield proc
 
@@ -488,6 +493,7 @@ def test_svg_assets_are_sandboxed(assets: ServerProcess) -> None:
         "/assets/notes.txt",
         "/assets/img/dir.png",
         "/assets/img/missing.png",
+        "/assets/img/unused.png",
         "/assets/",
         pytest.param("/assets/img/ok.png%00.md"),
         pytest.param("/assets/%00.png"),

@@ -224,8 +224,7 @@ class Fuzzer:
         role = {"unjoined": "audience"}.get(self.kind, self.kind)
         self.peer = await connect(self.server, role)
         if self.kind in ("audience", "display"):
-            hello = {"type": "hello"} | ({"room": ROOM} if self.kind == "audience" else {})
-            await self.peer.send(hello)
+            await self.peer.send({"type": "hello", "room": ROOM})
             await self.peer.of_type("welcome")
         self.reader = asyncio.create_task(self._read(self.peer))
 

@@ -215,7 +215,7 @@ def start_logged(
         data=data,
         temporary=True,
         port=int(
-            urls.get("listening", urls["display"].removesuffix("/display")).rpartition(":")[2]
+            urls.get("listening", urls["display"].partition("/display")[0]).rpartition(":")[2]
         ),
     )
     deadline = time.monotonic() + 15

@@ -121,7 +121,7 @@ def spawn(deck: Path = DECK, python: str = sys.executable) -> Target:
     for line in child.stdout:
         name, _, value = line.strip().partition(": ")
         if name == "display":
-            url = value.strip().removesuffix("/display")
+            url = value.strip().partition("/display")[0]
             return Target(url, key, psutil.Process(child.pid), _child=child, _data=data)
     code = child.wait()
     shutil.rmtree(data, ignore_errors=True)
