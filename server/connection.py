@@ -21,6 +21,7 @@ from websockets.server import ServerProtocol
 from server.sockets import Conversation, Endpoint, role_of
 
 CLOSE_GRACE = 5.0  # seconds a closing connection has to finish its closing handshake
+DEAF_GRACE = 1.0  # the same after a flood: the close frame has gone out, nothing is read
 # Bytes handed to the protocol at a time: a flooder's 256 KiB read is parsed a slice at a
 # time, and what follows the slice in which it was cut off is never parsed at all.
 FEED = 16384
@@ -144,13 +145,17 @@ class Connection(asyncio.Protocol):
         if self._ws.state is State.OPEN:
             self._ws.send_close(code, reason)
             self._flush()
-        transport = self.transport
+        transport, grace = self.transport, CLOSE_GRACE
         if code in DEAF_CLOSES and transport is not None and not transport.is_closing():
             transport.pause_reading()
             if transport.can_write_eof():
                 transport.write_eof()
+            grace = DEAF_GRACE
+            if self._close_timer is not None:  # set by the flush above, for a polite close
+                self._close_timer.cancel()
+                self._close_timer = None
         if self._close_timer is None and transport is not None:
-            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
+            self._close_timer = asyncio.get_running_loop().call_later(grace, self.abort)
 
     def evict(self) -> None:
         """Make room for a newer socket (this one has not said hello): drop it at once."""

@@ -28,6 +28,10 @@ from server.connection import Connection
 from server.limits import AddressGuard, ConnectionLimiter
 from server.sockets import Endpoint
 
+# Seconds a refused request's sender has to read the answer while what it still sends is
+# thrown away unparsed; closing with its bytes unread would reset the connection, and the
+# answer (431, 408) would be lost with it.
+LINGER = 1.0
 REFUSALS = {
     408: b"408 Request Timeout",
     429: b"429 Too Many Requests",
@@ -68,6 +72,7 @@ class Gate(HttpToolsProtocol):
         self._head = 0  # bytes of the current request's line and headers read so far
         self._heads = 0  # requests whose line and headers were read in full
         self._in_body = False
+        self._refused = False
         self._deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -78,11 +83,11 @@ class Gate(HttpToolsProtocol):
         wait = doorway.doors.connect(self.address, self.loop.time())
         if wait > 0:
             text = "too many new connections from your address; try again shortly\n"
-            self._refuse(429, text, wait)
+            self._turn_away(429, text, wait)
             return
         full = doorway.limiter.arrive(self, self.address)
         if full is not None:
-            self._refuse(503, full + "\n", 5)
+            self._turn_away(503, full + "\n", 5)
             return
         self._deadline = self.loop.call_later(doorway.head_timeout, self._too_slow)
 
@@ -94,10 +99,11 @@ class Gate(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         """Parse, but never more than `max_head` bytes of one request's line and headers."""
-        if self._in_body or self.slot is None:
-            if self.slot is not None:
-                super().data_received(data)
-            return  # refused: nothing it sends is read
+        if self._refused or self.slot is None:
+            return  # refused: what it sends is not parsed
+        if self._in_body:
+            super().data_received(data)
+            return
         left = self._doorway.max_head - self._head
         if len(data) <= left:
             self._head += len(data)
@@ -169,14 +175,25 @@ class Gate(HttpToolsProtocol):
         self._refuse(408, "the request took too long to arrive\n")
         self._doorway.doors.offend(self.address, self.loop.time())
 
-    def _refuse(self, status: int, text: str, retry_after: float | None = None) -> None:
-        self._stop_deadline()
-        self._doorway.limiter.release(self)
+    def _turn_away(self, status: int, text: str, retry_after: float) -> None:
+        """Refuse a socket just accepted: one write and a close, nothing read, nothing kept
+        (a connection flood must cost the server as little as possible)."""
+        self._refused = True
         self.connections.discard(self)
         transport = self.transport
         transport.pause_reading()
         transport.write(refusal(status, text, retry_after))
         transport.close()
+
+    def _refuse(self, status: int, text: str) -> None:
+        """Answer a request that broke a limit, and end the connection (see LINGER)."""
+        self._stop_deadline()
+        self._refused = True
+        transport = self.transport
+        transport.write(refusal(status, text))
+        if transport.can_write_eof():
+            transport.write_eof()
+        self.loop.call_later(LINGER, transport.abort)
 
     def _stop_deadline(self) -> None:
         if self._deadline is not None:

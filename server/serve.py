@@ -162,7 +162,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  presenter: {base}/presenter?key={talk.presenter_key}")
     print(f"  results:   {base}/results?key={talk.presenter_key}")
     print(f"  listening: {args.host}:{port}")
-    print(f"  limits:    {max_connections} connections (open files: {open_files})")
+    lowered = "; lowered to fit, see the warning" if low else ""
+    print(f"  limits:    {max_connections} connections (open files: {open_files}{lowered})")
     print(f"  data:      {settings.data_path}")
     for problem in (warning, low):
         if problem:
