@@ -10,6 +10,7 @@ import asyncio
 import json
 import signal
 import socket
+import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -503,3 +504,19 @@ def test_nothing_but_images_inside_the_deck_folder(assets: ServerProcess, target
     status, _, body = raw_get(assets, target)
     assert status == 404, target
     assert b"private notes" not in body and b"PNG" not in body and b"root:" not in body
+
+
+def test_the_data_folder_is_private(tmp_path: Path) -> None:
+    # It holds the presenter key: other users of the machine may not read it, whatever the
+    # umask (the usual 022 would make it 0755 / 0644).
+    data = tmp_path / "new" / "handsup-data"
+    server = start_server(data=data)
+    try:
+        httpx.get(f"{server.base}/healthz").raise_for_status()
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        files = sorted(data.iterdir())
+        assert {"handsup.db", "handsup.db-wal"} <= {path.name for path in files}
+        for path in files:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    finally:
+        server.stop()

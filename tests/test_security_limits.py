@@ -293,6 +293,18 @@ async def test_binary_frames_get_an_error_and_the_socket_stays(quiz: ServerProce
     await ann.of_type("pong")
 
 
+async def test_text_that_is_not_utf8_closes_with_1007(quiz: ServerProcess) -> None:
+    ann, _ = await phone(quiz)
+    # websockets will not send broken text itself: write the frame under it.
+    payload = b'{"type":"ping","x":"\xff\xfe"}'
+    mask = b"\0\0\0\0"
+    ann.connection.transport.write(bytes([0x81, 0x80 | len(payload)]) + mask + payload)
+    assert await closed_with(ann) == 1007
+    again, _ = await phone(quiz)  # nothing else is affected
+    await again.send({"type": "ping"})
+    await again.of_type("pong")
+
+
 # Floods.
 
 
