@@ -48,10 +48,11 @@ def dial(host: str, port: int, source: str, timeout: float = 10.0) -> socket.soc
 
 def upgrade(sock: socket.socket, host: str, port: int, role: str) -> str:
     """Ask for a websocket; the status line of the answer (`HTTP/1.1 101 …` if upgraded)."""
-    sock.sendall(
+    request = (
         f"GET /ws/{role} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
+    sock.sendall(request.encode())
     answer = b""
     while b"\r\n\r\n" not in answer:
         chunk = sock.recv(4096)
