@@ -26,7 +26,7 @@ from websockets.exceptions import ConnectionClosed
 from server.bench.run import PER_ADDRESS
 from tests.serverproc import ROOT, ServerProcess, start_server
 from tests.test_bench import bench
-from tests.test_security_limits import closed_with, connect, phone, presenter
+from tests.test_security_limits import closed_with, connect, phone, presenter, reading
 from tests.wsclient import Peer
 
 # Generous waits for one slide to reach every phone: far above any healthy figure, so only a
@@ -332,10 +332,13 @@ async def test_5000_displays_without_the_room_code_are_refused(tmp_path: Path) -
             screen = await connect(server, "display")
             await screen.send({"type": "hello", "room": server.room})
             await screen.of_type("welcome", role="display")
-            async with attacker(server, "displays", "--count", "5000") as screens:
+            async with (
+                reading(screen),  # a projector reads what it is sent
+                attacker(server, "displays", "--count", "5000") as screens,
+            ):
                 await room.tour(range(2, 22))
                 seen = await report(screens, 120)
-            await room.vote()
+                await room.vote()
             presence = room.boss.last("presence")
         print(f"\n5,000 displays without the code: {seen}")
         print(summary("slide change meanwhile", room.latencies))
