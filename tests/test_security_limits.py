@@ -443,7 +443,8 @@ def test_default_limits_admit_a_hall_behind_one_nat() -> None:
         cwd=ROOT,
     ).stdout
     for flag in ("--max-frame", "--rate", "--burst", "--max-connections", "--max-per-address",
-                 "--stuck-after"):  # fmt: skip
+                 "--stuck-after", "--max-displays", "--max-header", "--header-timeout",
+                 "--connect-rate", "--connect-burst"):  # fmt: skip
         assert flag in usage, flag
 
 
