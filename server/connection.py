@@ -31,6 +31,7 @@ FEED = 2048
 # the server stops reading at once instead of parsing until the client acknowledges.
 DEAF_CLOSES = frozenset({1007, 1008})
 _CONTROL = (Opcode.PING, Opcode.PONG)
+_ENDING = (State.CLOSING, State.CLOSED)
 _LOG = logging.getLogger("handsup.sockets")
 
 
@@ -74,7 +75,7 @@ class Connection(asyncio.Protocol):
             return
         for start in range(0, len(data), FEED):
             # Once closing (cut off for flooding, say) the rest is not worth parsing.
-            if not self._feed(data[start : start + FEED]) or self._ws.state is not State.OPEN:
+            if not self._feed(data[start : start + FEED]) or self._ws.state in _ENDING:
                 return
 
     def _feed(self, data: bytes) -> bool:

@@ -231,6 +231,9 @@ async def test_request_heads_of_honest_size_pass_and_oversized_ones_get_431(
 
         cookies = "".join(f"Cookie-{i}: {'c' * 90}\r\n" for i in range(60))  # about 6 KiB
         assert await get(cookies) == b"HTTP/1.1 200 OK"
+        # A websocket upgrade as big (the server parses it a slice at a time): a phone joins.
+        headers = [(f"Cookie-{i}", "c" * 90) for i in range(60)]
+        await phone(server, additional_headers=headers)
         assert await get(cookies * 2) == b"HTTP/1.1 431 Request Header Fields Too Large"
         assert await get(f"X-Big: {'a' * 9000}\r\n") == (
             b"HTTP/1.1 431 Request Header Fields Too Large"
