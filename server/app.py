@@ -167,7 +167,7 @@ def create_app(settings: Settings) -> FastAPI:
         {role: policy(role) for role in ROLE_NAMES},
         lambda: asyncio.get_running_loop().time(),
         settings.trusted_proxies,
-        guards,
+        guards=guards,
     )
     app.state.endpoint = endpoint
     # Every TCP connection goes through server.gate first (`handsup serve` gives uvicorn its

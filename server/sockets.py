@@ -99,15 +99,14 @@ class Endpoint:
         policies: Mapping[Role, SocketPolicy],
         now: Callable[[], float],
         trusted_proxies: Collection[str] = (),
-        guards: Guards | None = None,
+        *,
+        guards: Guards,
     ) -> None:
         self.room = room
         self.policies = policies
         self.now = now  # the event loop's clock
         self.trusted_proxies = trusted_proxies
-        self.guards = guards or Guards(
-            AddressGuard(1e9, 1e9, free=1 << 30), AddressGuard(1e9, 1e9, free=1 << 30), 1 << 30
-        )
+        self.guards = guards
         self.limiter = policies["audience"].limiter  # one for every role
         # The protocol refuses frames past this size outright; the role's own limit is checked
         # per message so that the phone gets an error it can show.
