@@ -72,7 +72,7 @@ def running(server: str) -> Iterator[tuple[str, str]]:
         for line in child.stdout:
             name, _, value = line.strip().partition(": ")
             if name == "display":
-                url = value.strip().removesuffix("/display")
+                url = value.strip().partition("/display")[0]
             elif name == "ready":
                 url = value.split()[0]
             if url:

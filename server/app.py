@@ -4,34 +4,69 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import posixpath
+import re
 import time
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
+from collections.abc import AsyncIterator, Callable
+from urllib.parse import unquote, urlsplit
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from server.deckfile import read_deck
+from server.gate import Doorway
 from server.hub import Hub
-from server.limits import AnswerLimiter, ConnectionLimiter
+from server.limits import AddressGuard, AnswerLimiter, ConnectionLimiter
 from server.net import public_base_url
-from server.pages import SecurityHeaders, page_router
+from server.pages import KeyAttempts, SecurityHeaders, page_router
 from server.results_api import results_router
 from server.room import Room
 from server.settings import Settings
-from server.sockets import ROLE_NAMES, Endpoint, SocketPolicy
+from server.sockets import ROLE_NAMES, Endpoint, Guards, SocketPolicy
 from server.startup import open_talk
 from server.watch import watch_deck
+from slides import Deck
+
+# An asset URL in the deck's rendered slides (as JSON: a quote ends it as `\"`).
+_ASSET_URL = re.compile(r'/assets/([^"\\\s?#<>]+)')
 
 
-async def _sweep(room: Room, stuck_after: float, keepalive: float) -> None:
+def referenced_assets(deck: Deck) -> frozenset[str]:
+    """Paths under the deck's folder that its slides show (normalised, as `/assets/` gets)."""
+    found = _ASSET_URL.findall(deck.model_dump_json())
+    return frozenset(posixpath.normpath(unquote(html.unescape(path))) for path in found)
+
+
+def _assets_of(current: Callable[[], Deck]) -> Callable[[], frozenset[str]]:
+    """`referenced_assets` of the deck being served, worked out again after a reload."""
+    seen: list[tuple[Deck, frozenset[str]]] = []
+
+    def referenced() -> frozenset[str]:
+        deck = current()
+        if not seen or seen[0][0] is not deck:
+            seen[:] = [(deck, referenced_assets(deck))]
+        return seen[0][1]
+
+    return referenced
+
+
+async def _sweep(
+    room: Room, stuck_after: float, keepalive: float, guards: tuple[AddressGuard, ...] = ()
+) -> None:
     """Every second, drop clients whose socket has been full longer than `stuck_after`, and
     those silent for 3 x `keepalive` (a phone switched off answers no ping); ping the quiet.
-    A `keepalive` of 0 turns the pings off."""
+    A `keepalive` of 0 turns the pings off. Every minute, forget addresses with nothing
+    against them."""
     loop = asyncio.get_running_loop()
+    ticks = 0
     while True:
         await asyncio.sleep(1)
         now = loop.time()
+        ticks += 1
+        if ticks % 60 == 0:
+            for guard in guards:
+                guard.prune(now)
         silent = room.hub.keep_alive(now, keepalive, 3 * keepalive) if keepalive > 0 else []
         # Neither would read a close frame: drop them.
         for client in room.hub.stuck(now, stuck_after) + silent:
@@ -61,11 +96,18 @@ def create_app(settings: Settings) -> FastAPI:
         clock=time.time,
     )
 
+    guards = Guards(
+        doors=AddressGuard(settings.connect_rate, settings.connect_burst),
+        keys=AddressGuard(0, 0, free=5, first_wait=1.0, max_wait=60.0, forget_after=600.0),
+        max_displays=settings.max_displays,
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         room.start()
-        tasks = [asyncio.create_task(_sweep(room, settings.stuck_after, settings.keepalive))]
+        sweep = _sweep(room, settings.stuck_after, settings.keepalive, (guards.doors, guards.keys))
+        tasks = [asyncio.create_task(sweep)]
         if settings.watch:
             tasks.append(asyncio.create_task(watch_deck(settings.deck, room, talk.store, stop)))
         try:
@@ -82,6 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.talk = talk
     app.state.settings = settings
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(KeyAttempts, keys=guards.keys)
 
     def slide_url(index: int) -> str | None:
         slides = room.session.deck.slides
@@ -94,6 +137,8 @@ def create_app(settings: Settings) -> FastAPI:
             talk.presenter_key,
             None if unreachable else join_url,
             slide_url,
+            talk.room_code,
+            _assets_of(lambda: room.session.deck),
         )
     )
     app.include_router(results_router(talk.store.path, talk.presenter_key, settings.clients_dir))
@@ -103,12 +148,15 @@ def create_app(settings: Settings) -> FastAPI:
     public = urlsplit(settings.public_url) if settings.public_url else None
 
     def policy(role: str) -> SocketPolicy:
+        rate, burst = settings.messages_per_second, settings.message_burst
+        boss = role == "presenter"
+        if boss:  # its own budget, and never less than a phone's
+            rate = max(rate, settings.presenter_messages_per_second)
+            burst = max(burst, settings.presenter_message_burst)
         return SocketPolicy(
-            max_frame=settings.max_frame_presenter
-            if role == "presenter"
-            else settings.max_frame_audience,
-            rate=settings.messages_per_second,
-            burst=settings.message_burst,
+            max_frame=settings.max_frame_presenter if boss else settings.max_frame_audience,
+            rate=rate,
+            burst=burst,
             flood_strikes=settings.flood_strikes,
             limiter=limiter,
             public_origin=f"{public.scheme}://{public.netloc}" if public else None,
@@ -116,10 +164,17 @@ def create_app(settings: Settings) -> FastAPI:
 
     # Sockets bypass the ASGI app: `handsup serve` gives uvicorn server.connection's protocol,
     # which serves them through this endpoint.
-    app.state.endpoint = Endpoint(
+    endpoint = Endpoint(
         room,
         {role: policy(role) for role in ROLE_NAMES},
         lambda: asyncio.get_running_loop().time(),
         settings.trusted_proxies,
+        guards=guards,
+    )
+    app.state.endpoint = endpoint
+    # Every TCP connection goes through server.gate first (`handsup serve` gives uvicorn its
+    # factory): counted from accept, its request's head limited in size and time.
+    app.state.doorway = Doorway(
+        endpoint, limiter, guards.doors, settings.max_header, settings.header_timeout
     )
     return app

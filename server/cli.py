@@ -114,8 +114,25 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--burst", type=float, help="burst of messages per connection")
     limits.add_argument("--text-rate", type=float, help="text answers per second per phone")
     limits.add_argument("--text-burst", type=float, help="burst of text answers per phone")
-    limits.add_argument("--max-connections", type=int, help="connections in total")
+    limits.add_argument(
+        "--max-connections",
+        type=int,
+        help="connections in total (default: 19000, or what the open-file limit allows)",
+    )
     limits.add_argument("--max-per-address", type=int, help="connections from one address")
+    limits.add_argument("--max-displays", type=int, help="display screens at once (default 8)")
+    limits.add_argument(
+        "--max-header", type=int, help="bytes of an HTTP request line and headers (default 8192)"
+    )
+    limits.add_argument(
+        "--header-timeout", type=float, help="seconds for a request's headers to arrive (5)"
+    )
+    limits.add_argument(
+        "--connect-rate", type=float, help="new connections per second per address (100)"
+    )
+    limits.add_argument(
+        "--connect-burst", type=float, help="new connections at once per address (12000)"
+    )
     limits.add_argument(
         "--stuck-after", type=float, help="drop a phone not reading for this long, s"
     )

@@ -1,9 +1,14 @@
-"""Limits that keep one client, or one address, from taking the server down: pure bookkeeping."""
+"""Limits that keep one client, or one address, from taking the server down: pure bookkeeping.
+
+Nothing here does I/O or reads a clock: callers pass `now`. `server.gate` and
+`server.connection` apply these to sockets; the figures are in docs/security.md.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(slots=True)
@@ -33,32 +38,226 @@ class TokenBucket:
         return False
 
 
-class ConnectionLimiter:
-    """Open connections in total and per client address."""
+class Door(Protocol):
+    """A socket the limiter counts: an HTTP connection, later the websocket it became."""
 
-    def __init__(self, total: int, per_address: int) -> None:
+    slot: str | None  # the address it is counted under; None once it is not counted
+
+    def evict(self) -> None:
+        """Drop the socket at once to make room for a newer one."""
+        ...
+
+
+HEADROOM = 16  # sockets past a cap that are read before being refused (see ConnectionLimiter)
+
+
+class ConnectionLimiter:
+    """Open sockets in total and per client address, counted from the moment they are accepted.
+
+    A socket counts while it is an HTTP connection (a page load, an upgrade under way) and
+    after it became a websocket. Until the room admits it (its hello), it is *waiting*: when a
+    cap is reached, the oldest waiting socket is dropped to make room, so sockets that never
+    finish their request (slowloris) cannot keep out phones that do.
+
+    Two tiers: `arrive` refuses outright only past a cap plus `HEADROOM`, so a socket at the
+    cap is still read and can be told why (a phone: `server_full`; a presenter gets in, see
+    `admit`).
+    """
+
+    def __init__(self, total: int, per_address: int, headroom: int = HEADROOM) -> None:
         self.total = total
         self.per_address = per_address
+        self.headroom = headroom
         self.by_address: Counter[str] = Counter()
         self.count = 0
+        self._waiting: dict[Door, None] = {}  # oldest first
+        self._waiting_at: dict[str, dict[Door, None]] = {}
 
-    def admit(self, address: str, *, capped: bool = True) -> str | None:
-        """Count a new connection, or say why it is refused. `capped=False` skips the total
-        (a presenter must get in to a full hall), never the per-address limit."""
-        if capped and self.count >= self.total:
-            return f"the server is full ({self.total} connections)"
-        if self.by_address[address] >= self.per_address:
+    def arrive(self, door: Door, address: str) -> str | None:
+        """Count a socket just accepted, or say why it is refused (nothing read from it yet)."""
+        if self.by_address[address] >= self.per_address + self.headroom and not self._evict(
+            address, door
+        ):
             return f"too many connections from one address ({self.per_address})"
+        if self.count >= self.total + self.headroom and not self._evict(None, door):
+            return f"the server is full ({self.total} connections)"
+        door.slot = address
         self.by_address[address] += 1
         self.count += 1
+        self._wait(door)
         return None
 
-    def release(self, address: str) -> None:
-        """Forget a closed connection."""
+    def admit(self, door: Door, *, capped: bool = True) -> str | None:
+        """A websocket handshake: None if the socket may stay, else why not. `capped=False`
+        skips the total (a presenter must get in to a full hall), never the per-address cap."""
+        address = door.slot
+        if address is None:
+            return None
+        if self.by_address[address] > self.per_address and not self._evict(address, door):
+            return f"too many connections from one address ({self.per_address})"
+        if capped and self.count > self.total and not self._evict(None, door):
+            return f"the server is full ({self.total} connections)"
+        return None
+
+    def readdress(self, door: Door, address: str) -> None:
+        """Count the socket under another address (the client a trusted proxy names)."""
+        old = door.slot
+        if old is None or old == address:
+            return
+        waiting = door in self._waiting
+        self.release(door)
+        door.slot = address
+        self.by_address[address] += 1
+        self.count += 1
+        if waiting:
+            self._wait(door)
+
+    def replace(self, old: Door, new: Door) -> None:
+        """`new` takes over `old`'s place (an HTTP connection became a websocket)."""
+        address = old.slot
+        if address is None:
+            return
+        self._unwait(old)
+        old.slot, new.slot = None, address
+        self._wait(new)
+
+    def settle(self, door: Door) -> None:
+        """The room admitted this socket: it is not dropped to make room any more."""
+        self._unwait(door)
+
+    def release(self, door: Door) -> None:
+        """Forget a closed socket (again: nothing)."""
+        address = door.slot
+        if address is None:
+            return
+        door.slot = None
+        self._unwait(door, address)
         self.count -= 1
         self.by_address[address] -= 1
         if self.by_address[address] <= 0:
             del self.by_address[address]
+
+    def waiting(self) -> int:
+        """Sockets not yet admitted by the room."""
+        return len(self._waiting)
+
+    def _wait(self, door: Door) -> None:
+        assert door.slot is not None
+        self._waiting[door] = None
+        self._waiting_at.setdefault(door.slot, {})[door] = None
+
+    def _unwait(self, door: Door, address: str | None = None) -> None:
+        if door not in self._waiting:
+            return
+        del self._waiting[door]
+        address = address if address is not None else door.slot
+        group = self._waiting_at.get(address or "")
+        if group is not None:
+            group.pop(door, None)
+            if not group:
+                del self._waiting_at[address or ""]
+
+    def _evict(self, address: str | None, spare: Door) -> bool:
+        """Drop the oldest waiting socket (of `address`, or any), never `spare`; False if none."""
+        group = self._waiting if address is None else self._waiting_at.get(address, {})
+        for victim in group:
+            if victim is not spare:
+                self.release(victim)
+                victim.evict()
+                return True
+        return False
+
+
+@dataclass(slots=True)
+class _Record:
+    tokens: float
+    stamp: float
+    offences: int = 0
+    last_offence: float = float("-inf")
+    blocked_until: float = float("-inf")
+
+
+class AddressGuard:
+    """Per client address: a budget of new connections, and a growing wait after offences.
+
+    The budget is a token bucket (`burst` at once, `rate` a second after that): generous, as a
+    whole hall may sit behind one venue NAT and reconnect together. An offence (a flood cut
+    off, a request too large or too slow, a wrong key) costs nothing the first `free` times,
+    then blocks the address for `first_wait` seconds, doubling up to `max_wait`; offences are
+    forgotten after `forget_after` seconds without one.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float,
+        *,
+        free: int = 3,
+        first_wait: float = 1.0,
+        max_wait: float = 60.0,
+        forget_after: float = 120.0,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.free = free
+        self.first_wait = first_wait
+        self.max_wait = max_wait
+        self.forget_after = forget_after
+        self._records: dict[str, _Record] = {}
+
+    def _record(self, address: str, now: float) -> _Record:
+        record = self._records.get(address)
+        if record is None:
+            record = self._records[address] = _Record(self.burst, now)
+        return record
+
+    def blocked(self, address: str, now: float) -> float:
+        """Seconds this address must still wait after its offences (0: none)."""
+        record = self._records.get(address)
+        return 0.0 if record is None else max(0.0, record.blocked_until - now)
+
+    def connect(self, address: str, now: float) -> float:
+        """A new connection from `address`: 0 to let it in (spending from its budget), else
+        the seconds it should wait."""
+        record = self._record(address, now)
+        if now < record.blocked_until:
+            return record.blocked_until - now
+        record.tokens = min(self.burst, record.tokens + (now - record.stamp) * self.rate)
+        record.stamp = now
+        if record.tokens >= 1:
+            record.tokens -= 1
+            return 0.0
+        return (1 - record.tokens) / self.rate if self.rate > 0 else self.max_wait
+
+    def offend(self, address: str, now: float) -> float:
+        """Note an offence; the seconds the address is now blocked for (0: still free)."""
+        record = self._record(address, now)
+        if now - record.last_offence > self.forget_after:
+            record.offences = 0
+        record.offences += 1
+        record.last_offence = now
+        if record.offences <= self.free:
+            return 0.0
+        wait = min(self.max_wait, self.first_wait * 2.0 ** (record.offences - self.free - 1))
+        record.blocked_until = max(record.blocked_until, now + wait)
+        return wait
+
+    def forgive(self, address: str) -> None:
+        """Clear this address's offences (the presenter typed the right key at last)."""
+        record = self._records.get(address)
+        if record is not None:
+            record.offences = 0
+            record.blocked_until = float("-inf")
+
+    def prune(self, now: float) -> None:
+        """Forget addresses with a full budget and no recent offence (bounded memory)."""
+        for address, record in list(self._records.items()):
+            full = record.tokens + (now - record.stamp) * self.rate >= self.burst
+            if full and now - record.last_offence > self.forget_after:
+                del self._records[address]
+
+    def __len__(self) -> int:
+        return len(self._records)
 
 
 class AnswerLimiter:

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import re
+import resource
 import socket
 import sys
 from typing import Any
@@ -14,10 +15,16 @@ import uvicorn
 
 from server.app import create_app
 from server.connection import protocol_factory
+from server.gate import gate_factory
+from server.limits import HEADROOM
 from server.net import public_base_url
 from server.settings import Settings
 from slides import DeckError
 
+# Descriptors that are not client sockets: the listener, SQLite's three files, the event
+# loop's own, the deck watcher, standard streams; and the sockets read past a cap (HEADROOM).
+FD_RESERVE = 64 + HEADROOM
+DEFAULT_MAX_CONNECTIONS = Settings.model_fields["max_connections"].default
 _KEY_IN_URL = re.compile(r"(key=)[^&\s\"]+")
 # A key in a URL (`key=…`, also inside a logged ASGI scope) or in a logged hello frame.
 _KEY_ANYWHERE = re.compile(r"""(key=|"key":\s*")[^&\s"',}]+""")
@@ -57,6 +64,37 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def raise_open_files() -> int:
+    """Raise this process's soft limit on open files as far as the hard limit allows (a
+    laptop's usual 1,024 would cap a hall at about 1,000 sockets); the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # "unlimited" is not a value setrlimit takes everywhere (macOS caps at OPEN_MAX).
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    for target in (wanted, 10_240):
+        if soft == resource.RLIM_INFINITY or target <= soft:
+            break
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            continue
+        soft = target
+        break
+    return int(soft) if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def connection_budget(open_files: int, asked: int | None) -> tuple[int, str | None]:
+    """`--max-connections` as asked, or the default, but never more than the open-file limit
+    can hold; and a warning when that limit lowered it."""
+    room = max(16, open_files - FD_RESERVE)
+    wanted = asked if asked is not None else DEFAULT_MAX_CONNECTIONS
+    if wanted <= room:
+        return wanted, None
+    return room, (
+        f"the open-file limit ({open_files}) allows {room} connections, not {wanted}: "
+        "raise it (ulimit -n, or LimitNOFILE= under systemd) for a bigger hall"
+    )
+
+
 def _limits(args: argparse.Namespace) -> dict[str, Any]:
     """Limit settings given on the command line (the rest keep their defaults)."""
     names = {
@@ -65,8 +103,12 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
         "burst": "message_burst",
         "text_rate": "text_answers_per_second",
         "text_burst": "text_answer_burst",
-        "max_connections": "max_connections",
         "max_per_address": "max_per_address",
+        "max_displays": "max_displays",
+        "max_header": "max_header",
+        "header_timeout": "header_timeout",
+        "connect_rate": "connect_rate",
+        "connect_burst": "connect_burst",
         "stuck_after": "stuck_after",
         "keepalive": "keepalive",
     }
@@ -87,6 +129,8 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 1
     port = sock.getsockname()[1]
+    open_files = raise_open_files()
+    max_connections, low = connection_budget(open_files, args.max_connections)
     settings = Settings(
         deck=args.deck,
         host=args.host,
@@ -100,6 +144,7 @@ def serve(args: argparse.Namespace) -> int:
         trusted_proxies=frozenset(
             ip.strip() for ip in args.forwarded_allow_ips.split(",") if ip.strip()
         ),
+        max_connections=max_connections,
         **_limits(args),
     )
     try:
@@ -115,13 +160,16 @@ def serve(args: argparse.Namespace) -> int:
     if talk.resumed:
         print(f"  resumed session {talk.store.session_id} at slide {talk.session.position + 1}")
     print(f"  audience:  {base}/?room={talk.room_code}")
-    print(f"  display:   {base}/display")
+    print(f"  display:   {base}/display?room={talk.room_code}")
     print(f"  presenter: {base}/presenter?key={talk.presenter_key}")
     print(f"  results:   {base}/results?key={talk.presenter_key}")
     print(f"  listening: {args.host}:{port}")
+    lowered = "; lowered to fit, see the warning" if low else ""
+    print(f"  limits:    {max_connections} connections (open files: {open_files}{lowered})")
     print(f"  data:      {settings.data_path}")
-    if warning:
-        print(f"  warning: {warning}")
+    for problem in (warning, low):
+        if problem:
+            print(f"  warning: {problem}")
     sys.stdout.flush()
     logging.getLogger("uvicorn.access").addFilter(RedactKey())
     for name in ("uvicorn.error", "uvicorn.asgi"):
@@ -133,6 +181,9 @@ def serve(args: argparse.Namespace) -> int:
         # uvicorn `ws_*` settings do not apply to it. No permessage-deflate: frames here are a
         # few hundred bytes, and compression costs memory per socket and CPU per frame.
         ws=protocol_factory(app.state.endpoint),  # type: ignore[arg-type]
+        # Every TCP connection is read by server.gate (uvicorn's httptools parser with limits
+        # on the request's size and time, counted from accept), which hands upgrades to ws.
+        http=gate_factory(app.state.doorway),  # type: ignore[arg-type]
         # A hall's sockets, not its page loads, are what is served: no Date or Server header.
         date_header=False,
         server_header=False,

@@ -60,10 +60,22 @@ class Settings(BaseModel):
         default=0.5, description="words or open answers, sustained, per participant"
     )
     text_answer_burst: float = Field(default=6.0, description="burst of them, per participant")
+    # Holding an arrow key repeats it 30-60 times a second: the whole deck must go by.
+    presenter_messages_per_second: float = Field(default=60.0, description="the presenter's")
+    presenter_message_burst: float = Field(default=200.0, description="the presenter's burst")
     flood_strikes: int = Field(default=50, description="throttled in a row before closing")
     max_connections: int = Field(default=19_000, description="all connections together")
     max_per_address: int = Field(
         default=12_000, description="one address: a whole hall can sit behind one venue NAT"
+    )
+    max_displays: int = Field(default=8, description="display sockets at once")
+    max_header: int = Field(default=8192, description="bytes of an HTTP request line + headers")
+    header_timeout: float = Field(
+        default=5.0, description="seconds for an HTTP request line and headers to arrive"
+    )
+    connect_rate: float = Field(default=100.0, description="new connections/s per address")
+    connect_burst: float = Field(
+        default=12_000.0, description="new connections at once per address (a NAT'd hall)"
     )
 
     @property

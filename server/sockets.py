@@ -8,6 +8,7 @@ client's link.
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -16,12 +17,13 @@ from pydantic import ValidationError
 
 from server.frames import Frame
 from server.hub import Client, Link
-from server.limits import ConnectionLimiter, TokenBucket
+from server.limits import AddressGuard, ConnectionLimiter, Door, TokenBucket
 from server.protocol import CLIENT_MESSAGE, ErrorMessage, Hello, Role
 from server.room import Denied, Room
 
 ROLE_NAMES: tuple[Role, ...] = ("audience", "display", "presenter")
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say hello
+BAD_KEY = 4403  # the close code of a refused presenter key (server.room)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,15 @@ class SocketPolicy:
     public_origin: str | None
 
 
+@dataclass(frozen=True)
+class Guards:
+    """Per-address memory shared by every socket: offences (floods, silence) and key guesses."""
+
+    doors: AddressGuard  # new connections per address, and the wait after offences
+    keys: AddressGuard  # wrong presenter keys per address
+    max_displays: int  # display sockets at once (each one receives every live tally)
+
+
 def _error(code: str, message: str) -> str:
     return ErrorMessage(code=code, message=message).model_dump_json()
 
@@ -47,6 +58,14 @@ def describe(error: ValidationError) -> str:
         return "not valid JSON"
     where = ".".join(str(part) for part in first["loc"])
     return f"{where}: {first['msg']}" if where else str(first["msg"])
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def origin_allowed(origin: str | None, host: str | None, public_origin: str | None) -> bool:
@@ -80,11 +99,15 @@ class Endpoint:
         policies: Mapping[Role, SocketPolicy],
         now: Callable[[], float],
         trusted_proxies: Collection[str] = (),
+        *,
+        guards: Guards,
     ) -> None:
         self.room = room
         self.policies = policies
         self.now = now  # the event loop's clock
         self.trusted_proxies = trusted_proxies
+        self.guards = guards
+        self.limiter = policies["audience"].limiter  # one for every role
         # The protocol refuses frames past this size outright; the role's own limit is checked
         # per message so that the phone gets an error it can show.
         self.max_size = max(policy.max_frame for policy in policies.values())
@@ -115,25 +138,66 @@ class Endpoint:
                 return hop
         return peer
 
-    def start(self, role: Role, address: str, link: Link) -> Conversation | None:
+    def start(self, role: Role, address: str, link: Link, door: Door) -> Conversation | None:
         """Begin an accepted socket's conversation; None if the server is full (the client
-        is told so and the socket closed)."""
+        is told so and the socket closed). `door` is how the limiter counts the socket."""
         policy = self.policies[role]
-        full = policy.limiter.admit(address, capped=role != "presenter")
+        full = policy.limiter.admit(door, capped=role != "presenter")
         if full is not None:
             link.write(Frame(_error("server_full", full)).wire)
             link.close(1013, "try again later")
             return None
-        return Conversation(self, Client(role, address, link), policy)
+        return Conversation(self, Client(role, address, link), policy, door)
+
+    def offence(self, address: str) -> None:
+        """This address misbehaved (a flood, a socket that never said hello): it may have to
+        wait before it connects again."""
+        self.guards.doors.offend(address, self.now())
+
+    def screen_refusal(self, hello: Hello, address: str) -> Denied | None:
+        """Why a display's hello is refused, or None. A display joins with the room code (it
+        is on the projector) or the presenter key, and only while displays are few: each one
+        receives every live tally."""
+        if hello.key is not None:
+            wait = self.key_wait(address)
+            if wait > 0:
+                return Denied(1013, "slow_down", f"too many wrong keys; try again in {wait:.0f} s")
+            if not self._key_matches(hello.key, address):
+                return Denied(BAD_KEY, "bad_key", "the presenter key is missing or wrong")
+        elif (hello.room or "").strip().upper() != self.room.room_code:
+            return Denied(4404, "bad_room", "a display joins with the room code (?room=CODE)")
+        limit = self.guards.max_displays
+        if len(self.room.hub.clients["display"]) >= limit:
+            return Denied(1013, "server_full", f"too many displays ({limit})")
+        return None
+
+    def key_wait(self, address: str) -> float:
+        """Seconds before this address may try a presenter key again (0: now)."""
+        return self.guards.keys.blocked(address, self.now())
+
+    def key_tried(self, address: str, right: bool) -> None:
+        """Remember a key tried from `address`: wrong ones make it wait longer and longer."""
+        if right:
+            self.guards.keys.forgive(address)
+        else:
+            self.guards.keys.offend(address, self.now())
+
+    def _key_matches(self, key: str, address: str) -> bool:
+        right = hmac.compare_digest(key.encode(), self.room.presenter_key.encode())
+        self.key_tried(address, right)
+        return right
 
 
 class Conversation:
     """One socket's messages: rate and size limits, parsing, hello first, then the room."""
 
-    __slots__ = ("_bucket", "_endpoint", "_hello_timer", "admitted", "client", "policy")
+    __slots__ = ("_bucket", "_door", "_endpoint", "_hello_timer", "admitted", "client", "policy")
 
-    def __init__(self, endpoint: Endpoint, client: Client, policy: SocketPolicy) -> None:
+    def __init__(
+        self, endpoint: Endpoint, client: Client, policy: SocketPolicy, door: Door
+    ) -> None:
         self._endpoint = endpoint
+        self._door = door
         self.client = client
         self.policy = policy
         self.admitted = False
@@ -147,12 +211,8 @@ class Conversation:
         client, policy = self.client, self.policy
         if client.closed:
             return
-        bucket = self._bucket
-        if not bucket.allow(self._endpoint.now()):
-            if bucket.strikes >= policy.flood_strikes:
-                client.close(1008, "too many messages")
-            elif bucket.strikes == 1:
-                client.reply(_error("slow_down", "too many messages; some were dropped"))
+        if not self._bucket.allow(self._endpoint.now()):
+            self._throttled()
             return
         if text is None:
             client.reply(_error("binary", "binary frames are not accepted; send JSON text"))
@@ -164,6 +224,9 @@ class Conversation:
         try:
             parsed = CLIENT_MESSAGE.validate_json(text)
         except ValidationError as error:
+            if not _utf8(text):  # RFC 6455 §8.1: text frames are UTF-8, or the socket fails
+                client.close(1007, "text frames must be UTF-8")
+                return
             client.reply(_error("bad_message", describe(error)))
             return
         room = self._endpoint.room
@@ -172,26 +235,59 @@ class Conversation:
         elif not isinstance(parsed, Hello):
             client.reply(_error("hello_first", "send a hello message first"))
         else:
-            try:
-                room.admit(client, parsed)
-            except Denied as denied:
-                client.reply(denied.frame)
-                client.close(denied.close_code, str(denied))
-                return
-            self.admitted = True
-            self._cancel_timer()
+            self._hello(parsed)
+
+    def control(self) -> None:
+        """A ping or pong frame arrived: it costs from the same budget as a message (the
+        protocol answers pings by itself, so a ping flood is otherwise free)."""
+        if not self.client.closed and not self._bucket.allow(self._endpoint.now()):
+            self._throttled()
 
     def end(self) -> None:
-        """The socket is gone: forget the client and give back its place."""
+        """The socket is gone: forget the client."""
         self._cancel_timer()
-        self.policy.limiter.release(self.client.address)
         if self.admitted:
             self._endpoint.room.leave(self.client)
         self.client.shutdown()
 
+    def _hello(self, hello: Hello) -> None:
+        client, endpoint = self.client, self._endpoint
+        try:
+            if client.role == "presenter":
+                wait = endpoint.key_wait(client.address)
+                if wait > 0:
+                    raise Denied(
+                        1013, "slow_down", f"too many wrong keys; try again in {wait:.0f} s"
+                    )
+            elif client.role == "display":
+                refusal = endpoint.screen_refusal(hello, client.address)
+                if refusal is not None:
+                    raise refusal
+            endpoint.room.admit(client, hello)
+        except Denied as denied:
+            if client.role == "presenter" and denied.close_code == BAD_KEY:
+                endpoint.key_tried(client.address, right=False)
+            client.reply(denied.frame)
+            client.close(denied.close_code, str(denied))
+            return
+        if client.role == "presenter":
+            endpoint.key_tried(client.address, right=True)
+        self.admitted = True
+        self.policy.limiter.settle(self._door)
+        self._cancel_timer()
+
+    def _throttled(self) -> None:
+        client, strikes = self.client, self._bucket.strikes
+        if strikes >= self.policy.flood_strikes:
+            client.close(1008, "too many messages")
+            self._endpoint.offence(client.address)
+        elif strikes == 1:
+            client.reply(_error("slow_down", "too many messages; some were dropped"))
+
     def _no_hello(self) -> None:
         self._hello_timer = None
         self.client.close(1008, "no hello")
+        self._endpoint.offence(self.client.address)
 
     def _cancel_timer(self) -> None:
         if self._hello_timer is not None:

@@ -32,6 +32,7 @@ class ServerProcess:
     temporary: bool = False
     warning: str | None = None
     port: int = 0
+    limits: str = ""  # the `limits:` line of the banner
 
     @property
     def base(self) -> str:
@@ -66,10 +67,13 @@ def start_server(
     key: str | None = "test-presenter-key",
     room: str = "TESTR",
     data: Path | None = None,
+    open_files: int | tuple[int, int] | None = None,
 ) -> ServerProcess:
     """Start `handsup serve` on 127.0.0.1 with a free port and wait until it answers.
 
     `data` is the data folder; by default a new temporary one, removed when the server stops.
+    `open_files` sets its limit on open files, as a laptop's `ulimit -n`: (soft, hard), or
+    one number for both.
     """
     temporary = data is None
     data = Path(tempfile.mkdtemp(prefix="handsup-test-")) if data is None else data
@@ -79,6 +83,14 @@ def start_server(
         *([] if "--host" in extra else ["--host", "127.0.0.1"]),
         *(["--presenter-key", key] if key else []), *extra,
     ]  # fmt: skip
+    if open_files is not None:  # the same process (exec), under the lower limit
+        soft, hard = open_files if isinstance(open_files, tuple) else (open_files, open_files)
+        limit = (
+            "import os, resource, sys; "
+            f"resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, {hard})); "
+            "os.execv(sys.executable, sys.argv[1:])"
+        )
+        command = [sys.executable, "-c", limit, *command]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -93,13 +105,13 @@ def start_server(
         if not line:
             raise RuntimeError(f"server exited with {process.wait()} before printing its URLs")
         name, _, url = line.strip().partition(": ")
-        if name in ("audience", "display", "presenter", "listening", "data", "warning"):
+        if name in ("audience", "display", "presenter", "listening", "limits", "data", "warning"):
             urls[name] = url.strip()
     printed_key = urls["presenter"].partition("key=")[2]
     printed_room = urls["audience"].partition("room=")[2]
     server = ServerProcess(
         process, urls["audience"], urls["display"], urls["presenter"], printed_key, printed_room,
-        data, temporary, urls.get("warning"), _port(urls["listening"]),
+        data, temporary, urls.get("warning"), _port(urls["listening"]), urls.get("limits", ""),
     )  # fmt: skip
     deadline = time.monotonic() + 15
     while True:

@@ -37,7 +37,7 @@ def poll_status(state: Message) -> str | None:
 
 async def test_a_scored_question_ranks_the_room_on_the_leaderboard(quiz: ServerProcess) -> None:
     boss = await Peer.open(quiz.ws, "presenter", key=quiz.key)
-    screen = await Peer.open(quiz.ws, "display")
+    screen = await Peer.open(quiz.ws, "display", room=quiz.room)
     ann = await joined(quiz, "Ann")
     bob = await joined(quiz, "Ann")  # the same name is made unique, not refused
     assert bob.last("score")["name"] == "Ann 2"

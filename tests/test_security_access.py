@@ -10,6 +10,7 @@ import asyncio
 import json
 import signal
 import socket
+import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -113,7 +114,7 @@ async def test_the_pages_own_origin_and_non_browsers_are_accepted(server: Server
         await ann.send({"type": "hello", "room": server.room})
         assert (await ann.next())["type"] == "welcome"
         screen = await connect(server, "display", origin=origin)
-        await screen.send({"type": "hello"})
+        await screen.send({"type": "hello", "room": server.room})
         assert (await screen.next())["type"] == "welcome"
     # No Origin is no free pass: the key is still needed.
     stranger = await connect(server, "presenter")
@@ -445,6 +446,7 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     (folder / "img" / "dir.png").mkdir(parents=True)
     (root / "outside").mkdir()
     (folder / "img" / "ok.png").write_bytes(PNG)
+    (folder / "img" / "unused.png").write_bytes(PNG)  # in the folder, but on no slide
     (folder / "img" / "pic.svg").write_bytes(SVG)
     (root / "secret.png").write_bytes(PNG)
     (root / "outside" / "outside.png").write_bytes(PNG)
@@ -452,7 +454,11 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     (folder / "img" / "link.png").symlink_to(Path("..", "..", "outside", "outside.png"))
     (folder / "img" / "alias.png").symlink_to("ok.png")
     deck = folder / "talk.md"
-    deck.write_text("# Pictures\n\n![ok](img/ok.png)\n\n???\nnotes about the talk\n")
+    # Every image the tests ask for is on a slide (even those that must not be served), so
+    # that each is refused for what it is, not merely for being unused.
+    shown = ("ok.png", "alias.png", "pic.svg", "link.png", "dir.png", "missing.png")
+    images = "\n\n".join(f"![{name}](img/{name})" for name in shown)
+    deck.write_text(f"# Pictures\n\n{images}\n\n???\nnotes about the talk\n")
     with serving(deck) as proc:
         yield proc
 
@@ -489,6 +495,7 @@ def test_svg_assets_are_sandboxed(assets: ServerProcess) -> None:
         "/assets/notes.txt",
         "/assets/img/dir.png",
         "/assets/img/missing.png",
+        "/assets/img/unused.png",
         "/assets/",
         pytest.param("/assets/img/ok.png%00.md"),
         pytest.param("/assets/%00.png"),
@@ -498,3 +505,19 @@ def test_nothing_but_images_inside_the_deck_folder(assets: ServerProcess, target
     status, _, body = raw_get(assets, target)
     assert status == 404, target
     assert b"private notes" not in body and b"PNG" not in body and b"root:" not in body
+
+
+def test_the_data_folder_is_private(tmp_path: Path) -> None:
+    # It holds the presenter key: other users of the machine may not read it, whatever the
+    # umask (the usual 022 would make it 0755 / 0644).
+    data = tmp_path / "new" / "handsup-data"
+    server = start_server(data=data)
+    try:
+        httpx.get(f"{server.base}/healthz").raise_for_status()
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+        files = sorted(data.iterdir())
+        assert {"handsup.db", "handsup.db-wal"} <= {path.name for path in files}
+        for path in files:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    finally:
+        server.stop()

@@ -215,7 +215,7 @@ def start_logged(
         data=data,
         temporary=True,
         port=int(
-            urls.get("listening", urls["display"].removesuffix("/display")).rpartition(":")[2]
+            urls.get("listening", urls["display"].partition("/display")[0]).rpartition(":")[2]
         ),
     )
     deadline = time.monotonic() + 15
@@ -291,6 +291,18 @@ async def test_binary_frames_get_an_error_and_the_socket_stays(quiz: ServerProce
         assert (await ann.of_type("error"))["code"] == "binary"
     await ann.send({"type": "ping"})
     await ann.of_type("pong")
+
+
+async def test_text_that_is_not_utf8_closes_with_1007(quiz: ServerProcess) -> None:
+    ann, _ = await phone(quiz)
+    # websockets will not send broken text itself: write the frame under it.
+    payload = b'{"type":"ping","x":"\xff\xfe"}'
+    mask = b"\0\0\0\0"
+    ann.connection.transport.write(bytes([0x81, 0x80 | len(payload)]) + mask + payload)
+    assert await closed_with(ann) == 1007
+    again, _ = await phone(quiz)  # nothing else is affected
+    await again.send({"type": "ping"})
+    await again.of_type("pong")
 
 
 # Floods.
@@ -431,7 +443,8 @@ def test_default_limits_admit_a_hall_behind_one_nat() -> None:
         cwd=ROOT,
     ).stdout
     for flag in ("--max-frame", "--rate", "--burst", "--max-connections", "--max-per-address",
-                 "--stuck-after"):  # fmt: skip
+                 "--stuck-after", "--max-displays", "--max-header", "--header-timeout",
+                 "--connect-rate", "--connect-burst"):  # fmt: skip
         assert flag in usage, flag
 
 

@@ -18,7 +18,7 @@ def host_of(url: str) -> str:
 async def test_loopback_only_server_warns_and_shows_no_qr_code() -> None:
     server = start_server()
     try:
-        screen = await Peer.open(server.ws, "display")
+        screen = await Peer.open(server.ws, "display", room=server.room)
         state = await screen.state()
         assert "phones cannot join" in state["join"]["warning"]
         async with httpx.AsyncClient(base_url=server.base) as http:
@@ -31,7 +31,7 @@ async def test_public_url_is_used_for_join_link_and_qr_code() -> None:
     server = start_server(None, "--public-url", "https://talk.example.org/")  # type: ignore[arg-type]
     try:
         assert server.audience == "https://talk.example.org/?room=TESTR"
-        screen = await Peer.open(server.ws, "display")
+        screen = await Peer.open(server.ws, "display", room=server.room)
         join = (await screen.state())["join"]
         assert (join["url"], join["warning"]) == ("https://talk.example.org/?room=TESTR", None)
         async with httpx.AsyncClient(base_url=server.base) as http:

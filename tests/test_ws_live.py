@@ -39,7 +39,7 @@ async def phone(server: ServerProcess, participant: str | None = None) -> tuple[
 
 
 async def display(server: ServerProcess) -> Peer:
-    peer = await Peer.open(server.ws, "display")
+    peer = await Peer.open(server.ws, "display", room=server.room)
     await peer.of_type("welcome", role="display")
     return peer
 

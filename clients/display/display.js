@@ -138,12 +138,32 @@ function onMessage(message) {
   }
 }
 
+// A display joins with the room code (?room=CODE, as `handsup serve` prints its URL) or with
+// the presenter key (?key=…): sockets that know neither get no live tallies. On the server's
+// own machine a bare /display asks the server for the code.
+async function findCredentials() {
+  const params = new URLSearchParams(location.search);
+  if (params.get("key")) return { key: params.get("key") };
+  if (params.get("room")) return { room: params.get("room") };
+  try {
+    const answer = await fetch("/display/room", { cache: "no-store" });
+    if (answer.ok) return { room: (await answer.json()).room };
+  } catch {
+    // offline for now: the socket's refusal says what to do
+  }
+  return { room: "" };
+}
+const credentials = await findCredentials();
+
 function onFatal() {
-  stage.replaceChildren(el("p", { class: "waiting", text: "This display was refused by the server." }));
+  const text = credentials.room === ""
+    ? "Open this page as /display?room=CODE, with the room code phones use (handsup serve prints this URL)."
+    : "This display was refused by the server.";
+  stage.replaceChildren(el("p", { class: "waiting", text }));
 }
 
 const connection = new Connection("display", {
-  hello: () => ({ type: "hello" }),
+  hello: () => ({ type: "hello", ...credentials }),
   onMessage,
   onStatus: (status) => showConnection($("conn"), status),
   onFatal,

@@ -121,7 +121,9 @@ class Bench:
         presenter = await open_screen(
             self.dialect, self.server.url, "presenter", {"type": "hello", "key": self.server.key}
         )
-        display = await open_screen(self.dialect, self.server.url, "display", {"type": "hello"})
+        display = await open_screen(
+            self.dialect, self.server.url, "display", {"type": "hello", "key": self.server.key}
+        )
         assert presenter.welcome is not None
         room = opts.room or str(presenter.welcome.get("room"))
         result["server_rss_before_mb"] = _round(self.server.rss_mb())

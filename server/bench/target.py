@@ -134,7 +134,7 @@ def spawn(deck: Path = DECK, python: str = sys.executable, deck_text: str | None
     for line in child.stdout:
         name, _, value = line.strip().partition(": ")
         if name == "display":
-            url = value.strip().removesuffix("/display")
+            url = value.strip().partition("/display")[0]
             process = psutil.Process(child.pid)
             return Target(url, key, process, _child=child, _data=data, _deck=folder)
     code = child.wait()

@@ -1,0 +1,91 @@
+"""The limits' bookkeeping on its own (server/limits.py): counting, eviction, budgets, waits."""
+
+from __future__ import annotations
+
+from server.limits import AddressGuard, ConnectionLimiter
+
+
+class Sock:
+    """A counted socket that remembers being dropped."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.slot: str | None = None
+        self.evicted = False
+
+    def evict(self) -> None:
+        self.evicted = True
+
+
+def test_full_drops_the_oldest_socket_still_waiting_never_an_admitted_one() -> None:
+    limiter = ConnectionLimiter(total=3, per_address=10, headroom=0)
+    phone, loris1, loris2 = Sock("phone"), Sock("loris1"), Sock("loris2")
+    for sock, address in ((phone, "a"), (loris1, "b"), (loris2, "b")):
+        assert limiter.arrive(sock, address) is None
+    limiter.settle(phone)  # the room admitted it
+    newcomer = Sock("new")
+    assert limiter.arrive(newcomer, "c") is None
+    assert loris1.evicted and not loris2.evicted and not phone.evicted
+    assert (limiter.count, limiter.waiting()) == (3, 2)
+    limiter.release(loris1)  # its connection_lost comes later: already forgotten
+    assert limiter.count == 3
+    for sock in (loris2, newcomer):
+        limiter.settle(sock)
+    assert limiter.arrive(Sock("late"), "d") == "the server is full (3 connections)"
+
+
+def test_per_address_cap_drops_that_address_own_waiting_socket() -> None:
+    limiter = ConnectionLimiter(total=100, per_address=2, headroom=0)
+    other, mine = Sock("other"), Sock("mine")
+    limiter.arrive(other, "x")
+    limiter.arrive(mine, "y")
+    limiter.arrive(Sock("mine2"), "y")
+    assert limiter.arrive(Sock("mine3"), "y") is None
+    assert mine.evicted and not other.evicted
+
+
+def test_the_handshake_check_refuses_past_the_cap_but_a_presenter_gets_in() -> None:
+    limiter = ConnectionLimiter(total=2, per_address=10, headroom=1)
+    for name in ("p1", "p2"):
+        sock = Sock(name)
+        limiter.arrive(sock, "a")
+        limiter.settle(sock)
+    extra = Sock("extra")
+    assert limiter.arrive(extra, "b") is None, "read, so that it can be told why"
+    assert limiter.admit(extra) == "the server is full (2 connections)"
+    assert limiter.admit(extra, capped=False) is None
+    limiter.settle(extra)  # the presenter said hello
+    assert limiter.arrive(Sock("beyond"), "c") is not None, "past the headroom: refused"
+
+
+def test_a_socket_moves_between_addresses_and_protocols_keeping_one_place() -> None:
+    limiter = ConnectionLimiter(total=10, per_address=10)
+    gate, websocket = Sock("gate"), Sock("ws")
+    limiter.arrive(gate, "proxy")
+    limiter.replace(gate, websocket)
+    assert (gate.slot, websocket.slot, limiter.count) == (None, "proxy", 1)
+    limiter.readdress(websocket, "client")
+    assert dict(limiter.by_address) == {"client": 1} and limiter.waiting() == 1
+    limiter.release(websocket)
+    limiter.release(websocket)
+    limiter.release(gate)
+    assert (limiter.count, dict(limiter.by_address), limiter.waiting()) == (0, {}, 0)
+
+
+def test_connect_budget_refills_and_offences_make_an_address_wait_longer() -> None:
+    guard = AddressGuard(rate=10, burst=3, free=2, first_wait=1, max_wait=4, forget_after=30)
+    assert [guard.connect("a", 0.0) for _ in range(3)] == [0, 0, 0]
+    assert 0 < guard.connect("a", 0.0) <= 0.1
+    assert guard.connect("a", 0.2) == 0, "refilled at 10 a second"
+    assert guard.connect("b", 0.0) == 0, "each address has its own budget"
+    waits = [guard.offend("a", 1.0) for _ in range(6)]
+    assert waits == [0, 0, 1, 2, 4, 4]
+    assert guard.connect("a", 2.0) > 0 and guard.blocked("a", 4.5) == 0.5
+    assert guard.connect("a", 5.1) == 0
+    assert guard.offend("a", 100.0) == 0, "forgotten after 30 s without an offence"
+    guard.offend("a", 100.0)
+    assert guard.offend("a", 100.0) == 1
+    guard.forgive("a")
+    assert guard.blocked("a", 100.0) == 0
+    guard.prune(1000.0)
+    assert len(guard) == 0
