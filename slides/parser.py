@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
+from slides.compat import Foreign
+from slides.directives import divide_at_headings, drop_backgrounds, ignored_warnings
 from slides.errors import DeckError, Problem
+from slides.mistakes import UNCLOSED_COMMENT, mistakes
 from slides.model import Cell, ChoicePoll, Deck, DeckMeta, Slide, SlideKind
 from slides.notes import split_notes
 from slides.options import FrontMatter, SlideOptions, parse_front_matter, parse_slide_options
@@ -43,21 +46,25 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
     if not text.strip():
         raise DeckError([Problem(file, 1, "the deck is empty")])
     raw = split_deck(text)
-    if raw.unclosed is not None:
-        problems.append(Problem(file, raw.unclosed, "option block is not closed by a `---` line"))
+    problems.extend(mistakes(raw, file))
+    foreign = Foreign()
     front = (
-        parse_front_matter(raw.front_matter, file, problems)
+        parse_front_matter(raw.front_matter, file, problems, foreign)
         if raw.front_matter is not None
         else FrontMatter()
     )
+    raw.slides = divide_at_headings(raw.slides, text, foreign, file, problems)
     parser = _SlideParser(file, front, asset_prefix, problems, warnings)
+    parser.foreign = foreign
     built = [slide for slide in (parser.slide(r) for r in raw.slides) if slide is not None]
     if not built and not problems:
         problems.append(Problem(file, 1, "the deck has no slides"))
+    warnings.extend(parser.compat_warnings())
     slides = _assign_ids(built, file, problems)
     if problems:
-        raise DeckError(problems)
+        raise DeckError(problems, warnings)
     meta = DeckMeta(title=front.title, author=front.author, event=front.event, date=front.date)
+    warnings.sort(key=lambda warning: warning.line)
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
 
 
@@ -76,17 +83,30 @@ class _SlideParser:
         self.problems = problems
         self.warnings = warnings
         self.md = _MARKDOWN
+        self.foreign = Foreign()
+        self.directives: list[tuple[int, str]] = []
+        self.backgrounds: list[int] = []
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
 
+    def compat_warnings(self) -> list[Problem]:
+        """One warning for each kind of Marp or Slidev setting that was set aside."""
+        return ignored_warnings(self.file, self.foreign, self.directives, self.backgrounds)
+
     def slide(self, raw: RawSlide) -> _Built | None:
         options = (
-            parse_slide_options(raw.options, self.file, self.problems)
+            parse_slide_options(raw.options, self.file, self.problems, self.foreign, self.warnings)
             if raw.options is not None
             else SlideOptions()
         )
-        body, notes = split_notes(raw.body)
+        found = split_notes(raw.body)
+        if found.unclosed_comment is not None:
+            self.error(found.unclosed_comment, UNCLOSED_COMMENT)
+        self.directives.extend(found.directives)
+        body, backgrounds = drop_backgrounds(found.body)
+        self.backgrounds.extend(backgrounds)
+        notes = found.notes
         blocks = to_blocks(self.md.parse(body.text), body.line, self.asset_prefix)
         if not blocks:
             if raw.options is None:

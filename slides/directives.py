@@ -1,0 +1,196 @@
+"""Marp directives: comments that set options, `headingDivider`, and `![bg]` background images.
+
+Marp reads `<!-- key: value -->` comments whose keys it defines as settings, not notes. handsup
+acts on `headingDivider` (new slides at headings) and sets the rest aside with one warning;
+either way such a comment never becomes a speaker note.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from slides.compat import MARP, UNDERSTOOD, Foreign
+from slides.errors import Problem
+from slides.split import Chunk, RawSlide, fenced
+
+_COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
+# `_name` applies to one page, `$name` is Marp's old spelling of a global one.
+_DIRECTIVE_LINE = re.compile(r"^\s*[_$]?([A-Za-z]+)\s*:(.*)$")
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
+_BACKGROUND = re.compile(r"!\[bg(?:[ \t][^\]\n]*)?\]\([^)\n]*\)")
+
+
+def is_directive(content: str) -> bool:
+    """Whether a comment's text is a Marp directive (`fit`, or `key: value` lines Marp knows)."""
+    if content == "fit":
+        return True
+    if ":" not in content:
+        return False
+    lines = content.split("\n")
+    first = _DIRECTIVE_LINE.match(lines[0])
+    if first is None or first.group(1) not in MARP:
+        return False
+    for line in lines[1:]:
+        match = _DIRECTIVE_LINE.match(line)
+        # An indented line continues the value above it (`style: |` and its CSS).
+        if line.strip() and not line[0].isspace() and (match is None or match[1] not in MARP):
+            return False
+    return True
+
+
+def directive_names(content: str) -> list[str]:
+    """The directives a comment sets, as written (`_class`, `paginate`, `fit`)."""
+    if content == "fit":
+        return ["fit"]
+    names = []
+    for line in content.split("\n"):
+        if line.strip() and not line[0].isspace():
+            names.append(line.split(":", 1)[0].strip())
+    return names
+
+
+def heading_levels(value: Any) -> set[int] | None:
+    """The heading levels a `headingDivider` value splits at, or None when it is not valid.
+
+    As in Marp, a number N means every level up to N, a list means exactly those levels.
+    """
+    if isinstance(value, bool):
+        return set() if value is False else None
+    if isinstance(value, int) and 1 <= value <= 6:
+        return set(range(1, value + 1))
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        levels = {v for v in value if 1 <= v <= 6}
+        return levels or None
+    return None
+
+
+def comment_heading_divider(text: str) -> tuple[int, Any] | None:
+    """The last `headingDivider` set in a directive comment outside code: (line, value)."""
+    if "headingDivider" not in text:
+        return None
+    found: tuple[int, Any] | None = None
+    inside: list[bool] | None = None
+    for match in _COMMENT.finditer(text):
+        content = match.group(1).strip()
+        if "headingDivider" not in content or not is_directive(content):
+            continue
+        line = text.count("\n", 0, match.start())
+        inside = inside if inside is not None else fenced(text.split("\n"))
+        if inside[line]:
+            continue
+        try:
+            data = yaml.safe_load(content)
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and "headingDivider" in data:
+            found = (line + 1, data["headingDivider"])
+    return found
+
+
+def divide(slides: list[RawSlide], levels: set[int]) -> list[RawSlide]:
+    """Start a new slide at each heading of these levels, outside code and comments.
+
+    A heading that is already the first thing on its slide starts no extra one.
+    """
+    divided: list[RawSlide] = []
+    for raw in slides:
+        lines = raw.body.lines
+        text = raw.body.text
+        masked = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
+        inside = fenced(masked)
+        cuts: list[int] = []
+        content = False
+        for index, line in enumerate(masked):
+            heading = None if inside[index] else _ATX.match(line)
+            if heading and len(heading.group(1)) in levels and content:
+                cuts.append(index)
+            content = content or bool(line.strip())
+        if not cuts:
+            divided.append(raw)
+            continue
+        first = raw.body.line
+        divided.append(RawSlide(raw.line, raw.options, Chunk(first, lines[: cuts[0]])))
+        for start, end in zip(cuts, [*cuts[1:], len(lines)], strict=True):
+            divided.append(RawSlide(first + start, None, Chunk(first + start, lines[start:end])))
+    return divided
+
+
+def drop_backgrounds(body: Chunk) -> tuple[Chunk, list[int]]:
+    """Take Marp `![bg ...](...)` background images out of a body, outside fenced code.
+
+    They decorate a Marp slide (a watermark, a photo behind the text); here they would become
+    the slide's main image. Returns the body without them and the lines they were on.
+    """
+    text = body.text
+    if "![bg" not in text:
+        return body, []
+    inside = fenced(body.lines)
+    dropped: list[int] = []
+    lines = list(body.lines)
+    for index, line in enumerate(lines):
+        if inside[index] or "![bg" not in line:
+            continue
+        kept = _BACKGROUND.sub("", line)
+        if kept != line:
+            dropped.append(body.line + index)
+            lines[index] = kept
+    return Chunk(body.line, lines), dropped
+
+
+def divide_at_headings(
+    slides: list[RawSlide], text: str, foreign: Foreign, file: str, problems: list[Problem]
+) -> list[RawSlide]:
+    """Apply Marp's `headingDivider`, from the front matter or a directive comment."""
+    setting: tuple[int, Any] | None = None
+    if "headingDivider" in foreign.values:
+        setting = (1, foreign.values["headingDivider"])
+    setting = comment_heading_divider(text) or setting
+    if setting is None:
+        return slides
+    line, value = setting
+    levels = heading_levels(value)
+    if levels is None:
+        problems.append(
+            Problem(file, line, f"headingDivider: expected a level 1 to 6 or a list, got {value!r}")
+        )
+        return slides
+    return divide(slides, levels) if levels else slides
+
+
+def ignored_warnings(
+    file: str, foreign: Foreign, directives: list[tuple[int, str]], backgrounds: list[int]
+) -> list[Problem]:
+    """One warning per kind of setting set aside: keys, directive comments, backgrounds."""
+    warnings: list[Problem] = []
+    tool = foreign.tool or "Marp/Slidev"
+    if foreign.ignored:
+        names = ", ".join(f"{key} (line {line})" for key, line in foreign.ignored.items())
+        first = min(foreign.ignored.values())
+        warnings.append(
+            Problem(file, first, f"warning: {tool} settings with no meaning here, ignored: {names}")
+        )
+    seen: dict[str, list[int]] = {}
+    for line, content in directives:
+        for name in directive_names(content):
+            if name.lstrip("_$") not in UNDERSTOOD:
+                seen.setdefault(name, []).append(line)
+    if seen:
+        names = ", ".join(f"{name} ({_lines(lines)})" for name, lines in seen.items())
+        first = min(min(lines) for lines in seen.values())
+        warnings.append(Problem(file, first, f"warning: Marp directives ignored: {names}"))
+    if backgrounds:
+        warnings.append(
+            Problem(
+                file,
+                backgrounds[0],
+                f"warning: Marp background images (![bg]) are not shown: {_lines(backgrounds)}",
+            )
+        )
+    return warnings
+
+
+def _lines(lines: list[int]) -> str:
+    return ("line " if len(lines) == 1 else "lines ") + ", ".join(str(n) for n in lines)

@@ -1,0 +1,63 @@
+"""Marp and Slidev decks, and deck mistakes, as the projector and the phones show them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser import Devices, chromium
+from tests.serverproc import ServerProcess, start_server
+
+pytestmark = pytest.mark.browser
+
+DECKS = Path(__file__).resolve().parent / "decks" / "compat"
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with chromium() as chromium_browser:
+        yield chromium_browser
+
+
+@pytest.fixture
+def devices(browser: Browser) -> Iterator[Devices]:
+    opened = Devices(browser)
+    yield opened
+    opened.close()
+    assert opened.errors == []
+
+
+def serving(deck: Path) -> ServerProcess:
+    return start_server(deck)
+
+
+def test_an_unclosed_comment_saved_mid_talk_never_reaches_a_screen(
+    tmp_path: Path, devices: Devices
+) -> None:
+    # The deck is fine when the talk starts; then the presenter edits the quiz slide's note and
+    # forgets `-->`. The save is refused: screens keep the slide, and the answer stays hidden.
+    broken = (DECKS / "unclosed-comment.md").read_text(encoding="utf-8")
+    good = broken.replace("before the reveal.\n", "before the reveal. -->\n")
+    deck = tmp_path / "quiz.md"
+    deck.write_text(good, encoding="utf-8")
+    server = serving(deck)
+    try:
+        presenter = devices.open(f"{server.base}/presenter?key={server.key}")
+        display = devices.open(f"{server.base}/display")
+        phone = devices.open(f"{server.base}/?room={server.room}", phone=True)
+        presenter.keyboard.press("ArrowRight")
+        for page in (display, phone):
+            expect(page.locator(".poll-question")).to_have_text("Capital of Australia?")
+
+        deck.write_text(broken, encoding="utf-8")
+        notice = presenter.locator("#notice")
+        expect(notice).to_have_attribute("data-level", "error")
+        expect(notice).to_contain_text("quiz.md:20: `<!--` is never closed by `-->`")
+        for page in (display, phone):
+            expect(page.locator(".poll-question")).to_have_text("Capital of Australia?")
+            expect(page.locator("body")).not_to_contain_text("The answer is")
+    finally:
+        server.stop()

@@ -1,0 +1,135 @@
+"""Marp and Slidev decks come over: their keys and directives are read or set aside with one
+warning each, typos stay errors, and directive comments never become speaker notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from slides import Deck, DeckError, parse_deck
+
+DECKS = Path(__file__).resolve().parent / "decks" / "compat"
+
+
+def deck(name: str) -> Deck:
+    return parse_deck((DECKS / name).read_text(encoding="utf-8"), file=name)
+
+
+def errors(text: str) -> list[str]:
+    with pytest.raises(DeckError) as caught:
+        parse_deck(text)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_marp_front_matter_is_set_aside_with_one_warning() -> None:
+    marp = deck("marp-directives.md")
+    keys = [w for w in marp.warnings if "settings with no meaning here" in w]
+    assert keys == [
+        "marp-directives.md:3: warning: Marp settings with no meaning here, ignored: "
+        "theme (line 3), paginate (line 4), size (line 5), header (line 6), footer (line 7), "
+        "backgroundColor (line 8), style (line 10)"
+    ]
+
+
+def test_heading_divider_splits_at_level_two_headings_outside_code() -> None:
+    marp = deck("marp-directives.md")
+    assert [s.title for s in marp.slides] == [
+        "Moving a Marp deck",
+        "Directives",
+        "Background images",
+        "Code is not divided",
+        "A last slide",
+    ]
+    assert "## This heading is code" in marp.slides[3].html
+    # A divided slide starts at its heading's line, so errors and the presenter point there.
+    assert [s.line for s in marp.slides] == [13, 23, 30, 37, 44]
+
+
+def test_heading_divider_in_a_comment_and_as_a_list() -> None:
+    text = "<!-- headingDivider: [1, 3] -->\n\n# A\n\n## B stays\n\n### C\n\n# D\n"
+    assert [s.title for s in parse_deck(text).slides] == ["A", "C", "D"]
+
+
+def test_bad_heading_divider_is_an_error() -> None:
+    assert errors("---\nheadingDivider: seven\n---\n\n# A\n") == [
+        "deck.md:1: headingDivider: expected a level 1 to 6 or a list, got 'seven'"
+    ]
+
+
+def test_directive_comments_are_not_speaker_notes() -> None:
+    marp = deck("marp-directives.md")
+    assert marp.slides[0].notes == "Say where the deck came from."
+    assert [s.notes for s in marp.slides[1:]] == ["", "", "", ""]
+    (directives,) = [w for w in marp.warnings if "directives ignored" in w]
+    assert directives == (
+        "marp-directives.md:14: warning: Marp directives ignored: _class (line 14), "
+        "_paginate (line 15), backgroundColor (line 25)"
+    )
+
+
+def test_multi_line_directive_comment_is_not_a_note() -> None:
+    text = "# A\n\n<!--\ntheme: default\npaginate: true\n-->\n\n<!-- A real note: key point -->\n"
+    slide = parse_deck(text).slides[0]
+    assert slide.notes == "A real note: key point"
+
+
+def test_background_images_do_not_become_the_slide_image() -> None:
+    marp = deck("marp-directives.md")
+    slide = marp.slides[2]
+    assert slide.kind.value == "content"
+    assert slide.image is None
+    assert "img" not in slide.html
+    assert "Text stays on the slide" in slide.html
+    assert (
+        "marp-directives.md:32: warning: Marp background images (![bg]) are not shown: "
+        "lines 32, 33"
+    ) in marp.warnings
+
+
+def test_a_plain_image_in_a_marp_deck_still_makes_an_image_slide() -> None:
+    slide = parse_deck("---\nmarp: true\n---\n\n![Chart](chart.png)\n").slides[0]
+    assert slide.image == "/assets/chart.png"
+
+
+def test_slidev_front_matter_and_layouts() -> None:
+    slidev = deck("slidev-deck.md")
+    assert slidev.meta.title == "Slidev to handsup"
+    assert slidev.meta.author == "Ada Lovelace"
+    assert [s.kind.value for s in slidev.slides] == [
+        "content",
+        "title",
+        "content",
+        "statement",
+        "quote",
+    ]
+    assert slidev.warnings == [
+        "slidev-deck.md:2: warning: Slidev settings with no meaning here, ignored: "
+        "theme (line 2), highlighter (line 5), drawings (line 6), transition (line 8), "
+        "mdc (line 9), defaults.layout (line 10), class (line 20), hideInToc (line 27), "
+        "clicks (line 40)",
+        "slidev-deck.md:26: warning: Slidev layout 'two-cols' is shown as 'content'",
+    ]
+
+
+def test_a_key_no_tool_defines_is_still_an_error() -> None:
+    assert errors("---\nmarp: true\npagniate: true\n---\n\n# A\n") == [
+        "deck.md:3: unknown deck option 'pagniate'"
+    ]
+    assert errors("# A\n\n---\nlayuot: cover\n---\n\n# B\n") == [
+        "deck.md:4: unknown slide option 'layuot'"
+    ]
+
+
+def test_unknown_keys_are_reported_even_when_the_yaml_is_broken() -> None:
+    assert errors("---\ntitle: [Broken\nthme: gaia\n---\n\n# A\n") == [
+        "deck.md:3: unknown deck option 'thme'",
+        "deck.md:3: bad YAML: expected ',' or ']', but got ':'",
+    ]
+
+
+def test_marp_loose_yaml_is_read() -> None:
+    text = "---\nmarp: true\nheader :   ![#l](logo.png)\nfooter: **Ada** 2026\n---\n\n# A\n"
+    parsed = parse_deck(text)
+    assert [s.title for s in parsed.slides] == ["A"]
+    assert "header (line 3), footer (line 4)" in parsed.warnings[0]
