@@ -82,8 +82,7 @@ def test_background_images_do_not_become_the_slide_image() -> None:
     assert "img" not in slide.html
     assert "Text stays on the slide" in slide.html
     assert (
-        "marp-directives.md:32: warning: Marp background images (![bg]) are not shown: "
-        "lines 32, 33"
+        "marp-directives.md:32: warning: Marp background images (![bg]) are not shown: lines 32, 33"
     ) in marp.warnings
 
 
