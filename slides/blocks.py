@@ -11,16 +11,27 @@ from slides.model import SlideKind
 from slides.render import asset_url
 
 _TASK = re.compile(r"^\[([ xX])\]\s+(.*)$", re.DOTALL)
+_HIDDEN_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_HIDDEN_CLOSE = re.compile(r"</(script|style)\b", re.IGNORECASE)
 
 TaskItem = tuple[int, str, bool]  # (line, text, checked)
 
 
 def inline_text(token: Token) -> str:
-    """The words of one inline token, without markup."""
+    """The words of one inline token, without markup (nor a raw `<script>`'s or `<style>`'s)."""
     words: list[str] = []
+    hidden = False
     for child in token.children or ():
         kind = child.type
-        if kind in ("text", "code_inline", "image"):
+        if kind == "html_inline":
+            # The sanitiser drops these two with their content: so does the plain text.
+            if _HIDDEN_OPEN.match(child.content):
+                hidden = True
+            elif _HIDDEN_CLOSE.match(child.content):
+                hidden = False
+        elif hidden:
+            continue
+        elif kind in ("text", "code_inline", "image"):
             words.append(child.content)
         elif kind in ("softbreak", "hardbreak"):
             words.append(" ")

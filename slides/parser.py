@@ -15,6 +15,7 @@ from slides.mistakes import UNCLOSED_COMMENT, mistakes
 from slides.model import Cell, ChoicePoll, Deck, DeckMeta, Slide, SlideKind
 from slides.notes import split_notes
 from slides.options import FrontMatter, SlideOptions, parse_front_matter, parse_slide_options
+from slides.rawhtml import dropped, has_html
 from slides.render import markdown, render
 from slides.split import RawSlide, split_deck
 
@@ -22,6 +23,7 @@ _SOURCE = re.compile(r"^source:\s*", re.IGNORECASE)
 # One parser for every deck: building it costs more than a small slide, and parsing leaves
 # it unchanged.
 _MARKDOWN = markdown()
+_MARKDOWN_HTML = markdown(html=True)
 MAX_OPTIONS = 10
 GRID_CELLS = (2, 4)
 STEP_CELLS = range(2, 9)
@@ -107,7 +109,14 @@ class _SlideParser:
         body, backgrounds = drop_backgrounds(found.body)
         self.backgrounds.extend(backgrounds)
         notes = found.notes
+        # Raw HTML costs a second parser only on the slides that hold some.
+        self.md = _MARKDOWN_HTML if has_html(body.text) else _MARKDOWN
         blocks = to_blocks(self.md.parse(body.text), body.line, self.asset_prefix)
+        if self.md is _MARKDOWN_HTML:
+            for line, what in dropped(all_tokens(blocks), body.line):
+                self.warnings.append(
+                    Problem(self.file, line, f"warning: raw HTML not shown: {what}")
+                )
         if not blocks:
             if raw.options is None:
                 self.warnings.append(Problem(self.file, raw.line, "warning: empty slide skipped"))
@@ -176,7 +185,7 @@ class _SlideParser:
             self.error(built.line, f"{what} cells (## headings), found {len(cells)}")
 
     def html(self, blocks: list[Block]) -> str:
-        return render(self.md, all_tokens(blocks))
+        return render(self.md, all_tokens(blocks), self.asset_prefix)
 
     def poll(self, built: _Built, blocks: list[Block]) -> None:
         lists = [b for b in blocks if b.type == "bullet_list" and b.task_items() is not None]

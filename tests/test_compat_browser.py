@@ -61,3 +61,30 @@ def test_an_unclosed_comment_saved_mid_talk_never_reaches_a_screen(
             expect(page.locator("body")).not_to_contain_text("The answer is")
     finally:
         server.stop()
+
+
+def test_raw_html_keeps_structure_on_every_screen_and_nothing_runs_or_restyles(
+    devices: Devices,
+) -> None:
+    server = serving(DECKS / "marp-html.md")
+    try:
+        display = devices.open(f"{server.base}/display")
+        phone = devices.open(f"{server.base}/?room={server.room}", phone=True)
+        for page in (display, phone):
+            body = page.locator(".slide-html")
+            expect(body).to_contain_text("First line")
+            # `<br>` breaks the line and `<kbd>` marks the keys: structure, not printed tags.
+            expect(body.locator("div br")).to_have_count(1)
+            expect(body.locator("kbd")).to_have_text(["Ctrl", "C"])
+            expect(body.locator("span")).to_have_text("Still visible")
+            expect(body.locator("span")).to_be_visible()
+            text = body.inner_text()
+            for leaked in ("<div>", "<br>", "rgb(255", "window.pwned", "<style>", "<script>"):
+                assert leaked not in text
+            assert page.evaluate("() => window.pwned") is None
+            heading = page.locator(".slide h1")
+            color = heading.evaluate("(h) => getComputedStyle(h).color")
+            assert color != "rgb(255, 0, 0)"
+            assert page.locator(".slide style, .slide script").count() == 0
+    finally:
+        server.stop()
