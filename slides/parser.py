@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -279,6 +280,21 @@ def slugify(text: str, limit: int = 48) -> str:
     return slug
 
 
+def derived_id(text: str, fallback: str) -> str:
+    """An id from a title: its slug, plus a short hash of the title when letters were lost.
+
+    A title in a script without Latin letters (Japanese, Cyrillic...) has no slug; without
+    the hash its id would be its kind and position (`poll-2`), so reordering slides mid-talk
+    would swap two polls' votes. Accents are not lost letters: `Café` stays `cafe`.
+    """
+    slug = slugify(text)
+    normal = unicodedata.normalize("NFKD", text)
+    if not any(char.isalpha() and not char.isascii() for char in normal):
+        return slug or fallback
+    digest = hashlib.blake2s(" ".join(text.split()).encode(), digest_size=4).hexdigest()
+    return f"{slug or fallback}-{digest}"
+
+
 def _assign_ids(built: list[_Built], file: str, problems: list[Problem]) -> list[Slide]:
     """Give every slide and poll an id: the deck's own, else one derived from the content."""
     explicit: dict[str, int] = {}
@@ -301,11 +317,11 @@ def _assign_ids(built: list[_Built], file: str, problems: list[Problem]) -> list
         if item.poll_parts is not None:
             parts = dict(item.poll_parts)
             if parts["id"] is None:
-                parts["id"] = _unique(slugify(str(parts["question"])) or "poll", used)
+                parts["id"] = _unique(derived_id(str(parts["question"]), "poll"), used)
             poll = ChoicePoll.model_validate(parts)
         slide_id = item.options.id or (poll.id if poll else None)
         if slide_id is None:
-            base = slugify(item.title or item.text.split("\n")[0] or "") or item.kind.value
+            base = derived_id(item.title or item.text.split("\n")[0] or "", item.kind.value)
             slide_id = _unique(base, used)
         slides.append(
             Slide(
