@@ -154,12 +154,15 @@ def _is_only(block: Block, child_type: str) -> bool:
     )
 
 
-def infer_kind(blocks: list[Block]) -> SlideKind:
-    """Choose a slide kind from its content when no layout is given."""
+def infer_kind(blocks: list[Block], polls: bool = True) -> SlideKind:
+    """Choose a slide kind from its content when no layout is given.
+
+    `polls=False`: a task list is a plain list (a deck written for a tool without polls).
+    """
     types = [b.type for b in blocks]
     body = [b for b in blocks if b.type != "heading"]
     body_types = [b.type for b in body]
-    if any(b.type == "bullet_list" and b.task_items() for b in blocks):
+    if polls and any(b.type == "bullet_list" and b.task_items() for b in blocks):
         return SlideKind.POLL
     if not body:
         return SlideKind.TITLE

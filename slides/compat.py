@@ -82,6 +82,16 @@ class Foreign:
     ignored: dict[str, int] = field(default_factory=dict)  # key -> first line
     values: dict[str, Any] = field(default_factory=dict)  # the deck-wide keys set aside
 
+    @property
+    def other_tool(self) -> bool:
+        """Whether the front matter shows the deck was written for Marp or Slidev."""
+        return self.tool is not None or bool(self.values)
+
+    @property
+    def name(self) -> str:
+        """The tool, for messages."""
+        return self.tool or "Marp/Slidev"
+
 
 def tool_of(keys: set[str]) -> str | None:
     """Which tool a deck's front matter keys come from, when they say so."""
@@ -119,6 +129,9 @@ def adapt_slide_keys(
     notes: list[tuple[int, str]],
 ) -> None:
     """Read a slide's Slidev keys: `layout:` mapped to a kind, the others set aside."""
+    if "poll" in data and data["poll"] is None:
+        # A bare `poll:` marks a checklist as a poll, with every setting left to its default.
+        data["poll"] = {}
     for key in list(data):
         name = str(key)
         if name == "layout" and isinstance(data[key], str):

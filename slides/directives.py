@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from slides.blocks import Block
 from slides.compat import MARP, UNDERSTOOD, Foreign
 from slides.errors import Problem
 from slides.split import Chunk, RawSlide, fenced
@@ -194,3 +195,19 @@ def ignored_warnings(
 
 def _lines(lines: list[int]) -> str:
     return ("line " if len(lines) == 1 else "lines ") + ", ".join(str(n) for n in lines)
+
+
+_CHECKBOX = re.compile(r"^\[([ xX])\]\s+")
+
+
+def show_checkboxes(blocks: list[Block]) -> None:
+    """Show a checklist's `[ ]` and `[x]` as ☐ and ☑, as Marp and Slidev do with checkboxes."""
+    for block in blocks:
+        if block.type != "bullet_list" or not block.task_items():
+            continue
+        for token in block.tokens:
+            first = token.children[0] if token.type == "inline" and token.children else None
+            if first is not None and first.type == "text":
+                first.content = _CHECKBOX.sub(
+                    lambda m: "☐ " if m.group(1) == " " else "☑ ", first.content, count=1
+                )

@@ -10,7 +10,12 @@ from typing import TypeVar
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
 from slides.compat import Foreign
-from slides.directives import divide_at_headings, drop_backgrounds, ignored_warnings
+from slides.directives import (
+    divide_at_headings,
+    drop_backgrounds,
+    ignored_warnings,
+    show_checkboxes,
+)
 from slides.errors import DeckError, Problem
 from slides.mistakes import UNCLOSED_COMMENT, mistakes
 from slides.model import Cell, ChoicePoll, Deck, DeckMeta, Slide, SlideKind
@@ -89,13 +94,31 @@ class _SlideParser:
         self.foreign = Foreign()
         self.directives: list[tuple[int, str]] = []
         self.backgrounds: list[int] = []
+        self.checklists: list[int] = []
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
 
+    def polls_by_checklist(self, options: SlideOptions) -> bool:
+        """Whether a task list makes this slide a poll: always, unless the deck is another
+        tool's (Marp, Slidev), where only a slide with `poll:` options is one."""
+        return options.poll is not None or not self.foreign.other_tool
+
     def compat_warnings(self) -> list[Problem]:
         """One warning for each kind of Marp or Slidev setting that was set aside."""
-        return ignored_warnings(self.file, self.foreign, self.directives, self.backgrounds)
+        found = ignored_warnings(self.file, self.foreign, self.directives, self.backgrounds)
+        if self.checklists:
+            lines = ", ".join(str(line) for line in self.checklists)
+            where = "slide on line" if len(self.checklists) == 1 else "slides on lines"
+            found.append(
+                Problem(
+                    self.file,
+                    self.checklists[0],
+                    f"warning: checklists shown as lists, not polls, in this {self.foreign.name} "
+                    f"deck ({where} {lines}); give a slide `poll:` options to make a poll",
+                )
+            )
+        return found
 
     def slide(self, raw: RawSlide) -> _Built | None:
         options = (
@@ -124,6 +147,15 @@ class _SlideParser:
                 return None
             self.warnings.append(Problem(self.file, raw.line, "warning: slide has no content"))
         kind = options.layout or infer_kind(blocks)
+        if (
+            kind is SlideKind.POLL
+            and options.layout is None
+            and not self.polls_by_checklist(options)
+        ):
+            # A Marp or Slidev checklist is a list there: it is a poll only where `poll:` says so.
+            kind = infer_kind(blocks, polls=False)
+            self.checklists.append(raw.line)
+            show_checkboxes(blocks)
         built = _Built(kind=kind, line=raw.line, options=options, notes=notes)
         built.text = joined_text(blocks)
         handler = {

@@ -48,6 +48,7 @@ def test_an_unclosed_comment_saved_mid_talk_never_reaches_a_screen(
         presenter = devices.open(f"{server.base}/presenter?key={server.key}")
         display = devices.open(f"{server.base}/display")
         phone = devices.open(f"{server.base}/?room={server.room}", phone=True)
+        expect(presenter.locator("#conn")).to_have_text("Live")
         presenter.keyboard.press("ArrowRight")
         for page in (display, phone):
             expect(page.locator(".poll-question")).to_have_text("Capital of Australia?")
@@ -86,5 +87,25 @@ def test_raw_html_keeps_structure_on_every_screen_and_nothing_runs_or_restyles(
             color = heading.evaluate("(h) => getComputedStyle(h).color")
             assert color != "rgb(255, 0, 0)"
             assert page.locator(".slide style, .slide script").count() == 0
+    finally:
+        server.stop()
+
+
+def test_a_marp_checklist_is_shown_as_a_list_not_a_surprise_poll(devices: Devices) -> None:
+    server = serving(DECKS / "marp-checklist.md")
+    try:
+        display = devices.open(f"{server.base}/display")
+        phone = devices.open(f"{server.base}/?room={server.room}", phone=True)
+        for page in (display, phone):
+            expect(page.locator(".slide")).to_have_attribute("data-index", "0")
+            expect(page.locator(".slide li")).to_have_text(
+                ["☐ Tests pass", "☑ Changelog written", "☐ Version bumped"]
+            )
+        expect(phone.locator(".choice")).to_have_count(0)
+        presenter = devices.open(f"{server.base}/presenter?key={server.key}")
+        expect(presenter.locator("#conn")).to_have_text("Live")
+        presenter.keyboard.press("ArrowRight")
+        # The slide that says `poll:` is a poll: phones get their buttons there.
+        expect(phone.locator(".choice")).to_have_count(2)
     finally:
         server.stop()

@@ -132,3 +132,33 @@ def test_marp_loose_yaml_is_read() -> None:
     parsed = parse_deck(text)
     assert [s.title for s in parsed.slides] == ["A"]
     assert "header (line 3), footer (line 4)" in parsed.warnings[0]
+
+
+def test_a_marp_checklist_is_a_list_and_poll_options_make_a_poll() -> None:
+    marp = deck("marp-checklist.md")
+    checklist, poll = marp.slides
+    assert (checklist.kind.value, checklist.poll) == ("bullets", None)
+    assert "<li>☐ Tests pass</li>" in checklist.html
+    assert "<li>☑ Changelog written</li>" in checklist.html
+    assert poll.poll is not None and poll.poll.options == ["Yes", "Not yet"]
+    assert marp.warnings == [
+        "marp-checklist.md:4: warning: checklists shown as lists, not polls, in this Marp deck "
+        "(slide on line 4); give a slide `poll:` options to make a poll"
+    ]
+
+
+def test_a_handsup_checklist_is_still_a_poll() -> None:
+    slide = parse_deck("---\ntitle: Quiz\n---\n\n# Q?\n\n- [ ] a\n- [ ] b\n").slides[0]
+    assert slide.poll is not None
+
+
+def test_non_latin_titles_get_ids_that_do_not_depend_on_position() -> None:
+    text = (DECKS / "japanese.md").read_text(encoding="utf-8")
+    first = parse_deck(text)
+    slides = text.split("\n---\npoll:\n---\n")
+    swapped = parse_deck("\n---\npoll:\n---\n".join([slides[0], slides[2], slides[1] + "\n"]))
+    ids = {s.title: s.poll.id for s in first.slides if s.poll}
+    assert ids == {s.title: s.poll.id for s in swapped.slides if s.poll}
+    assert len(set(ids.values())) == 2
+    assert all(poll_id.startswith("poll-") for poll_id in ids.values())
+    assert first.slides[0].id.startswith("title-")
