@@ -33,6 +33,8 @@ def inline_text(token: Token) -> str:
             continue
         elif kind in ("text", "code_inline", "image"):
             words.append(child.content)
+        elif kind == "math_inline":
+            words.append(f"${child.content}$")
         elif kind in ("softbreak", "hardbreak"):
             words.append(" ")
     return "".join(words).strip()

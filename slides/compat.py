@@ -50,8 +50,9 @@ HANDSUP_DECK = {"title", "author", "event", "date", "defaults"}
 HANDSUP_SLIDE = {"layout", "id", "poll"}
 
 # Keys of those tools that handsup acts on, so they are not reported as ignored. (`fit` is
-# Marp's "scale this heading to fit": handsup fits every slide's text to the screen anyway.)
-UNDERSTOOD = {"marp", "headingDivider", "fit"}
+# Marp's "scale this heading to fit": handsup fits every slide's text to the screen anyway;
+# `math` picks KaTeX or MathJax there: handsup renders every deck's math as MathML.)
+UNDERSTOOD = {"marp", "headingDivider", "fit", "math"}
 
 # Slidev's built-in layouts and the slide kind closest to each; None: infer from the content.
 SLIDEV_LAYOUTS: dict[str, SlideKind | None] = {

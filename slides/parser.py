@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import TypeVar
+
+from markdown_it import MarkdownIt
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
 from slides.compat import Foreign
@@ -29,13 +32,18 @@ _SOURCE = re.compile(r"^source:\s*", re.IGNORECASE)
 # One parser for every deck: building it costs more than a small slide, and parsing leaves
 # it unchanged.
 _MARKDOWN = markdown()
-_MARKDOWN_HTML = markdown(html=True)
 MAX_OPTIONS = 10
 GRID_CELLS = (2, 4)
 STEP_CELLS = range(2, 9)
 
 
 T = TypeVar("T")
+
+
+@functools.cache
+def _parser(html: bool, math: bool, marp: bool) -> MarkdownIt:
+    """The parser for a slide with these features, built once; most slides get `_MARKDOWN`."""
+    return markdown(html=html, math=math, marp=marp) if html or math or marp else _MARKDOWN
 
 
 def decode_deck(data: bytes, file: str) -> str:
@@ -133,10 +141,11 @@ class _SlideParser:
         body, backgrounds = drop_backgrounds(found.body)
         self.backgrounds.extend(backgrounds)
         notes = found.notes
-        # Raw HTML costs a second parser only on the slides that hold some.
-        self.md = _MARKDOWN_HTML if has_html(body.text) else _MARKDOWN
+        # Raw HTML and math cost another parser only on the slides that hold some.
+        html = has_html(body.text)
+        self.md = _parser(html, "$" in body.text, self.foreign.values.get("marp") is True)
         blocks = to_blocks(self.md.parse(body.text), body.line, self.asset_prefix)
-        if self.md is _MARKDOWN_HTML:
+        if html:
             for line, what in dropped(all_tokens(blocks), body.line):
                 self.warnings.append(
                     Problem(self.file, line, f"warning: raw HTML not shown: {what}")
@@ -218,7 +227,7 @@ class _SlideParser:
             self.error(built.line, f"{what} cells (## headings), found {len(cells)}")
 
     def html(self, blocks: list[Block]) -> str:
-        return render(self.md, all_tokens(blocks), self.asset_prefix)
+        return render(self.md, all_tokens(blocks), self.asset_prefix, self.md is not _MARKDOWN)
 
     def poll(self, built: _Built, blocks: list[Block]) -> None:
         lists = [b for b in blocks if b.type == "bullet_list" and b.task_items() is not None]

@@ -16,6 +16,9 @@ from markdown_it import MarkdownIt
 from markdown_it.parser_block import RuleFuncBlockType
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from slides.math import MATHML_ATTRIBUTES, MATHML_TAGS, render_math
 
 # Tags a slide body may use; anything else (script, style, iframe, form...) is dropped by nh3.
 _TAGS = {
@@ -29,7 +32,9 @@ _RAW_TAGS = _TAGS | {
     "ins", "kbd", "mark", "q", "samp", "small", "span", "summary", "tfoot", "u", "var",
 }  # fmt: skip
 _ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+_RAW_TAGS |= MATHML_TAGS
 _RAW_ATTRIBUTES = {
+    **MATHML_ATTRIBUTES,
     **_ATTRIBUTES,
     "abbr": {"title"},
     "details": {"open"},
@@ -84,14 +89,25 @@ _RAW_CLEANER = nh3.Cleaner(
 )
 
 
-def markdown(html: bool = False) -> MarkdownIt:
-    """A CommonMark parser with unsafe link schemes refused; raw HTML only if `html`."""
+def markdown(html: bool = False, math: bool = False, marp: bool = False) -> MarkdownIt:
+    """A CommonMark parser with unsafe link schemes refused.
+
+    `html`: raw HTML passes (to the wider allow-list); `math`: `$…$` and `$$…$$` become MathML;
+    `marp`: line breaks are kept and bare URLs become links, as Marp renders them.
+    """
     md = MarkdownIt("js-default").disable(_IDLE_RULES)
     openers_of = dict(_OPENERS)
     if html:
         md.options["html"] = True
         md.enable(_HTML_RULES)
         openers_of["html_block"] = "<"
+    if math:
+        # No space inside the dollars and no digit outside them: "$5 and $10" stays text.
+        md.use(dollarmath_plugin, allow_space=False, allow_digits=False, renderer=render_math)
+    if marp:
+        md.options["breaks"] = True
+        md.options["linkify"] = True
+        md.enable("linkify")
     ruler = md.block.ruler
     rules = dict(zip(ruler.get_active_rules(), ruler.getRules(""), strict=True))
     chains = {chain: ruler.getRules(chain) for chain in _CHAINS}
@@ -132,12 +148,14 @@ def asset_url(src: str, prefix: str) -> str:
     return prefix + src.removeprefix("./")
 
 
-def render(md: MarkdownIt, tokens: Sequence[Token], asset_prefix: str = "/assets/") -> str:
-    """Render block tokens to sanitised HTML."""
+def render(
+    md: MarkdownIt, tokens: Sequence[Token], asset_prefix: str = "/assets/", raw: bool = False
+) -> str:
+    """Render block tokens to sanitised HTML; `raw`: with the wider allow-list (raw HTML, math)."""
     if not tokens:
         return ""
     html = md.renderer.render(list(tokens), md.options, {})
-    if not md.options["html"]:
+    if not raw:
         return sanitise(html).strip()
     reset = _ASSET_PREFIX.set(asset_prefix)
     try:

@@ -109,3 +109,24 @@ def test_a_marp_checklist_is_shown_as_a_list_not_a_surprise_poll(devices: Device
         expect(phone.locator(".choice")).to_have_count(2)
     finally:
         server.stop()
+
+
+def test_math_is_drawn_as_math_on_the_display_and_a_phone(devices: Devices) -> None:
+    server = serving(DECKS / "math.md")
+    try:
+        display = devices.open(f"{server.base}/display")
+        phone = devices.open(f"{server.base}/?room={server.room}", phone=True)
+        for page in (display, phone):
+            formulas = page.locator(".slide math")
+            expect(formulas).to_have_count(3)
+            # Chromium lays MathML out: the fraction is a real fraction, taller than a line of
+            # text, and the TeX source (the annotation) is not what people read.
+            fraction = page.locator(".slide mfrac").first
+            expect(fraction).to_be_visible()
+            box = fraction.bounding_box()
+            assert box is not None and box["height"] > 20
+            text = page.locator(".slide").inner_text()
+            assert "\\frac" not in text and "$" not in text.replace("$5", "").replace("$10", "")
+            expect(page.locator(".slide")).to_contain_text("It costs $5 and $10 to get in.")
+    finally:
+        server.stop()

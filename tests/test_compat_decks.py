@@ -162,3 +162,32 @@ def test_non_latin_titles_get_ids_that_do_not_depend_on_position() -> None:
     assert len(set(ids.values())) == 2
     assert all(poll_id.startswith("poll-") for poll_id in ids.values())
     assert first.slides[0].id.startswith("title-")
+
+
+def test_math_is_mathml_with_the_tex_kept_verbatim() -> None:
+    slide = deck("math.md").slides[0]
+    assert slide.html.count('<math display="inline">') == 2
+    assert slide.html.count('<math display="block">') == 1
+    # Markdown escapes do not touch TeX: `\{` and `\\` survive as written.
+    assert r'<annotation encoding="application/x-tex">\{x \mid x &gt; 0\}</annotation>' in (
+        slide.html
+    )
+    assert "x_i \\\\\n\\sqrt{a^2 + b^2}</annotation>" in slide.html
+    assert r"$\{x \mid x > 0\}$" in slide.text
+    assert "<p>It costs $5 and $10 to get in.</p>" in slide.html
+
+
+def test_math_in_a_handsup_deck_too_and_none_without_dollars() -> None:
+    assert "<math" in parse_deck("# Area\n\n$\\pi r^2$\n").slides[0].html
+    assert parse_deck("# Plain\n\nNo formulas here.\n").slides[0].html == (
+        "<h1>Plain</h1>\n<p>No formulas here.</p>"
+    )
+
+
+def test_marp_decks_keep_line_breaks_and_link_bare_urls() -> None:
+    slide = deck("marp-breaks.md").slides[0]
+    assert "Ada Lovelace<br>\nAnalytical Engines Ltd<br>" in slide.html
+    assert '<a href="https://example.org/talk"' in slide.html
+    # A handsup deck keeps CommonMark's soft breaks, as documented.
+    plain = parse_deck("# Contact\n\nAda\nLovelace https://example.org\n").slides[0]
+    assert plain.html == "<h1>Contact</h1>\n<p>Ada\nLovelace https://example.org</p>"
