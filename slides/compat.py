@@ -82,6 +82,7 @@ class Foreign:
     tool: str | None = None  # "Marp" or "Slidev", once something only that tool defines is seen
     ignored: dict[str, int] = field(default_factory=dict)  # key -> first line
     values: dict[str, Any] = field(default_factory=dict)  # the deck-wide keys set aside
+    includes: set[int] = field(default_factory=set)  # lines of Slidev `src:` keys
 
     @property
     def other_tool(self) -> bool:
@@ -151,6 +152,18 @@ def adapt_slide_keys(
                 notes.append((line, f"Slidev layout {value!r} is shown as 'content'"))
             continue
         if name in HANDSUP_SLIDE:
+            continue
+        if name == "src" and isinstance(data[key], str):
+            # Reading other files is the server's job, and it does not do it yet: say so,
+            # rather than show a blank slide with no reason.
+            notes.append(
+                (
+                    line_of(name),
+                    f"Slidev `src: {data[key]}` is not read: paste its slides into this deck",
+                )
+            )
+            foreign.includes.add(line_of(name))
+            del data[key]
             continue
         if name in SLIDEV_SLIDE or name in MARP_LOCAL:
             foreign.ignored.setdefault(name, line_of(name))

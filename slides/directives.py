@@ -211,3 +211,18 @@ def show_checkboxes(blocks: list[Block]) -> None:
                 first.content = _CHECKBOX.sub(
                     lambda m: "☐ " if m.group(1) == " " else "☑ ", first.content, count=1
                 )
+
+
+_SLOT = re.compile(r"^::[\w-]+::\s*$")
+
+
+def drop_slots(body: Chunk) -> Chunk:
+    """Blank Slidev's slot lines (`::right::`), which place content in a layout's columns."""
+    if "::" not in body.text:
+        return body
+    inside = fenced(body.lines)
+    lines = [
+        "" if not inside[index] and _SLOT.match(line) else line
+        for index, line in enumerate(body.lines)
+    ]
+    return Chunk(body.line, lines)

@@ -16,6 +16,7 @@ from slides.compat import Foreign
 from slides.directives import (
     divide_at_headings,
     drop_backgrounds,
+    drop_slots,
     ignored_warnings,
     show_checkboxes,
 )
@@ -26,7 +27,7 @@ from slides.notes import split_notes
 from slides.options import FrontMatter, SlideOptions, parse_front_matter, parse_slide_options
 from slides.rawhtml import dropped, has_html
 from slides.render import markdown, render
-from slides.split import RawSlide, split_deck
+from slides.split import Chunk, RawSlide, split_deck
 
 _SOURCE = re.compile(r"^source:\s*", re.IGNORECASE)
 # One parser for every deck: building it costs more than a small slide, and parsing leaves
@@ -107,6 +108,11 @@ class _SlideParser:
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
 
+    def only_includes(self, options: Chunk) -> bool:
+        """Whether this option block holds a Slidev `src:` (the slide is a placeholder)."""
+        end = options.line + len(options.lines)
+        return any(options.line <= line < end for line in self.foreign.includes)
+
     def polls_by_checklist(self, options: SlideOptions) -> bool:
         """Whether a task list makes this slide a poll: always, unless the deck is another
         tool's (Marp, Slidev), where only a slide with `poll:` options is one."""
@@ -138,7 +144,7 @@ class _SlideParser:
         if found.unclosed_comment is not None:
             self.error(found.unclosed_comment, UNCLOSED_COMMENT)
         self.directives.extend(found.directives)
-        body, backgrounds = drop_backgrounds(found.body)
+        body, backgrounds = drop_backgrounds(drop_slots(found.body))
         self.backgrounds.extend(backgrounds)
         notes = found.notes
         # Raw HTML and math cost another parser only on the slides that hold some.
@@ -150,6 +156,8 @@ class _SlideParser:
                 self.warnings.append(
                     Problem(self.file, line, f"warning: raw HTML not shown: {what}")
                 )
+        if not blocks and raw.options is not None and self.only_includes(raw.options):
+            return None  # a Slidev `src:` placeholder: its warning says what to do
         if not blocks:
             if raw.options is None:
                 self.warnings.append(Problem(self.file, raw.line, "warning: empty slide skipped"))

@@ -47,7 +47,7 @@ _FINDERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_HANDLER, lambda m: f"{m.group(1).lower()}= handler"),
     (_STYLE, lambda m: "style= attribute"),
     (_URL, lambda m: f"{m.group(1).lower()}: URL"),
-    (_COMPONENT, lambda m: f"<{m.group(1)}> component"),
+    (_COMPONENT, lambda m: f"<{m.group(1)}> (a Vue component)"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -179,5 +180,27 @@ def test_every_slide_of_a_fifty_slide_marp_deck_fits_the_projector_and_a_phone(
                 nested = display.locator(".slide-html li > ul").first
                 assert outer.evaluate("(e) => getComputedStyle(e).columnCount") == "2"
                 assert nested.evaluate("(e) => getComputedStyle(e).columnCount") == "auto"
+    finally:
+        server.stop()
+
+
+def test_a_slidev_deck_shows_every_slide_without_its_tool_syntax(devices: Devices) -> None:
+    server = serving(DECKS / "slidev-deck.md")
+    try:
+        presenter = devices.open(f"{server.base}/presenter?key={server.key}")
+        display = devices.open(f"{server.base}/display")
+        expect(presenter.locator("#conn")).to_have_text("Live")
+        expect(presenter.locator("#position")).to_have_text("Slide 1 of 6")
+        shown = []
+        for index in range(6):
+            if index:
+                presenter.keyboard.press("ArrowRight")
+            expect(display.locator(".slide")).to_have_attribute("data-index", str(index))
+            shown.append(display.locator(".slide").inner_text())
+        everything = "\n".join(shown)
+        for syntax in ("::right::", "<Tweet", "v-click", "layout:", "hideInToc", "src:"):
+            assert syntax not in everything
+        assert "Right side" in shown[2] and "Shown at once here" in shown[5]
+        expect(display.locator(".slide")).to_have_class(re.compile(r"\bkind-content\b"))
     finally:
         server.stop()

@@ -101,6 +101,7 @@ def test_slidev_front_matter_and_layouts() -> None:
         "content",
         "statement",
         "quote",
+        "content",
     ]
     assert slidev.warnings == [
         "slidev-deck.md:2: warning: Slidev settings with no meaning here, ignored: "
@@ -108,7 +109,18 @@ def test_slidev_front_matter_and_layouts() -> None:
         "mdc (line 9), defaults.layout (line 10), class (line 20), hideInToc (line 27), "
         "clicks (line 40)",
         "slidev-deck.md:26: warning: Slidev layout 'two-cols' is shown as 'content'",
+        "slidev-deck.md:56: warning: Slidev `src: ./pages/extra.md` is not read: paste its "
+        "slides into this deck",
+        "slidev-deck.md:63: warning: raw HTML not shown: <Tweet> (a Vue component)",
+        "slidev-deck.md:65: warning: raw HTML not shown: <v-click> (a Vue component)",
     ]
+
+
+def test_slidev_slots_and_components_leave_their_text_not_their_tags() -> None:
+    slides = deck("slidev-deck.md").slides
+    assert slides[2].html == "<h1>Two columns</h1>\n<p>Left side</p>\n<p>Right side</p>"
+    assert "Tweet" not in slides[5].html
+    assert "<p>Shown at once here</p>" in slides[5].html
 
 
 def test_a_key_no_tool_defines_is_still_an_error() -> None:
