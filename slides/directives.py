@@ -42,15 +42,41 @@ def is_directive(content: str) -> bool:
     return True
 
 
-def directive_names(content: str) -> list[str]:
-    """The directives a comment sets, as written (`_class`, `paginate`, `fit`)."""
+def directive_items(content: str) -> list[tuple[str, str]]:
+    """(name, value) of each directive a comment sets, values as written (`_class`, `lead`)."""
     if content == "fit":
-        return ["fit"]
-    names = []
+        return [("fit", "")]
+    items = []
     for line in content.split("\n"):
         if line.strip() and not line[0].isspace():
-            names.append(line.split(":", 1)[0].strip())
-    return names
+            name, _, value = line.partition(":")
+            items.append((name.strip(), value.strip().strip("'\"")))
+    return items
+
+
+# Marp's `lead` class centres a slide's content: the nearest handsup kind is `title`.
+LEAD = "lead"
+
+
+def slide_class(directives: list[tuple[int, str]], inherited: str) -> tuple[str, str]:
+    """This slide's Marp class and the one later slides inherit.
+
+    `class:` holds from its slide on; `_class:` is for its own slide only.
+    """
+    spot: str | None = None
+    current = inherited
+    for _, content in directives:
+        for name, value in directive_items(content):
+            if name == "class":
+                current = value
+            elif name == "_class":
+                spot = value
+    return (spot if spot is not None else current), current
+
+
+def _understood(name: str, value: str) -> bool:
+    bare = name.lstrip("_$")
+    return bare in UNDERSTOOD or (bare == "class" and value.split() == [LEAD])
 
 
 def heading_levels(value: Any) -> set[int] | None:
@@ -175,8 +201,8 @@ def ignored_warnings(
         )
     seen: dict[str, list[int]] = {}
     for line, content in directives:
-        for name in directive_names(content):
-            if name.lstrip("_$") not in UNDERSTOOD:
+        for name, value in directive_items(content):
+            if not _understood(name, value):
                 seen.setdefault(name, []).append(line)
     if seen:
         names = ", ".join(f"{name} ({_lines(lines)})" for name, lines in seen.items())

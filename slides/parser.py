@@ -14,11 +14,13 @@ from markdown_it import MarkdownIt
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
 from slides.compat import Foreign
 from slides.directives import (
+    LEAD,
     divide_at_headings,
     drop_backgrounds,
     drop_slots,
     ignored_warnings,
     show_checkboxes,
+    slide_class,
 )
 from slides.errors import DeckError, Problem
 from slides.mistakes import UNCLOSED_COMMENT, mistakes
@@ -36,6 +38,8 @@ _MARKDOWN = markdown()
 MAX_OPTIONS = 10
 GRID_CELLS = (2, 4)
 STEP_CELLS = range(2, 9)
+# Kinds that only change the look, which Marp's `lead` class may turn into a centred title.
+_LEAD_KINDS = {SlideKind.CONTENT, SlideKind.STATEMENT, SlideKind.BULLETS, SlideKind.NUMBERED}
 
 
 T = TypeVar("T")
@@ -104,6 +108,7 @@ class _SlideParser:
         self.directives: list[tuple[int, str]] = []
         self.backgrounds: list[int] = []
         self.checklists: list[int] = []
+        self.marp_class = ""  # a Marp `class:` directive holds until the next one
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
@@ -173,6 +178,9 @@ class _SlideParser:
             kind = infer_kind(blocks, polls=False)
             self.checklists.append(raw.line)
             show_checkboxes(blocks)
+        marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
+        if LEAD in marp_class.split() and options.layout is None and kind in _LEAD_KINDS:
+            kind = SlideKind.TITLE  # Marp's `lead`: centred, like a title slide
         built = _Built(kind=kind, line=raw.line, options=options, notes=notes)
         built.text = joined_text(blocks)
         handler = {

@@ -204,3 +204,38 @@ def test_a_slidev_deck_shows_every_slide_without_its_tool_syntax(devices: Device
         expect(display.locator(".slide")).to_have_class(re.compile(r"\bkind-content\b"))
     finally:
         server.stop()
+
+
+def test_a_marp_deck_with_directives_and_heading_divider_on_the_display(
+    devices: Devices,
+) -> None:
+    server = serving(DECKS / "marp-directives.md")
+    try:
+        presenter = devices.open(f"{server.base}/presenter?key={server.key}")
+        display = devices.open(f"{server.base}/display")
+        phone = devices.open(f"{server.base}/?room={server.room}", phone=True)
+        expect(presenter.locator("#conn")).to_have_text("Live")
+        # headingDivider: 2 makes five slides of what Marp would show as five pages.
+        expect(presenter.locator("#position")).to_have_text("Slide 1 of 5")
+        slide = display.locator(".slide")
+        expect(slide).to_have_class(re.compile(r"\bkind-title\b"))  # `_class: lead`
+        expect(slide).to_contain_text("Every slide comes over")
+        # The speaker note is on the presenter's screen only; directives are on none.
+        expect(presenter.locator("body")).to_contain_text("Say where the deck came from.")
+        seen = []
+        for index in range(5):
+            if index:
+                presenter.keyboard.press("ArrowRight")
+            for page in (display, phone):
+                expect(page.locator(".slide")).to_have_attribute("data-index", str(index))
+                text = page.locator("body").inner_text()
+                for leaked in ("Say where", "_class", "paginate: false", "aqua", "fit"):
+                    assert leaked not in text, (index, leaked)
+            seen.append(display.locator(".slide").inner_text())
+            if index == 2:
+                # The ![bg] watermark and photo are not the slide's picture; the text is there.
+                expect(display.locator(".slide img")).to_have_count(0)
+                expect(display.locator(".slide")).to_contain_text("Text stays on the slide")
+        assert "## This heading is code" in seen[3]
+    finally:
+        server.stop()

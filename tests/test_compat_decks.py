@@ -63,9 +63,17 @@ def test_directive_comments_are_not_speaker_notes() -> None:
     assert [s.notes for s in marp.slides[1:]] == ["", "", "", ""]
     (directives,) = [w for w in marp.warnings if "directives ignored" in w]
     assert directives == (
-        "marp-directives.md:14: warning: Marp directives ignored: _class (line 14), "
-        "_paginate (line 15), backgroundColor (line 25)"
+        "marp-directives.md:15: warning: Marp directives ignored: _paginate (line 15), "
+        "backgroundColor (line 25)"
     )
+
+
+def test_marp_lead_class_centres_its_slide_as_a_title() -> None:
+    marp = deck("marp-directives.md")
+    # `_class: lead` on the first slide only: a heading and a line, shown as a title slide.
+    assert [s.kind.value for s in marp.slides[:2]] == ["title", "bullets"]
+    text = "# A\n\nx\n\n---\n\n<!-- class: lead -->\n\n# B\n\ny\n\n---\n\n# C\n\nz\n"
+    assert [s.kind.value for s in parse_deck(text).slides] == ["content", "title", "title"]
 
 
 def test_multi_line_directive_comment_is_not_a_note() -> None:
