@@ -95,6 +95,14 @@ class Foreign:
         return self.tool or "Marp/Slidev"
 
 
+def first_slide_kind(foreign: Foreign) -> SlideKind | None:
+    """The kind Slidev gives the first slide: its headmatter `layout:`, else `cover`."""
+    if foreign.tool != "Slidev":
+        return None
+    layout = foreign.values.get("layout", "cover")
+    return SLIDEV_LAYOUTS.get(layout) if isinstance(layout, str) else None
+
+
 def tool_of(keys: set[str]) -> str | None:
     """Which tool a deck's front matter keys come from, when they say so."""
     if "marp" in keys or keys & (MARP - SLIDEV_DECK - SLIDEV_SLIDE - HANDSUP_DECK):
@@ -119,8 +127,10 @@ def strip_deck_keys(data: dict[str, Any], foreign: Foreign, line_of: Callable[[s
         if name in HANDSUP_DECK:
             continue
         if name in MARP or name in SLIDEV_DECK or name in SLIDEV_SLIDE:
-            foreign.values[name] = data.pop(key)
-            if name not in UNDERSTOOD:
+            value = foreign.values[name] = data.pop(key)
+            # Slidev's headmatter is also the first slide's frontmatter: its layout is read.
+            first_layout = name == "layout" and isinstance(value, str) and value in SLIDEV_LAYOUTS
+            if name not in UNDERSTOOD and not first_layout:
                 foreign.ignored.setdefault(name, line_of(name))
 
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 from markdown_it import MarkdownIt
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
-from slides.compat import Foreign
+from slides.compat import Foreign, first_slide_kind
 from slides.directives import (
     LEAD,
     divide_at_headings,
@@ -77,6 +77,7 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
     raw.slides = divide_at_headings(raw.slides, text, foreign, file, problems)
     parser = _SlideParser(file, front, asset_prefix, problems, warnings)
     parser.foreign = foreign
+    parser.first = raw.slides[0] if raw.slides else None
     built = [slide for slide in (parser.slide(r) for r in raw.slides) if slide is not None]
     if not built and not problems:
         problems.append(Problem(file, 1, "the deck has no slides"))
@@ -109,6 +110,7 @@ class _SlideParser:
         self.backgrounds: list[int] = []
         self.checklists: list[int] = []
         self.marp_class = ""  # a Marp `class:` directive holds until the next one
+        self.first: RawSlide | None = None  # the deck's first slide, for Slidev's cover
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
@@ -181,6 +183,9 @@ class _SlideParser:
         marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
         if LEAD in marp_class.split() and options.layout is None and kind in _LEAD_KINDS:
             kind = SlideKind.TITLE  # Marp's `lead`: centred, like a title slide
+        first = first_slide_kind(self.foreign) if raw is self.first else None
+        if first is not None and options.layout is None and kind in _LEAD_KINDS:
+            kind = first  # Slidev's first slide is a cover unless its headmatter says otherwise
         built = _Built(kind=kind, line=raw.line, options=options, notes=notes)
         built.text = joined_text(blocks)
         handler = {

@@ -103,8 +103,9 @@ def test_slidev_front_matter_and_layouts() -> None:
     slidev = deck("slidev-deck.md")
     assert slidev.meta.title == "Slidev to handsup"
     assert slidev.meta.author == "Ada Lovelace"
+    # The first slide is Slidev's cover: a title, though it has a line of text under it.
     assert [s.kind.value for s in slidev.slides] == [
-        "content",
+        "title",
         "title",
         "content",
         "statement",
@@ -211,3 +212,10 @@ def test_marp_decks_keep_line_breaks_and_link_bare_urls() -> None:
     # A handsup deck keeps CommonMark's soft breaks, as documented.
     plain = parse_deck("# Contact\n\nAda\nLovelace https://example.org\n").slides[0]
     assert plain.html == "<h1>Contact</h1>\n<p>Ada\nLovelace https://example.org</p>"
+
+
+def test_slidev_headmatter_layout_is_the_first_slides() -> None:
+    text = "---\nhighlighter: shiki\nlayout: default\n---\n\n# Hello\n\nWorld\n"
+    parsed = parse_deck(text)
+    assert parsed.slides[0].kind.value == "content"
+    assert "layout" not in parsed.warnings[0]
