@@ -205,7 +205,7 @@ def ignored_warnings(
             if not _understood(name, value):
                 seen.setdefault(name, []).append(line)
     if seen:
-        names = ", ".join(f"{name} ({_lines(lines)})" for name, lines in seen.items())
+        names = ", ".join(f"{name} ({line_list(lines)})" for name, lines in seen.items())
         first = min(min(lines) for lines in seen.values())
         warnings.append(Problem(file, first, f"warning: Marp directives ignored: {names}"))
     if backgrounds:
@@ -213,13 +213,14 @@ def ignored_warnings(
             Problem(
                 file,
                 backgrounds[0],
-                f"warning: Marp background images (![bg]) are not shown: {_lines(backgrounds)}",
+                f"warning: Marp background images (![bg]) are not shown: {line_list(backgrounds)}",
             )
         )
     return warnings
 
 
-def _lines(lines: list[int]) -> str:
+def line_list(lines: list[int]) -> str:
+    """Where something was found: 'line 4' or 'lines 4, 9'."""
     return ("line " if len(lines) == 1 else "lines ") + ", ".join(str(n) for n in lines)
 
 
@@ -252,3 +253,37 @@ def drop_slots(body: Chunk) -> Chunk:
         for index, line in enumerate(body.lines)
     ]
     return Chunk(body.line, lines)
+
+
+_IMAGE_ALT = re.compile(r"!\[([^\]\n]*)\]\(")
+_IMAGE_KEYWORD = re.compile(
+    r"^(?:(?:w|h|width|height):\S+|(?:blur|brightness|contrast|drop-shadow|grayscale|"
+    r"hue-rotate|invert|opacity|saturate|sepia)(?::\S+)?)$"
+)
+
+
+def drop_image_keywords(body: Chunk) -> tuple[Chunk, list[int]]:
+    """Take Marp's size and filter keywords (`w:200`, `sepia`) out of image alt texts.
+
+    Marp reads them as settings; here they would be the image's description. Returns the body
+    without them and the lines they were on.
+    """
+    if "![" not in body.text:
+        return body, []
+    inside = fenced(body.lines)
+    lines = list(body.lines)
+    found: list[int] = []
+
+    def clean(match: re.Match[str]) -> str:
+        words = match.group(1).split(" ")
+        kept = [word for word in words if not _IMAGE_KEYWORD.match(word)]
+        return f"![{' '.join(kept).strip()}](" if len(kept) < len(words) else match.group(0)
+
+    for index, line in enumerate(lines):
+        if inside[index] or "![" not in line:
+            continue
+        cleaned = _IMAGE_ALT.sub(clean, line)
+        if cleaned != line:
+            lines[index] = cleaned
+            found.append(body.line + index)
+    return Chunk(body.line, lines), found

@@ -17,8 +17,10 @@ from slides.directives import (
     LEAD,
     divide_at_headings,
     drop_backgrounds,
+    drop_image_keywords,
     drop_slots,
     ignored_warnings,
+    line_list,
     show_checkboxes,
     slide_class,
 )
@@ -109,6 +111,7 @@ class _SlideParser:
         self.directives: list[tuple[int, str]] = []
         self.backgrounds: list[int] = []
         self.checklists: list[int] = []
+        self.image_keywords: list[int] = []
         self.marp_class = ""  # a Marp `class:` directive holds until the next one
         self.first: RawSlide | None = None  # the deck's first slide, for Slidev's cover
 
@@ -128,6 +131,15 @@ class _SlideParser:
     def compat_warnings(self) -> list[Problem]:
         """One warning for each kind of Marp or Slidev setting that was set aside."""
         found = ignored_warnings(self.file, self.foreign, self.directives, self.backgrounds)
+        if self.image_keywords:
+            found.append(
+                Problem(
+                    self.file,
+                    self.image_keywords[0],
+                    "warning: Marp image sizes and filters (w:, h:, sepia...) ignored: "
+                    + line_list(self.image_keywords),
+                )
+            )
         if self.checklists:
             lines = ", ".join(str(line) for line in self.checklists)
             where = "slide on line" if len(self.checklists) == 1 else "slides on lines"
@@ -153,6 +165,9 @@ class _SlideParser:
         self.directives.extend(found.directives)
         body, backgrounds = drop_backgrounds(drop_slots(found.body))
         self.backgrounds.extend(backgrounds)
+        if self.foreign.tool == "Marp":
+            body, sized = drop_image_keywords(body)
+            self.image_keywords.extend(sized)
         notes = found.notes
         # Raw HTML and math cost another parser only on the slides that hold some.
         html = has_html(body.text)

@@ -219,3 +219,17 @@ def test_slidev_headmatter_layout_is_the_first_slides() -> None:
     parsed = parse_deck(text)
     assert parsed.slides[0].kind.value == "content"
     assert "layout" not in parsed.warnings[0]
+
+
+def test_marp_image_sizes_and_filters_are_not_the_image_description() -> None:
+    text = (
+        "---\nmarp: true\n---\n\n![w:300 sepia Team photo](team.jpg)\n"
+        "\n---\n\n```\n![w:1](x)\n```\n"
+    )
+    parsed = parse_deck(text)
+    assert parsed.slides[0].image == "/assets/team.jpg"
+    assert parsed.slides[0].html == '<p><img src="/assets/team.jpg" alt="Team photo"></p>'
+    assert "![w:1](x)" in parsed.slides[1].html
+    assert parsed.warnings == [
+        "deck.md:5: warning: Marp image sizes and filters (w:, h:, sepia...) ignored: line 5"
+    ]
