@@ -163,16 +163,21 @@ class _SlideParser:
         if found.unclosed_comment is not None:
             self.error(found.unclosed_comment, UNCLOSED_COMMENT)
         self.directives.extend(found.directives)
-        body, backgrounds = drop_backgrounds(drop_slots(found.body))
-        self.backgrounds.extend(backgrounds)
-        if self.foreign.tool == "Marp":
-            body, sized = drop_image_keywords(body)
-            self.image_keywords.extend(sized)
+        body = found.body
+        text = body.text
+        # Slot lines and Marp's image syntax need `::` or `![`: most slides skip all three.
+        if "::" in text or "![" in text:
+            body, backgrounds = drop_backgrounds(drop_slots(body))
+            self.backgrounds.extend(backgrounds)
+            if self.foreign.tool == "Marp":
+                body, sized = drop_image_keywords(body)
+                self.image_keywords.extend(sized)
+            text = body.text
         notes = found.notes
         # Raw HTML and math cost another parser only on the slides that hold some.
-        html = has_html(body.text)
-        self.md = _parser(html, "$" in body.text, self.foreign.values.get("marp") is True)
-        blocks = to_blocks(self.md.parse(body.text), body.line, self.asset_prefix)
+        html = has_html(text)
+        self.md = _parser(html, "$" in text, self.foreign.values.get("marp") is True)
+        blocks = to_blocks(self.md.parse(text), body.line, self.asset_prefix)
         if html:
             for line, what in dropped(all_tokens(blocks), body.line):
                 self.warnings.append(
@@ -365,8 +370,9 @@ def derived_id(text: str, fallback: str) -> str:
     would swap two polls' votes. Accents are not lost letters: `Café` stays `cafe`.
     """
     slug = slugify(text)
-    normal = unicodedata.normalize("NFKD", text)
-    if not any(char.isalpha() and not char.isascii() for char in normal):
+    if text.isascii() or not any(
+        char.isalpha() and not char.isascii() for char in unicodedata.normalize("NFKD", text)
+    ):
         return slug or fallback
     digest = hashlib.blake2s(" ".join(text.split()).encode(), digest_size=4).hexdigest()
     return f"{slug or fallback}-{digest}"
