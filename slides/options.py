@@ -257,6 +257,7 @@ def parse_front_matter(
     file: str,
     problems: list[Problem],
     foreign: compat.Foreign | None = None,
+    warnings: list[Problem] | None = None,
 ) -> FrontMatter:
     """Validate the deck front matter; problems are appended, defaults returned on error.
 
@@ -267,8 +268,26 @@ def parse_front_matter(
     def prepare(data: dict[str, Any]) -> None:
         compat.strip_deck_keys(data, found, lambda key: _key_line(chunk, key))
 
+    before = len(problems)
     validated = _validate(FrontMatter, chunk, file, problems, "deck", compat.ALL_DECK_KEYS, prepare)
+    if warnings is not None and len(problems) == before:
+        warnings.extend(_heading_comments(chunk, file, "front matter"))
     return validated or FrontMatter()
+
+
+def _heading_comments(chunk: Chunk, file: str, where: str) -> list[Problem]:
+    """Warn about a `# Heading` after a blank line: YAML reads it as a comment, so a block
+    whose closing `---` is missing can swallow a slide's heading without any error."""
+    return [
+        Problem(
+            file,
+            chunk.line + offset,
+            f"warning: `{line.strip()}` is read as a YAML comment in the {where}: "
+            "is its closing `---` missing?",
+        )
+        for offset, line in enumerate(chunk.lines)
+        if offset and not chunk.lines[offset - 1].strip() and _HEADING.match(line)
+    ]
 
 
 def parse_slide_options(
@@ -289,9 +308,12 @@ def parse_slide_options(
     def prepare(data: dict[str, Any]) -> None:
         compat.adapt_slide_keys(data, found, lambda key: _key_line(chunk, key), notes)
 
+    before = len(problems)
     validated = _validate(
         SlideOptions, chunk, file, problems, "slide", compat.ALL_SLIDE_KEYS, prepare
     )
     if warnings is not None:
         warnings.extend(Problem(file, line, f"warning: {text}") for line, text in notes)
+        if len(problems) == before:
+            warnings.extend(_heading_comments(chunk, file, "option block"))
     return validated or SlideOptions()

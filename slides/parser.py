@@ -72,7 +72,7 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
     problems.extend(mistakes(raw, file))
     foreign = Foreign()
     front = (
-        parse_front_matter(raw.front_matter, file, problems, foreign)
+        parse_front_matter(raw.front_matter, file, problems, foreign, warnings)
         if raw.front_matter is not None
         else FrontMatter()
     )

@@ -98,3 +98,20 @@ def test_serve_refuses_the_deck_and_names_the_line(name: str, tmp_path: Path) ->
     assert result.returncode == 1
     assert "audience:" not in result.stdout
     assert result.stderr.startswith(f"{DECKS / name}:")
+
+
+def test_a_heading_swallowed_by_an_open_option_block_is_a_warning() -> None:
+    # The YAML is valid (a heading is a YAML comment), so nothing fails; the warning says why
+    # the slide "Part two" is missing.
+    deck = parse_deck("# Intro\n\n---\nlayout: title\n\n# Part two\n\n---\n\n# Next\n")
+    assert deck.warnings == [
+        "deck.md:6: warning: `# Part two` is read as a YAML comment in the option block: "
+        "is its closing `---` missing?"
+    ]
+
+
+def test_no_such_warning_for_a_closed_block_or_a_refused_one() -> None:
+    assert parse_deck("# A\n\n---\nlayout: title\n---\n\n# B\n").warnings == []
+    with pytest.raises(DeckError) as caught:
+        parse_deck("# A\n\n---\nlayout: title\n\n# B\n\nText\n\n---\n\n# C\n")
+    assert caught.value.warnings == []
