@@ -168,7 +168,7 @@ def drop_backgrounds(body: Chunk) -> tuple[Chunk, list[int]]:
 
 
 def divide_at_headings(
-    slides: list[RawSlide], text: str, foreign: Foreign, file: str, problems: list[Problem]
+    slides: list[RawSlide], text: str, foreign: Foreign, file: str, warnings: list[Problem]
 ) -> list[RawSlide]:
     """Apply Marp's `headingDivider`, from the front matter or a directive comment."""
     setting: tuple[int, Any] | None = None
@@ -180,8 +180,13 @@ def divide_at_headings(
     line, value = setting
     levels = heading_levels(value)
     if levels is None:
-        problems.append(
-            Problem(file, line, f"headingDivider: expected a level 1 to 6 or a list, got {value!r}")
+        # Marp ignores a value it cannot read; so does handsup, but it says so.
+        warnings.append(
+            Problem(
+                file,
+                line,
+                f"warning: headingDivider {value!r} ignored: expected a level 1 to 6 or a list",
+            )
         )
         return slides
     return divide(slides, levels) if levels else slides

@@ -76,7 +76,7 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         if raw.front_matter is not None
         else FrontMatter()
     )
-    raw.slides = divide_at_headings(raw.slides, text, foreign, file, problems)
+    raw.slides = divide_at_headings(raw.slides, text, foreign, file, warnings)
     parser = _SlideParser(file, front, asset_prefix, problems, warnings)
     parser.foreign = foreign
     parser.first = raw.slides[0] if raw.slides else None

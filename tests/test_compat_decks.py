@@ -51,9 +51,11 @@ def test_heading_divider_in_a_comment_and_as_a_list() -> None:
     assert [s.title for s in parse_deck(text).slides] == ["A", "C", "D"]
 
 
-def test_bad_heading_divider_is_an_error() -> None:
-    assert errors("---\nheadingDivider: seven\n---\n\n# A\n") == [
-        "deck.md:1: headingDivider: expected a level 1 to 6 or a list, got 'seven'"
+def test_a_heading_divider_marp_cannot_read_is_ignored_with_a_warning() -> None:
+    parsed = parse_deck("---\nheadingDivider: seven\n---\n\n# A\n\n# B\n")
+    assert [s.title for s in parsed.slides] == ["A"]
+    assert parsed.warnings == [
+        "deck.md:1: warning: headingDivider 'seven' ignored: expected a level 1 to 6 or a list"
     ]
 
 
