@@ -21,6 +21,8 @@ _COMMENT = re.compile(r"<!--(.*?)-->", re.DOTALL)
 # `_name` applies to one page, `$name` is Marp's old spelling of a global one.
 _DIRECTIVE_LINE = re.compile(r"^\s*[_$]?([A-Za-z]+)\s*:(.*)$")
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
+# Markdown's other horizontal rules, which also end a page in Marp (`---` is split earlier).
+_RULER = re.compile(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:_[ \t]*){3,}|-[ \t]+-[ \t]+-[- \t]*)$")
 _BACKGROUND = re.compile(r"!\[bg(?:[ \t][^\]\n]*)?\]\([^)\n]*\)")
 
 
@@ -117,32 +119,45 @@ def comment_heading_divider(text: str) -> tuple[int, Any] | None:
     return found
 
 
-def divide(slides: list[RawSlide], levels: set[int]) -> list[RawSlide]:
-    """Start a new slide at each heading of these levels, outside code and comments.
+def divide(slides: list[RawSlide], levels: set[int], rulers: bool = False) -> list[RawSlide]:
+    """Start a new slide at each heading of these levels, outside code and comments; with
+    `rulers`, also at each `***`, `___` or `- - -` line, as Marp does (the line goes).
 
-    A heading that is already the first thing on its slide starts no extra one.
+    A heading or ruler that is already the first thing on its slide starts no extra one.
     """
     divided: list[RawSlide] = []
     for raw in slides:
-        lines = raw.body.lines
+        lines = list(raw.body.lines)
         text = raw.body.text
         masked = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text).split("\n")
         inside = fenced(masked)
-        cuts: list[int] = []
+        cuts: list[tuple[int, int]] = []  # (first line of the new slide, line after the cut)
         content = False
         for index, line in enumerate(masked):
-            heading = None if inside[index] else _ATX.match(line)
+            if inside[index]:
+                content = True
+                continue
+            heading = _ATX.match(line)
             if heading and len(heading.group(1)) in levels and content:
-                cuts.append(index)
+                cuts.append((index, index))
+            elif rulers and _RULER.match(line):
+                lines[index] = ""  # a ruler only separates, as `---` does
+                if content:
+                    cuts.append((index, index + 1))
+                continue
             content = content or bool(line.strip())
         if not cuts:
-            divided.append(raw)
+            divided.append(raw if lines == raw.body.lines else _with(raw, lines))
             continue
         first = raw.body.line
-        divided.append(RawSlide(raw.line, raw.options, Chunk(first, lines[: cuts[0]])))
-        for start, end in zip(cuts, [*cuts[1:], len(lines)], strict=True):
-            divided.append(RawSlide(first + start, None, Chunk(first + start, lines[start:end])))
+        divided.append(RawSlide(raw.line, raw.options, Chunk(first, lines[: cuts[0][0]])))
+        for (_, begin), (end, _) in zip(cuts, [*cuts[1:], (len(lines), 0)], strict=True):
+            divided.append(RawSlide(first + begin, None, Chunk(first + begin, lines[begin:end])))
     return divided
+
+
+def _with(raw: RawSlide, lines: list[str]) -> RawSlide:
+    return RawSlide(raw.line, raw.options, Chunk(raw.body.line, lines))
 
 
 def drop_backgrounds(body: Chunk) -> tuple[Chunk, list[int]]:
@@ -170,26 +185,29 @@ def drop_backgrounds(body: Chunk) -> tuple[Chunk, list[int]]:
 def divide_at_headings(
     slides: list[RawSlide], text: str, foreign: Foreign, file: str, warnings: list[Problem]
 ) -> list[RawSlide]:
-    """Apply Marp's `headingDivider`, from the front matter or a directive comment."""
+    """Apply Marp's `headingDivider`, from the front matter or a directive comment, and, in a
+    deck marked `marp: true`, Marp's other page breaks (`***`, `___`, `- - -`)."""
+    rulers = foreign.values.get("marp") is True and any(r in text for r in ("***", "___", "- -"))
     setting: tuple[int, Any] | None = None
     if "headingDivider" in foreign.values:
         setting = (1, foreign.values["headingDivider"])
     setting = comment_heading_divider(text) or setting
-    if setting is None:
-        return slides
-    line, value = setting
-    levels = heading_levels(value)
-    if levels is None:
-        # Marp ignores a value it cannot read; so does handsup, but it says so.
-        warnings.append(
-            Problem(
-                file,
-                line,
-                f"warning: headingDivider {value!r} ignored: expected a level 1 to 6 or a list",
+    levels: set[int] = set()
+    if setting is not None:
+        line, value = setting
+        read = heading_levels(value)
+        if read is not None:
+            levels = read
+        else:
+            # Marp ignores a value it cannot read; so does handsup, but it says so.
+            warnings.append(
+                Problem(
+                    file,
+                    line,
+                    f"warning: headingDivider {value!r} ignored: expected a level 1 to 6 or a list",
+                )
             )
-        )
-        return slides
-    return divide(slides, levels) if levels else slides
+    return divide(slides, levels, rulers) if levels or rulers else slides
 
 
 def ignored_warnings(

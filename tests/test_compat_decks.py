@@ -235,3 +235,18 @@ def test_marp_image_sizes_and_filters_are_not_the_image_description() -> None:
     assert parsed.warnings == [
         "deck.md:5: warning: Marp image sizes and filters (w:, h:, sepia...) ignored: line 5"
     ]
+
+
+def test_marp_page_breaks_other_than_dashes_split_a_marp_deck_only() -> None:
+    text = (
+        "---\nmarp: true\n---\n\n# A\n\ntext\n\n***\n\n# B\n\n___\n\n# C\n\n"
+        "```\n***\n```\n\n- - -\n\n# D\n"
+    )
+    assert [(s.line, s.title) for s in parse_deck(text).slides] == [
+        (4, "A"),
+        (10, "B"),
+        (14, "C"),
+        (22, "D"),
+    ]
+    # In a handsup deck a `***` stays a horizontal rule inside the slide, as documented.
+    assert [s.title for s in parse_deck("# A\n\ntext\n\n***\n\n# B\n").slides] == ["A"]
