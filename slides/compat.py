@@ -148,7 +148,9 @@ def adapt_slide_keys(
         name = str(key)
         if name == "layout" and isinstance(data[key], str):
             value = data[key]
-            if value in {kind.value for kind in SlideKind}:
+            # Slidev's `image` layout shows its `image:` key, not an image in the text.
+            slidev_image = value == "image" and "image" in data
+            if value in {kind.value for kind in SlideKind} and not slidev_image:
                 continue
             line = line_of(name)
             if value in SLIDEV_LAYOUTS:

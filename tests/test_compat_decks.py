@@ -250,3 +250,12 @@ def test_marp_page_breaks_other_than_dashes_split_a_marp_deck_only() -> None:
     ]
     # In a handsup deck a `***` stays a horizontal rule inside the slide, as documented.
     assert [s.title for s in parse_deck("# A\n\ntext\n\n***\n\n# B\n").slides] == ["A"]
+
+
+def test_slidev_image_layout_with_its_image_key_is_content_not_an_error() -> None:
+    text = "# A\n\n---\nlayout: image\nimage: https://example.org/x.png\n---\n\n# Photo\n\nText\n"
+    parsed = parse_deck(text)
+    assert parsed.slides[1].kind.value == "content"
+    assert "deck.md:4: warning: Slidev layout 'image' is shown as 'content'" in parsed.warnings
+    # handsup's own `layout: image` still wants an image in the slide.
+    assert parse_deck("# A\n\n---\nlayout: image\n---\n\n![x](x.png)\n").slides[1].image
