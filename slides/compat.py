@@ -126,11 +126,15 @@ def strip_deck_keys(data: dict[str, Any], foreign: Foreign, line_of: Callable[[s
             continue
         if name in HANDSUP_DECK:
             continue
-        if name in MARP or name in SLIDEV_DECK or name in SLIDEV_SLIDE:
+        # Marp's front matter may hold spot directives too (`_class: lead`: the first page).
+        spot = name.startswith("_") and name[1:] in MARP_LOCAL
+        if name in MARP or name in SLIDEV_DECK or name in SLIDEV_SLIDE or spot:
             value = foreign.values[name] = data.pop(key)
             # Slidev's headmatter is also the first slide's frontmatter: its layout is read.
             first_layout = name == "layout" and isinstance(value, str) and value in SLIDEV_LAYOUTS
-            if name not in UNDERSTOOD and not first_layout:
+            # Marp's `lead` class is read as a layout hint (see slides/directives.py).
+            lead = name.lstrip("_") == "class" and value == "lead"
+            if name not in UNDERSTOOD and not first_layout and not lead:
                 foreign.ignored.setdefault(name, line_of(name))
 
 
@@ -197,5 +201,5 @@ def unknown_keys(lines: list[str], first: int, known: set[str]) -> list[tuple[in
     return [(line, key) for key, line in key_lines(lines, first).items() if key not in known]
 
 
-ALL_DECK_KEYS = HANDSUP_DECK | MARP | SLIDEV_DECK | SLIDEV_SLIDE
+ALL_DECK_KEYS = HANDSUP_DECK | MARP | SLIDEV_DECK | SLIDEV_SLIDE | {f"_{key}" for key in MARP_LOCAL}
 ALL_SLIDE_KEYS = HANDSUP_SLIDE | SLIDEV_SLIDE | MARP_LOCAL

@@ -183,6 +183,8 @@ class _SlideParser:
                 self.warnings.append(
                     Problem(self.file, line, f"warning: raw HTML not shown: {what}")
                 )
+        if html and all(b.type == "html_block" for b in blocks) and not self.html(blocks):
+            blocks = []  # only a <style> or <script>, say: nothing would be shown
         if not blocks and raw.options is not None and self.only_includes(raw.options):
             return None  # a Slidev `src:` placeholder: its warning says what to do
         if not blocks:
@@ -200,7 +202,12 @@ class _SlideParser:
             kind = infer_kind(blocks, polls=False)
             self.checklists.append(raw.line)
             show_checkboxes(blocks)
+        if raw is self.first:
+            # Front matter directives are the first page's: `class` holds from there on.
+            self.marp_class = str(self.foreign.values.get("class") or "")
         marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
+        if raw is self.first and isinstance(self.foreign.values.get("_class"), str):
+            marp_class = self.foreign.values["_class"]
         if LEAD in marp_class.split() and options.layout is None and kind in _LEAD_KINDS:
             kind = SlideKind.TITLE  # Marp's `lead`: centred, like a title slide
         first = first_slide_kind(self.foreign) if raw is self.first else None

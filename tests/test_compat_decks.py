@@ -259,3 +259,20 @@ def test_slidev_image_layout_with_its_image_key_is_content_not_an_error() -> Non
     assert "deck.md:4: warning: Slidev layout 'image' is shown as 'content'" in parsed.warnings
     # handsup's own `layout: image` still wants an image in the slide.
     assert parse_deck("# A\n\n---\nlayout: image\n---\n\n![x](x.png)\n").slides[1].image
+
+
+def test_marp_front_matter_spot_class_and_class_for_every_slide() -> None:
+    text = "---\ntheme: gaia\n_class: lead\n---\n\n# Marp\n\nsub\n\n---\n\n# How\n\ntext\n"
+    assert [s.kind.value for s in parse_deck(text).slides] == ["title", "content"]
+    text = "---\nmarp: true\nclass: lead\n---\n\n# Marp\n\nsub\n\n---\n\n# How\n\ntext\n"
+    assert [s.kind.value for s in parse_deck(text).slides] == ["title", "title"]
+
+
+def test_a_slide_holding_only_a_style_block_is_skipped_not_shown_blank() -> None:
+    text = "---\nmarp: true\n---\n\n<style>\nh1 { color: red }\n</style>\n\n---\n\n# Marp\n"
+    parsed = parse_deck(text)
+    assert [s.title for s in parsed.slides] == ["Marp"]
+    assert parsed.warnings == [
+        "deck.md:4: warning: empty slide skipped",
+        "deck.md:5: warning: raw HTML not shown: <style>",
+    ]
