@@ -41,8 +41,8 @@ SLIDEV_DECK = {
 SLIDEV_SLIDE = {
     "layout", "class", "clicks", "clicksStart", "preload", "hide", "disabled", "hideInToc",
     "level", "routeAlias", "zoom", "dragPos", "src", "title", "transition",
-    # Props of Slidev's built-in layouts (cover, image-*, iframe-*).
-    "background", "image", "backgroundSize", "url",
+    # Props of Slidev's built-in layouts (cover, image-*, iframe-*, two-cols).
+    "background", "image", "backgroundSize", "url", "scale", "layoutClass",
 }  # fmt: skip
 
 # Keys handsup reads itself; everything else a tool defines is ignored with a warning.
@@ -134,7 +134,10 @@ def strip_deck_keys(data: dict[str, Any], foreign: Foreign, line_of: Callable[[s
             first_layout = name == "layout" and isinstance(value, str) and value in SLIDEV_LAYOUTS
             # Marp's `lead` class is read as a layout hint (see slides/directives.py).
             lead = name.lstrip("_") == "class" and value == "lead"
-            if name not in UNDERSTOOD and not first_layout and not lead:
+            if name == "src":
+                # The headmatter's own include: warned about with the slides' ones.
+                foreign.includes.add(line_of(name))
+            elif name not in UNDERSTOOD and not first_layout and not lead:
                 foreign.ignored.setdefault(name, line_of(name))
 
 

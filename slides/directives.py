@@ -216,6 +216,15 @@ def ignored_warnings(
     """One warning per kind of setting set aside: keys, directive comments, backgrounds."""
     warnings: list[Problem] = []
     tool = foreign.tool or "Marp/Slidev"
+    if isinstance(foreign.values.get("src"), str) and foreign.includes:
+        warnings.append(
+            Problem(
+                file,
+                min(foreign.includes),
+                f"warning: Slidev `src: {foreign.values['src']}` is not read: paste its slides "
+                "into this deck",
+            )
+        )
     if foreign.ignored:
         names = ", ".join(f"{key} (line {line})" for key, line in foreign.ignored.items())
         first = min(foreign.ignored.values())

@@ -82,7 +82,9 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
     parser.first = raw.slides[0] if raw.slides else None
     built = [slide for slide in (parser.slide(r) for r in raw.slides) if slide is not None]
     if not built and not problems:
-        problems.append(Problem(file, 1, "the deck has no slides"))
+        # A Slidev deck can be all `src:` includes, which are not read (yet): say so.
+        why = " (its slides are in Slidev `src:` files, not read)" if foreign.includes else ""
+        problems.append(Problem(file, 1, f"the deck has no slides{why}"))
     warnings.extend(parser.compat_warnings())
     slides = _assign_ids(built, file, problems)
     if problems:

@@ -276,3 +276,21 @@ def test_a_slide_holding_only_a_style_block_is_skipped_not_shown_blank() -> None
         "deck.md:4: warning: empty slide skipped",
         "deck.md:5: warning: raw HTML not shown: <style>",
     ]
+
+
+def test_a_slidev_deck_of_only_src_includes_says_why_it_has_no_slides() -> None:
+    text = (
+        "---\ntheme: seriph\nsrc: ./pages/page-1.md\n---\n\n"
+        "---\nlayout: two-cols\nlayoutClass: gap-16\n\nsrc: ./pages/page-2.md\n---\n"
+    )
+    with pytest.raises(DeckError) as caught:
+        parse_deck(text)
+    assert [str(p) for p in caught.value.problems] == [
+        "deck.md:1: the deck has no slides (its slides are in Slidev `src:` files, not read)"
+    ]
+    assert [str(p) for p in caught.value.warnings if "src:" in str(p)] == [
+        "deck.md:3: warning: Slidev `src: ./pages/page-1.md` is not read: paste its slides into "
+        "this deck",
+        "deck.md:10: warning: Slidev `src: ./pages/page-2.md` is not read: paste its slides into "
+        "this deck",
+    ]
