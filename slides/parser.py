@@ -165,6 +165,12 @@ class _SlideParser:
         if found.unclosed_comment is not None:
             self.error(found.unclosed_comment, UNCLOSED_COMMENT)
         self.directives.extend(found.directives)
+        if raw is self.first:
+            # Front matter directives are the first page's: `class` holds from there on.
+            self.marp_class = str(self.foreign.values.get("class") or "")
+        marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
+        if raw is self.first and isinstance(self.foreign.values.get("_class"), str):
+            marp_class = self.foreign.values["_class"]
         body = found.body
         text = body.text
         # Slot lines and Marp's image syntax need `::` or `![`: most slides skip all three.
@@ -194,27 +200,7 @@ class _SlideParser:
                 self.warnings.append(Problem(self.file, raw.line, "warning: empty slide skipped"))
                 return None
             self.warnings.append(Problem(self.file, raw.line, "warning: slide has no content"))
-        kind = options.layout or infer_kind(blocks)
-        if (
-            kind is SlideKind.POLL
-            and options.layout is None
-            and not self.polls_by_checklist(options)
-        ):
-            # A Marp or Slidev checklist is a list there: it is a poll only where `poll:` says so.
-            kind = infer_kind(blocks, polls=False)
-            self.checklists.append(raw.line)
-            show_checkboxes(blocks)
-        if raw is self.first:
-            # Front matter directives are the first page's: `class` holds from there on.
-            self.marp_class = str(self.foreign.values.get("class") or "")
-        marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
-        if raw is self.first and isinstance(self.foreign.values.get("_class"), str):
-            marp_class = self.foreign.values["_class"]
-        if LEAD in marp_class.split() and options.layout is None and kind in _LEAD_KINDS:
-            kind = SlideKind.TITLE  # Marp's `lead`: centred, like a title slide
-        first = first_slide_kind(self.foreign) if raw is self.first else None
-        if first is not None and options.layout is None and kind in _LEAD_KINDS:
-            kind = first  # Slidev's first slide is a cover unless its headmatter says otherwise
+        kind = options.layout or self.inferred_kind(raw, options, blocks, marp_class)
         built = _Built(kind=kind, line=raw.line, options=options, notes=notes)
         built.text = joined_text(blocks)
         handler = {
@@ -226,6 +212,23 @@ class _SlideParser:
         }.get(kind, self.plain)
         handler(built, blocks)
         return built
+
+    def inferred_kind(
+        self, raw: RawSlide, options: SlideOptions, blocks: list[Block], marp_class: str
+    ) -> SlideKind:
+        """The kind of a slide without `layout:`, with what Marp and Slidev decks imply."""
+        kind = infer_kind(blocks)
+        if kind is SlideKind.POLL and not self.polls_by_checklist(options):
+            # A Marp or Slidev checklist is a list there: it is a poll only where `poll:` says so.
+            kind = infer_kind(blocks, polls=False)
+            self.checklists.append(raw.line)
+            show_checkboxes(blocks)
+        if LEAD in marp_class.split() and kind in _LEAD_KINDS:
+            kind = SlideKind.TITLE  # Marp's `lead`: centred, like a title slide
+        first = first_slide_kind(self.foreign) if raw is self.first else None
+        if first is not None and kind in _LEAD_KINDS:
+            kind = first  # Slidev's first slide is a cover unless its headmatter says otherwise
+        return kind
 
     def plain(self, built: _Built, blocks: list[Block]) -> None:
         built.title = title(blocks)

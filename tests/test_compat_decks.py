@@ -294,3 +294,8 @@ def test_a_slidev_deck_of_only_src_includes_says_why_it_has_no_slides() -> None:
         "deck.md:10: warning: Slidev `src: ./pages/page-2.md` is not read: paste its slides into "
         "this deck",
     ]
+
+
+def test_a_class_set_on_a_skipped_first_page_still_holds_for_the_next() -> None:
+    text = "---\nmarp: true\nclass: lead\n---\n\n<style>\nh1{}\n</style>\n\n---\n\n# A\n\nb\n"
+    assert [s.kind.value for s in parse_deck(text).slides] == ["title"]
