@@ -19,12 +19,28 @@ TaskItem = tuple[int, str, bool]  # (line, text, checked)
 
 def inline_text(token: Token) -> str:
     """The words of one inline token, without markup (nor a raw `<script>`'s or `<style>`'s)."""
+    if "<" in token.content:
+        return _inline_text_with_html(token)
+    words: list[str] = []
+    for child in token.children or ():
+        kind = child.type
+        if kind in ("text", "code_inline", "image"):
+            words.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            words.append(" ")
+        elif kind == "math_inline":
+            words.append(f"${child.content}$")
+    return "".join(words).strip()
+
+
+def _inline_text_with_html(token: Token) -> str:
+    # As inline_text, and the text inside a raw <script> or <style> is left out: the
+    # sanitiser drops those two with their content, so the plain text does too.
     words: list[str] = []
     hidden = False
     for child in token.children or ():
         kind = child.type
         if kind == "html_inline":
-            # The sanitiser drops these two with their content: so does the plain text.
             if _HIDDEN_OPEN.match(child.content):
                 hidden = True
             elif _HIDDEN_CLOSE.match(child.content):
@@ -33,10 +49,10 @@ def inline_text(token: Token) -> str:
             continue
         elif kind in ("text", "code_inline", "image"):
             words.append(child.content)
-        elif kind == "math_inline":
-            words.append(f"${child.content}$")
         elif kind in ("softbreak", "hardbreak"):
             words.append(" ")
+        elif kind == "math_inline":
+            words.append(f"${child.content}$")
     return "".join(words).strip()
 
 

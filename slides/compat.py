@@ -73,6 +73,7 @@ SLIDEV_CONTENT_LAYOUTS = {
 }  # fmt: skip
 
 _KEY = re.compile(r"^([A-Za-z_$][\w$-]*)\s*:")
+_KINDS = frozenset(kind.value for kind in SlideKind)
 
 
 @dataclass
@@ -157,7 +158,7 @@ def adapt_slide_keys(
             value = data[key]
             # Slidev's `image` layout shows its `image:` key, not an image in the text.
             slidev_image = value == "image" and "image" in data
-            if value in {kind.value for kind in SlideKind} and not slidev_image:
+            if value in _KINDS and not slidev_image:
                 continue
             line = line_of(name)
             if value in SLIDEV_LAYOUTS:

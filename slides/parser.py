@@ -168,7 +168,9 @@ class _SlideParser:
         if raw is self.first:
             # Front matter directives are the first page's: `class` holds from there on.
             self.marp_class = str(self.foreign.values.get("class") or "")
-        marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
+        marp_class = self.marp_class
+        if found.directives:
+            marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
         if raw is self.first and isinstance(self.foreign.values.get("_class"), str):
             marp_class = self.foreign.values["_class"]
         body = found.body
