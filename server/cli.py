@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from server.deckfile import load_deck
-from slides import Deck, DeckError
+from slides import Deck, DeckError, Problem
 
 
 def _summary(deck: Deck) -> str:
@@ -28,12 +28,32 @@ def deck_json(deck: Deck) -> dict[str, object]:
     return {"meta": deck.meta.model_dump(), **deck.model_dump(include={"slides", "warnings"})}
 
 
+def problems_json(error: DeckError) -> dict[str, object]:
+    """A refused deck as `check --json` prints it, for editors: each problem's line and text."""
+
+    def entries(problems: list[Problem]) -> list[dict[str, object]]:
+        return [
+            {"file": p.file, "line": p.line, "message": p.message.removeprefix("warning: ")}
+            for p in problems
+        ]
+
+    return {"errors": entries(error.problems), "warnings": entries(error.warnings)}
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate a deck and list its slides (or print it as JSON)."""
     try:
         deck = load_deck(Path(args.deck))
     except DeckError as error:
+        for problem in error.warnings:
+            print(problem, file=sys.stderr)
         print(error, file=sys.stderr)
+        if args.json:
+            print(json.dumps(problems_json(error), indent=2, ensure_ascii=False))
         return 1
     for warning in deck.warnings:
         print(warning, file=sys.stderr)
@@ -42,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         polls = sum(1 for slide in deck.slides if slide.poll)
         title = deck.meta.title or args.deck
-        print(f"{title}: {len(deck.slides)} slides, {polls} polls")
+        print(f"{title}: {_count(len(deck.slides), 'slide')}, {_count(polls, 'poll')}")
         print(_summary(deck))
     return 0
 

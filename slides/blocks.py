@@ -11,12 +11,16 @@ from slides.model import SlideKind
 from slides.render import asset_url
 
 _TASK = re.compile(r"^\[([ xX])\]\s+(.*)$", re.DOTALL)
+_HIDDEN_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_HIDDEN_CLOSE = re.compile(r"</(script|style)\b", re.IGNORECASE)
 
 TaskItem = tuple[int, str, bool]  # (line, text, checked)
 
 
 def inline_text(token: Token) -> str:
-    """The words of one inline token, without markup."""
+    """The words of one inline token, without markup (nor a raw `<script>`'s or `<style>`'s)."""
+    if "<" in token.content:
+        return _inline_text_with_html(token)
     words: list[str] = []
     for child in token.children or ():
         kind = child.type
@@ -24,6 +28,31 @@ def inline_text(token: Token) -> str:
             words.append(child.content)
         elif kind in ("softbreak", "hardbreak"):
             words.append(" ")
+        elif kind == "math_inline":
+            words.append(f"${child.content}$")
+    return "".join(words).strip()
+
+
+def _inline_text_with_html(token: Token) -> str:
+    # As inline_text, and the text inside a raw <script> or <style> is left out: the
+    # sanitiser drops those two with their content, so the plain text does too.
+    words: list[str] = []
+    hidden = False
+    for child in token.children or ():
+        kind = child.type
+        if kind == "html_inline":
+            if _HIDDEN_OPEN.match(child.content):
+                hidden = True
+            elif _HIDDEN_CLOSE.match(child.content):
+                hidden = False
+        elif hidden:
+            continue
+        elif kind in ("text", "code_inline", "image"):
+            words.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            words.append(" ")
+        elif kind == "math_inline":
+            words.append(f"${child.content}$")
     return "".join(words).strip()
 
 
@@ -143,12 +172,15 @@ def _is_only(block: Block, child_type: str) -> bool:
     )
 
 
-def infer_kind(blocks: list[Block]) -> SlideKind:
-    """Choose a slide kind from its content when no layout is given."""
+def infer_kind(blocks: list[Block], polls: bool = True) -> SlideKind:
+    """Choose a slide kind from its content when no layout is given.
+
+    `polls=False`: a task list is a plain list (a deck written for a tool without polls).
+    """
     types = [b.type for b in blocks]
     body = [b for b in blocks if b.type != "heading"]
     body_types = [b.type for b in body]
-    if any(b.type == "bullet_list" and b.task_items() for b in blocks):
+    if polls and any(b.type == "bullet_list" and b.task_items() for b in blocks):
         return SlideKind.POLL
     if not body:
         return SlideKind.TITLE

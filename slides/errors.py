@@ -20,6 +20,8 @@ class Problem:
 class DeckError(Exception):
     """A deck that cannot be used; carries every problem found, in line order."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], warnings: list[Problem] | None = None) -> None:
         self.problems = sorted(problems, key=lambda p: p.line)
+        # Warnings found before the deck was refused, so that `check --json` can list them too.
+        self.warnings = sorted(warnings or [], key=lambda p: p.line)
         super().__init__("\n".join(str(p) for p in self.problems))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from slides import compat
 from slides.errors import Problem
 from slides.model import SlideKind
 from slides.polls import PARSERS
@@ -132,6 +134,9 @@ def _load_yaml(chunk: Chunk, file: str, problems: list[Problem]) -> dict[str, An
     try:
         data = _load(chunk.text)
     except yaml.MarkedYAMLError as error:
+        loose = _loose(chunk)
+        if loose is not None and set(loose) <= compat.MARP:
+            return loose
         mark = error.problem_mark or error.context_mark
         line = chunk.line + (mark.line if mark else 0)
         problems.append(Problem(file, line, f"bad YAML: {error.problem or error}"))
@@ -147,12 +152,97 @@ def _load_yaml(chunk: Chunk, file: str, problems: list[Problem]) -> dict[str, An
     return data
 
 
+_HEADING = re.compile(r"^#{1,6} \S")
+_LOOSE_LINE = re.compile(r"^([A-Za-z_$][\w$-]*)\s*:\s*(.*?)\s*$")
+
+
+def _loose(chunk: Chunk) -> dict[str, Any] | None:
+    """Flat `key: value` lines read as Marp reads them when YAML refuses them.
+
+    Marp's loose YAML takes `header: ![logo](x.png)` or `footer: **bold**` as text; strict
+    YAML stops at the `!` or `*`. Each value that YAML reads alone keeps that reading.
+    """
+    data: dict[str, Any] = {}
+    for line in chunk.lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _LOOSE_LINE.match(line)
+        if match is None:
+            return None
+        key, value = match.groups()
+        try:
+            data[key] = yaml.safe_load(value) if value else None
+        except yaml.YAMLError:
+            data[key] = value.strip("'\"")
+    return data
+
+
+def _markdown_start(chunk: Chunk) -> int | None:
+    """The line where a block's slide text seems to begin: after a blank line, not `key:`.
+
+    A front matter or option block whose closing `---` is missing runs on into the slide;
+    that text is then read as YAML and gives a confusing YAML or unknown-key message.
+    Markdown headings look like YAML comments: one counts when markdown follows it.
+    """
+    lines = chunk.lines
+    for offset in range(1, len(lines)):
+        line = lines[offset]
+        if lines[offset - 1].strip() or not line.strip() or line[0].isspace():
+            continue
+        if _HEADING.match(line):
+            rest = [ln for ln in lines[offset + 1 :] if ln.strip() and not ln[0].isspace()]
+            if any(not ln.startswith("#") and not _LOOSE_LINE.match(ln) for ln in rest):
+                return chunk.line + offset
+        elif not line.startswith("#") and not _LOOSE_LINE.match(line):
+            return chunk.line + offset
+    return None
+
+
 def _validate(
-    model: type[M], chunk: Chunk, file: str, problems: list[Problem], what: str
+    model: type[M],
+    chunk: Chunk,
+    file: str,
+    problems: list[Problem],
+    what: str,
+    known: set[str],
+    prepare: Callable[[dict[str, Any]], None] | None = None,
 ) -> M | None:
+    before = len(problems)
+    result = _checked(model, chunk, file, problems, what, known, prepare)
+    if len(problems) > before:
+        start = _markdown_start(chunk)
+        if start is not None:
+            where = "front matter" if what == "deck" else "option block"
+            del problems[before:]
+            problems.append(
+                Problem(
+                    file,
+                    chunk.line - 1,
+                    f"{where} is not closed by a `---` line (the slide seems to start on "
+                    f"line {start})",
+                )
+            )
+    return result
+
+
+def _checked(
+    model: type[M],
+    chunk: Chunk,
+    file: str,
+    problems: list[Problem],
+    what: str,
+    known: set[str],
+    prepare: Callable[[dict[str, Any]], None] | None,
+) -> M | None:
+    before = len(problems)
     data = _load_yaml(chunk, file, problems)
     if data is None:
+        # Typos are still worth reporting when the YAML around them is broken.
+        for line, key in compat.unknown_keys(chunk.lines, chunk.line, known):
+            problems.insert(before, Problem(file, line, f"unknown {what} option {key!r}"))
         return None
+    if prepare is not None:
+        prepare(data)
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -163,8 +253,8 @@ def _validate(
             if detail["type"] == "extra_forbidden":
                 message = f"unknown {what} option {name!r}"
             elif detail["type"] == "enum" and where == ["layout"]:
-                known = ", ".join(kind.value for kind in SlideKind)
-                message = f"unknown layout {detail['input']!r} (known: {known})"
+                known_kinds = ", ".join(kind.value for kind in SlideKind)
+                message = f"unknown layout {detail['input']!r} (known: {known_kinds})"
             else:
                 text = str(detail["msg"]).removeprefix("Value error, ")
                 message = f"{name}: {text}"
@@ -172,11 +262,68 @@ def _validate(
         return None
 
 
-def parse_front_matter(chunk: Chunk, file: str, problems: list[Problem]) -> FrontMatter:
-    """Validate the deck front matter; problems are appended, defaults returned on error."""
-    return _validate(FrontMatter, chunk, file, problems, "deck") or FrontMatter()
+def parse_front_matter(
+    chunk: Chunk,
+    file: str,
+    problems: list[Problem],
+    foreign: compat.Foreign | None = None,
+    warnings: list[Problem] | None = None,
+) -> FrontMatter:
+    """Validate the deck front matter; problems are appended, defaults returned on error.
+
+    Keys Marp or Slidev define are taken out and noted in `foreign` (when given).
+    """
+    found = foreign if foreign is not None else compat.Foreign()
+
+    def prepare(data: dict[str, Any]) -> None:
+        compat.strip_deck_keys(data, found, lambda key: key_line(chunk, key))
+
+    before = len(problems)
+    validated = _validate(FrontMatter, chunk, file, problems, "deck", compat.ALL_DECK_KEYS, prepare)
+    if warnings is not None and len(problems) == before:
+        warnings.extend(_heading_comments(chunk, file, "front matter"))
+    return validated or FrontMatter()
 
 
-def parse_slide_options(chunk: Chunk, file: str, problems: list[Problem]) -> SlideOptions:
-    """Validate one slide's option block; problems are appended, defaults returned on error."""
-    return _validate(SlideOptions, chunk, file, problems, "slide") or SlideOptions()
+def _heading_comments(chunk: Chunk, file: str, where: str) -> list[Problem]:
+    """Warn about a `# Heading` after a blank line: YAML reads it as a comment, so a block
+    whose closing `---` is missing can swallow a slide's heading without any error."""
+    return [
+        Problem(
+            file,
+            chunk.line + offset,
+            f"warning: `{line.strip()}` is read as a YAML comment in the {where}: "
+            "is its closing `---` missing?",
+        )
+        for offset, line in enumerate(chunk.lines)
+        if offset and not chunk.lines[offset - 1].strip() and _HEADING.match(line)
+    ]
+
+
+def parse_slide_options(
+    chunk: Chunk,
+    file: str,
+    problems: list[Problem],
+    foreign: compat.Foreign | None = None,
+    warnings: list[Problem] | None = None,
+) -> SlideOptions:
+    """Validate one slide's option block; problems are appended, defaults returned on error.
+
+    Slidev keys are read as Slidev means them (a `layout:` it defines maps to a kind) or noted
+    in `foreign`; a layout shown differently is a warning (when `warnings` is given).
+    """
+    found = foreign if foreign is not None else compat.Foreign()
+    notes: list[tuple[int, str]] = []
+
+    def prepare(data: dict[str, Any]) -> None:
+        compat.adapt_slide_keys(data, found, lambda key: key_line(chunk, key), notes)
+
+    before = len(problems)
+    validated = _validate(
+        SlideOptions, chunk, file, problems, "slide", compat.ALL_SLIDE_KEYS, prepare
+    )
+    if warnings is not None:
+        warnings.extend(Problem(file, line, f"warning: {text}") for line, text in notes)
+        if len(problems) == before:
+            warnings.extend(_heading_comments(chunk, file, "option block"))
+    return validated or SlideOptions()

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
 from pydantic import TypeAdapter
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
+from slides.compat import Foreign, first_slide_kind
+from slides.directives import (
+    LEAD,
+    divide_at_headings,
+    drop_backgrounds,
+    drop_image_keywords,
+    drop_slots,
+    ignored_warnings,
+    line_list,
+    show_checkboxes,
+    slide_class,
+)
 from slides.errors import DeckError, Problem
+from slides.mistakes import UNCLOSED_COMMENT, mistakes
 from slides.model import Cell, Deck, DeckMeta, Slide, SlideKind
 from slides.notes import split_notes
 from slides.options import (
@@ -20,6 +36,7 @@ from slides.options import (
     parse_slide_options,
 )
 from slides.polls import PARSERS, Poll, PollSource
+from slides.rawhtml import dropped, has_html
 from slides.render import markdown, render
 from slides.split import Chunk, RawSlide, split_deck
 
@@ -29,6 +46,14 @@ _MARKDOWN = markdown()
 POLL: TypeAdapter[Poll] = TypeAdapter(Poll)
 GRID_CELLS = (2, 4)
 STEP_CELLS = range(2, 9)
+# Kinds that only change the look, which Marp's `lead` class may turn into a centred title.
+_LEAD_KINDS = {SlideKind.CONTENT, SlideKind.STATEMENT, SlideKind.BULLETS, SlideKind.NUMBERED}
+
+
+@functools.cache
+def _parser(html: bool, math: bool, marp: bool) -> MarkdownIt:
+    """The parser for a slide with these features, built once; most slides get `_MARKDOWN`."""
+    return markdown(html=html, math=math, marp=marp) if html or math or marp else _MARKDOWN
 
 
 def decode_deck(data: bytes, file: str) -> str:
@@ -47,20 +72,26 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
     if not text.strip():
         raise DeckError([Problem(file, 1, "the deck is empty")])
     raw = split_deck(text)
-    if raw.unclosed is not None:
-        problems.append(Problem(file, raw.unclosed, "option block is not closed by a `---` line"))
+    problems.extend(mistakes(raw, file))
+    foreign = Foreign()
     front = (
-        parse_front_matter(raw.front_matter, file, problems)
+        parse_front_matter(raw.front_matter, file, problems, foreign, warnings)
         if raw.front_matter is not None
         else FrontMatter()
     )
+    raw.slides = divide_at_headings(raw.slides, text, foreign, file, warnings)
     parser = _SlideParser(file, front, asset_prefix, problems, warnings)
+    parser.foreign = foreign
+    parser.first = raw.slides[0] if raw.slides else None
     built = [slide for slide in (parser.slide(r) for r in raw.slides) if slide is not None]
     if not built and not problems:
-        problems.append(Problem(file, 1, "the deck has no slides"))
+        # A Slidev deck can be all `src:` includes, which are not read (yet): say so.
+        why = " (its slides are in Slidev `src:` files, not read)" if foreign.includes else ""
+        problems.append(Problem(file, 1, f"the deck has no slides{why}"))
+    warnings.extend(parser.compat_warnings())
     slides = _assign_ids(built, file, problems)
     if problems:
-        raise DeckError(problems)
+        raise DeckError(problems, warnings)
     meta = DeckMeta(
         title=front.title,
         author=front.author,
@@ -69,6 +100,7 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         quiz=front.quiz,
         nicknames=front.nicknames,
     )
+    warnings.sort(key=lambda warning: warning.line)
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
 
 
@@ -87,28 +119,100 @@ class _SlideParser:
         self.problems = problems
         self.warnings = warnings
         self.md = _MARKDOWN
+        self.foreign = Foreign()
+        self.directives: list[tuple[int, str]] = []
+        self.backgrounds: list[int] = []
+        self.checklists: list[int] = []
+        self.image_keywords: list[int] = []
+        self.marp_class = ""  # a Marp `class:` directive holds until the next one
+        self.first: RawSlide | None = None  # the deck's first slide, for Slidev's cover
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
 
+    def only_includes(self, options: Chunk) -> bool:
+        """Whether this option block holds a Slidev `src:` (the slide is a placeholder)."""
+        end = options.line + len(options.lines)
+        return any(options.line <= line < end for line in self.foreign.includes)
+
+    def polls_by_checklist(self, options: SlideOptions) -> bool:
+        """Whether a task list makes this slide a poll: always, unless the deck is another
+        tool's (Marp, Slidev), where only a slide with `poll:` options is one."""
+        return options.poll is not None or not self.foreign.other_tool
+
+    def compat_warnings(self) -> list[Problem]:
+        """One warning for each kind of Marp or Slidev setting that was set aside."""
+        found = ignored_warnings(self.file, self.foreign, self.directives, self.backgrounds)
+        if self.image_keywords:
+            found.append(
+                Problem(
+                    self.file,
+                    self.image_keywords[0],
+                    "warning: Marp image sizes and filters (w:, h:, sepia...) ignored: "
+                    + line_list(self.image_keywords),
+                )
+            )
+        if self.checklists:
+            lines = ", ".join(str(line) for line in self.checklists)
+            where = "slide on line" if len(self.checklists) == 1 else "slides on lines"
+            found.append(
+                Problem(
+                    self.file,
+                    self.checklists[0],
+                    f"warning: checklists shown as lists, not polls, in this {self.foreign.name} "
+                    f"deck ({where} {lines}); give a slide `poll:` options to make a poll",
+                )
+            )
+        return found
+
     def slide(self, raw: RawSlide) -> _Built | None:
         options = (
-            parse_slide_options(raw.options, self.file, self.problems)
+            parse_slide_options(raw.options, self.file, self.problems, self.foreign, self.warnings)
             if raw.options is not None
             else SlideOptions()
         )
-        body, notes = split_notes(raw.body)
-        blocks = to_blocks(self.md.parse(body.text), body.line, self.asset_prefix)
+        found = split_notes(raw.body)
+        if found.unclosed_comment is not None:
+            self.error(found.unclosed_comment, UNCLOSED_COMMENT)
+        self.directives.extend(found.directives)
+        if raw is self.first:
+            # Front matter directives are the first page's: `class` holds from there on.
+            self.marp_class = str(self.foreign.values.get("class") or "")
+        marp_class = self.marp_class
+        if found.directives:
+            marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
+        if raw is self.first and isinstance(self.foreign.values.get("_class"), str):
+            marp_class = self.foreign.values["_class"]
+        body = found.body
+        text = body.text
+        # Slot lines and Marp's image syntax need `::` or `![`: most slides skip all three.
+        if "::" in text or "![" in text:
+            body, backgrounds = drop_backgrounds(drop_slots(body))
+            self.backgrounds.extend(backgrounds)
+            if self.foreign.tool == "Marp":
+                body, sized = drop_image_keywords(body)
+                self.image_keywords.extend(sized)
+            text = body.text
+        notes = found.notes
+        # Raw HTML and math cost another parser only on the slides that hold some.
+        html = has_html(text)
+        self.md = _parser(html, "$" in text, self.foreign.values.get("marp") is True)
+        blocks = to_blocks(self.md.parse(text), body.line, self.asset_prefix)
+        if html:
+            for line, what in dropped(all_tokens(blocks), body.line):
+                self.warnings.append(
+                    Problem(self.file, line, f"warning: raw HTML not shown: {what}")
+                )
+        if html and all(b.type == "html_block" for b in blocks) and not self.html(blocks):
+            blocks = []  # only a <style> or <script>, say: nothing would be shown
+        if not blocks and raw.options is not None and self.only_includes(raw.options):
+            return None  # a Slidev `src:` placeholder: its warning says what to do
         if not blocks:
             if raw.options is None:
                 self.warnings.append(Problem(self.file, raw.line, "warning: empty slide skipped"))
                 return None
             self.warnings.append(Problem(self.file, raw.line, "warning: slide has no content"))
-        kind = options.layout or (
-            SlideKind.POLL
-            if options.poll is not None and options.poll.type != "choice"
-            else infer_kind(blocks)
-        )
+        kind = options.layout or self.inferred_kind(raw, options, blocks, marp_class)
         built = _Built(kind=kind, line=raw.line, options=options, notes=notes, chunk=raw.options)
         built.text = joined_text(blocks)
         handler = {
@@ -120,6 +224,25 @@ class _SlideParser:
         }.get(kind, self.plain)
         handler(built, blocks)
         return built
+
+    def inferred_kind(
+        self, raw: RawSlide, options: SlideOptions, blocks: list[Block], marp_class: str
+    ) -> SlideKind:
+        """The kind of a slide without `layout:`, with what Marp and Slidev decks imply."""
+        if options.poll is not None and options.poll.type != "choice":
+            return SlideKind.POLL  # a word cloud, open question or scale needs no task list
+        kind = infer_kind(blocks)
+        if kind is SlideKind.POLL and not self.polls_by_checklist(options):
+            # A Marp or Slidev checklist is a list there: it is a poll only where `poll:` says so.
+            kind = infer_kind(blocks, polls=False)
+            self.checklists.append(raw.line)
+            show_checkboxes(blocks)
+        if LEAD in marp_class.split() and kind in _LEAD_KINDS:
+            kind = SlideKind.TITLE  # Marp's `lead`: centred, like a title slide
+        first = first_slide_kind(self.foreign) if raw is self.first else None
+        if first is not None and kind in _LEAD_KINDS:
+            kind = first  # Slidev's first slide is a cover unless its headmatter says otherwise
+        return kind
 
     def plain(self, built: _Built, blocks: list[Block]) -> None:
         built.title = title(blocks)
@@ -171,7 +294,7 @@ class _SlideParser:
             self.error(built.line, f"{what} cells (## headings), found {len(cells)}")
 
     def html(self, blocks: list[Block]) -> str:
-        return render(self.md, all_tokens(blocks))
+        return render(self.md, all_tokens(blocks), self.asset_prefix, self.md is not _MARKDOWN)
 
     def poll(self, built: _Built, blocks: list[Block]) -> None:
         settings = built.options.poll
@@ -222,6 +345,22 @@ def slugify(text: str, limit: int = 48) -> str:
     return slug
 
 
+def derived_id(text: str, fallback: str) -> str:
+    """An id from a title: its slug, plus a short hash of the title when letters were lost.
+
+    A title in a script without Latin letters (Japanese, Cyrillic...) has no slug; without
+    the hash its id would be its kind and position (`poll-2`), so reordering slides mid-talk
+    would swap two polls' votes. Accents are not lost letters: `Café` stays `cafe`.
+    """
+    slug = slugify(text)
+    if text.isascii() or not any(
+        char.isalpha() and not char.isascii() for char in unicodedata.normalize("NFKD", text)
+    ):
+        return slug or fallback
+    digest = hashlib.blake2s(" ".join(text.split()).encode(), digest_size=4).hexdigest()
+    return f"{slug or fallback}-{digest}"
+
+
 def _assign_ids(built: list[_Built], file: str, problems: list[Problem]) -> list[Slide]:
     """Give every slide and poll an id: the deck's own, else one derived from the content."""
     explicit: dict[str, int] = {}
@@ -244,11 +383,11 @@ def _assign_ids(built: list[_Built], file: str, problems: list[Problem]) -> list
         if item.poll_parts is not None:
             parts = dict(item.poll_parts)
             if parts["id"] is None:
-                parts["id"] = _unique(slugify(str(parts["question"])) or "poll", used)
+                parts["id"] = _unique(derived_id(str(parts["question"]), "poll"), used)
             poll = POLL.validate_python(parts)
         slide_id = item.options.id or (poll.id if poll else None)
         if slide_id is None:
-            base = slugify(item.title or item.text.split("\n")[0] or "") or item.kind.value
+            base = derived_id(item.title or item.text.split("\n")[0] or "", item.kind.value)
             slide_id = _unique(base, used)
         slides.append(
             Slide(

@@ -38,32 +38,51 @@ class RawDeck:
 
     front_matter: Chunk | None
     slides: list[RawSlide]
-    unclosed: int | None = None  # line of an option block or front matter never closed
+    unclosed: int | None = None  # line of an option block never closed
+    unclosed_front: bool = False  # the front matter's closing `---` is missing
+    unclosed_fence: int | None = None  # line of a code fence never closed
 
 
 def fenced(lines: list[str]) -> list[bool]:
     """For each line, whether it belongs to a fenced code block (fence lines included)."""
+    return fences(lines)[0]
+
+
+def fences(lines: list[str]) -> tuple[list[bool], int | None]:
+    """`fenced(lines)`, and the 0-based index of a fence that seems never closed, if any.
+
+    A fence still open at the end is one; so is a fence whose code holds a line that would
+    close it but names a language (```` ```sh ````): that is the next fence's opening line,
+    and the code block runs on over the slides between them.
+    """
     inside: list[bool] = []
     fence: str | None = None
-    for line in lines:
+    opened = 0
+    suspect: int | None = None
+    for index, line in enumerate(lines):
         # A fence needs three backticks or tildes: most lines have neither and skip the regex.
         match = _FENCE.match(line) if "`" in line or "~" in line else None
         if match and fence is None:
-            fence = match.group(1)
+            fence, opened = match.group(1), index
             inside.append(True)
             continue
         inside.append(fence is not None)
         # A closing fence: the same character, at least as long, and nothing after it.
-        if match and fence and match.group(1).startswith(fence) and not match.group(2).strip():
-            fence = None
-    return inside
+        if match and fence and match.group(1).startswith(fence):
+            if not match.group(2).strip():
+                fence = None
+            elif suspect is None and "`" not in match.group(2):
+                suspect = opened
+    if fence is not None and suspect is None:
+        suspect = opened
+    return inside, suspect
 
 
-def _blocks(lines: list[str]) -> list[Chunk]:
+def _blocks(lines: list[str], inside: list[bool]) -> list[Chunk]:
     """Split on `---` lines outside fenced code; each block remembers where it started."""
     blocks = [Chunk(1)]
     current = blocks[0].lines
-    for number, (line, in_fence) in enumerate(zip(lines, fenced(lines), strict=True), start=1):
+    for number, (line, in_fence) in enumerate(zip(lines, inside, strict=True), start=1):
         if not in_fence and line.startswith("---") and _SEPARATOR.match(line):
             blocks.append(Chunk(number + 1))
             current = blocks[-1].lines
@@ -77,16 +96,18 @@ def split_deck(text: str) -> RawDeck:
     # Only CR/LF end lines, as in markdown-it and editors (str.splitlines also breaks on
     # U+2028, form feeds and more, which would shift every line number after them).
     lines = _LINE_BREAK.split(text.removesuffix("\n").removesuffix("\r"))
-    blocks = _blocks(lines)
+    inside, open_fence = fences(lines)
+    blocks = _blocks(lines, inside)
     front: Chunk | None = None
     unclosed: int | None = None
+    unclosed_front = False
     start = 0
     # Front matter: the file's very first line is `---` (so block 0 is empty).
     if lines and _SEPARATOR.match(lines[0]) and len(blocks) >= 2 and not blocks[0].lines:
         if len(blocks) >= 3:
             front, start = blocks[1], 2
         else:
-            unclosed, start = 1, 1
+            unclosed_front, start = True, 1
     slides: list[RawSlide] = []
     index = start
     while index < len(blocks):
@@ -106,4 +127,5 @@ def split_deck(text: str) -> RawDeck:
             unclosed = block.line - 1
         slides.append(RawSlide(block.line if index else 1, None, block))
         index += 1
-    return RawDeck(front, slides, unclosed)
+    fence_line = open_fence + 1 if open_fence is not None else None
+    return RawDeck(front, slides, unclosed, unclosed_front, fence_line)

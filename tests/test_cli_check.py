@@ -175,21 +175,53 @@ def test_json_has_the_link_slides_urls(seed: dict[str, Any]) -> None:
 def test_broken_deck_prints_file_line_message(tmp_path: Path) -> None:
     deck = tmp_path / "talk.md"
     deck.write_text("# Intro\n\n---\nlayout: grid\n---\n## One\n## Two\n## Three\n")
-    for args in (["check", "talk.md"], ["check", "talk.md", "--json"]):
-        result = handsup(*args, cwd=tmp_path)
-        assert result.returncode == 1
-        assert result.stdout == ""
-        assert result.stderr == "talk.md:3: a grid has 2 or 4 cells (## headings), found 3\n"
+    result = handsup("check", "talk.md", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == "talk.md:3: a grid has 2 or 4 cells (## headings), found 3\n"
+
+
+def test_broken_deck_as_json_for_editors(tmp_path: Path) -> None:
+    # An editor runs `check --json` and reads stdout: the errors and warnings with their lines.
+    (tmp_path / "talk.md").write_text(
+        "# Intro\n\n---\n\n---\n\n# Secret\n\n<!-- The answer is B.\n\n- x\n"
+    )
+    result = handsup("check", "talk.md", "--json", cwd=tmp_path)
+    assert result.returncode == 1
+    output = json.loads(result.stdout)
+    assert output == {
+        "errors": [
+            {
+                "file": "talk.md",
+                "line": 9,
+                "message": "`<!--` is never closed by `-->`: close the comment, or the notes "
+                "after it would show on every screen",
+            }
+        ],
+        "warnings": [{"file": "talk.md", "line": 4, "message": "empty slide skipped"}],
+    }
+    assert result.stderr.splitlines() == [
+        "talk.md:4: warning: empty slide skipped",
+        "talk.md:9: `<!--` is never closed by `-->`: close the comment, or the notes after it "
+        "would show on every screen",
+    ]
+
+
+def test_one_slide_one_poll_reads_in_the_singular(tmp_path: Path) -> None:
+    (tmp_path / "talk.md").write_text("# Q?\n\n- [ ] Yes\n- [ ] No\n")
+    result = handsup("check", "talk.md", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "talk.md: 1 slide, 1 poll"
 
 
 def test_every_problem_is_printed_without_a_traceback(tmp_path: Path) -> None:
     deck = tmp_path / "talk.md"
-    deck.write_text("---\ntheme: x\n---\n# Q?\n\n- [ ] Only\n")
+    deck.write_text("---\nthme: x\n---\n# Q?\n\n- [ ] Only\n")
     result = handsup("check", str(deck))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
-        f"{deck}:2: unknown deck option 'theme'",
+        f"{deck}:2: unknown deck option 'thme'",
         f"{deck}:6: a poll needs at least 2 options, found 1",
     ]
 

@@ -71,8 +71,9 @@ def test_front_matter_that_is_not_a_mapping() -> None:
 
 
 def test_unknown_deck_option() -> None:
-    assert errors("---\ntitle: T\ntheme: seriph\n---\n# One\n") == [
-        "deck.md:3: unknown deck option 'theme'"
+    # `theme` is Marp's and Slidev's (ignored with a warning); a typo of it is no tool's.
+    assert errors("---\ntitle: T\nthme: seriph\n---\n# One\n") == [
+        "deck.md:3: unknown deck option 'thme'"
     ]
 
 
@@ -87,8 +88,8 @@ def test_bad_deck_default_value() -> None:
 
 
 def test_unknown_slide_option() -> None:
-    assert errors(options("id: two\ntransition: fade\n", "# B\n")) == [
-        "deck.md:5: unknown slide option 'transition'"
+    assert errors(options("id: two\ntransiton: fade\n", "# B\n")) == [
+        "deck.md:5: unknown slide option 'transiton'"
     ]
 
 
@@ -98,8 +99,8 @@ def test_unknown_poll_setting() -> None:
 
 
 def test_unknown_layout() -> None:
-    assert errors(options("id: two\nlayout: two-cols\n", "# B\n")) == [
-        "deck.md:5: unknown layout 'two-cols' (known: title, statement, bullets, numbered, "
+    assert errors(options("id: two\nlayout: two-columns\n", "# B\n")) == [
+        "deck.md:5: unknown layout 'two-columns' (known: title, statement, bullets, numbered, "
         "quote, grid, steps, link, image, poll, leaderboard, content)"
     ]
 
@@ -138,7 +139,7 @@ def test_unclosed_option_block() -> None:
 
 def test_unclosed_front_matter() -> None:
     assert errors("---\ntitle: T\n\n# One\n") == [
-        "deck.md:1: option block is not closed by a `---` line"
+        "deck.md:1: front matter is not closed by a `---` line"
     ]
 
 
@@ -224,7 +225,7 @@ def test_slide_id_clashing_with_a_poll_id() -> None:
 
 def test_all_problems_are_reported_together_in_line_order() -> None:
     text = (
-        "---\ntheme: seriph\n---\n"  # 1-3
+        "---\nthme: seriph\n---\n"  # 1-3
         "# Q?\n\n- [ ] Only\n"  # 4-6
         "\n---\nlayout: nope\n---\n"  # 7-10
         "# B\n"  # 11
@@ -232,7 +233,7 @@ def test_all_problems_are_reported_together_in_line_order() -> None:
     with pytest.raises(DeckError) as caught:
         parse(text)
     assert caught.value.problems == [
-        Problem("deck.md", 2, "unknown deck option 'theme'"),
+        Problem("deck.md", 2, "unknown deck option 'thme'"),
         Problem("deck.md", 6, "a poll needs at least 2 options, found 1"),
         Problem(
             "deck.md",
@@ -241,7 +242,7 @@ def test_all_problems_are_reported_together_in_line_order() -> None:
             "steps, link, image, poll, leaderboard, content)",
         ),
     ]
-    assert str(caught.value).splitlines()[0] == "deck.md:2: unknown deck option 'theme'"
+    assert str(caught.value).splitlines()[0] == "deck.md:2: unknown deck option 'thme'"
 
 
 def test_errors_name_the_file_given() -> None:

@@ -14,11 +14,18 @@ ALLOWED_TAGS = {
     "a", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
     "hr", "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody",
     "td", "th", "thead", "tr", "ul",
+    # Raw HTML may add structure and inline markup, none of which can run or restyle.
+    "abbr", "caption", "cite", "dd", "details", "div", "dl", "dt", "figcaption", "figure",
+    "ins", "kbd", "mark", "q", "samp", "small", "span", "summary", "tfoot", "u", "var",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "target", "rel"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
+    "abbr": {"title"},
+    "details": {"open"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
 }
 SAFE_SCHEMES = {"", "http", "https", "mailto"}
 C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
@@ -126,7 +133,7 @@ def browser_scheme(url: str) -> str:
 
 def assert_safe(html: str) -> None:
     lowered = html.lower()
-    for needle in ("<script", "<iframe", "<style", "<svg", "<form", "<input", "<div"):
+    for needle in ("<script", "<iframe", "<style", "<svg", "<form", "<input", "<link"):
         assert needle not in lowered, html
     for tag, attrs in elements(html):
         assert tag in ALLOWED_TAGS, (tag, html)
@@ -161,19 +168,31 @@ def test_no_slide_or_cell_html_has_scripts_handlers_or_bad_urls(deck: Deck) -> N
         assert_safe(fragment)
 
 
-def test_raw_html_is_shown_as_text_not_run(deck: Deck) -> None:
+def test_raw_html_keeps_its_structure_and_loses_what_would_run(deck: Deck) -> None:
     first = deck.slides[0].html
-    assert (
-        "<h1>Hi &lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt;</h1>"
-        in (first)
-    )
-    assert "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>" in first
+    # Scripts and styles go with their content; a div keeps its text, not its handlers.
+    assert first.startswith('<h1>Hi  <img src="/assets/x"></h1>')
+    assert "<div>div</div>" in first
+    assert "display: none" not in first
+    assert "alert(1)</" not in first
+
+
+def test_unsafe_raw_html_is_named_in_warnings(deck: Deck) -> None:
+    raw = [w for w in deck.warnings if "raw HTML not shown" in w]
+    assert raw[:4] == [
+        "deck.md:5: warning: raw HTML not shown: <script>, onerror= handler",
+        "deck.md:7: warning: raw HTML not shown: <script>",
+        "deck.md:9: warning: raw HTML not shown: onerror= handler",
+        "deck.md:11: warning: raw HTML not shown: javascript: URL",
+    ]
+    assert "deck.md:22: warning: raw HTML not shown: <style>" in raw
 
 
 def test_only_the_safe_link_survives_as_a_link(deck: Deck) -> None:
     links = [dict(attrs).get("href") for tag, attrs in elements(deck.slides[0].html) if tag == "a"]
-    # `java&#x09;script:` is percent-encoded by markdown into a harmless relative link.
-    assert links == ["java%09script:alert(1)", "https://example.org"]
+    # The raw `<a href="javascript:...">` keeps its text, not its href; `java&#x09;script:`
+    # is percent-encoded by markdown into a harmless relative link.
+    assert links == [None, "java%09script:alert(1)", "https://example.org"]
 
 
 def test_data_urls_do_not_reach_the_html(deck: Deck) -> None:
@@ -186,13 +205,14 @@ def test_data_urls_do_not_reach_the_html(deck: Deck) -> None:
 def test_poll_text_stays_plain_text(deck: Deck) -> None:
     poll = deck.slides[2].poll
     assert poll is not None
-    assert poll.question == "<b onmouseover=alert(1)>Which?</b> <script>alert(1)</script>"
+    # Raw tags are markup, dropped from plain text like emphasis; a script's text goes too.
+    assert poll.question == "Which?"
     assert poll.options == [
         "<img src=x onerror=alert(1)>",
         "[x](javascript:alert(1))",
         "<script>alert(1)</script>",
     ]
-    assert poll.source == "<script>alert(1)</script> [s](javascript:alert(1))"
+    assert poll.source == "[s](javascript:alert(1))"
     assert deck.slides[2].html == ""
     assert deck.slides[2].notes == "<script>alert(1)</script>"
 
@@ -204,10 +224,7 @@ def test_notes_never_reach_the_slide_html(deck: Deck) -> None:
 
 
 def test_cell_headings_are_plain_text(deck: Deck) -> None:
-    assert [c.heading for c in deck.slides[1].cells] == [
-        "<img src=x onerror=alert(1)> cell",
-        "[x](javascript:alert(1))",
-    ]
+    assert [c.heading for c in deck.slides[1].cells] == ["cell", "[x](javascript:alert(1))"]
 
 
 @pytest.mark.parametrize(
