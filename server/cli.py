@@ -40,10 +40,6 @@ def problems_json(error: DeckError) -> dict[str, object]:
     return {"errors": entries(error.problems), "warnings": entries(error.warnings)}
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate a deck and list its slides (or print it as JSON)."""
     try:
@@ -60,9 +56,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(deck_json(deck), indent=2, ensure_ascii=False))
     else:
-        polls = sum(1 for slide in deck.slides if slide.poll)
         title = deck.meta.title or args.deck
-        print(f"{title}: {_count(len(deck.slides), 'slide')}, {_count(polls, 'poll')}")
+        print(f"{title}: {deck.summary()}")
         print(_summary(deck))
     return 0
 

@@ -155,8 +155,7 @@ def serve(args: argparse.Namespace) -> int:
     base, warning = public_base_url(settings.host, port, settings.public_url)
     talk = app.state.talk
     deck = talk.session.deck
-    polls = sum(1 for slide in deck.slides if slide.poll)
-    print(f"handsup: {deck.meta.title or args.deck}: {len(deck.slides)} slides, {polls} polls")
+    print(f"handsup: {deck.meta.title or args.deck}: {deck.summary()}")
     if talk.resumed:
         print(f"  resumed session {talk.store.session_id} at slide {talk.session.position + 1}")
     print(f"  audience:  {base}/?room={talk.room_code}")
@@ -170,6 +169,8 @@ def serve(args: argparse.Namespace) -> int:
     for problem in (warning, low):
         if problem:
             print(f"  warning: {problem}")
+    for note in deck.warnings:  # what was ignored or dropped, so nothing vanishes silently
+        print(f"  deck {note}")
     sys.stdout.flush()
     logging.getLogger("uvicorn.access").addFilter(RedactKey())
     for name in ("uvicorn.error", "uvicorn.asgi"):

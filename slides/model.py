@@ -75,9 +75,18 @@ class Deck(_Frozen):
     slides: list[Slide]
     warnings: list[str] = Field(default_factory=list)
 
+    def summary(self) -> str:
+        """How big the deck is, as people say it: "30 slides, 1 poll"."""
+        polls = sum(1 for slide in self.slides if slide.poll is not None)
+        return f"{_count(len(self.slides), 'slide')}, {_count(polls, 'poll')}"
+
     def poll(self, poll_id: str) -> Poll | None:
         """The poll with this id, or None."""
         for slide in self.slides:
             if slide.poll is not None and slide.poll.id == poll_id:
                 return slide.poll
         return None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

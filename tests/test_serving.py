@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -66,5 +67,20 @@ def test_pages_and_presenter_key() -> None:
             assert page.status_code == 200 and "<html" in page.text.lower()
             assert http.get("/qr/slide/12.svg").status_code == 200, "slide 13 is a link slide"
             assert http.get("/qr/slide/0.svg").status_code == 404, "a title slide has no link"
+    finally:
+        server.stop()
+
+
+def test_serve_says_what_it_ignored_in_the_deck(tmp_path: Path) -> None:
+    deck = tmp_path / "marp.md"
+    deck.write_text("---\nmarp: true\ntheme: gaia\n---\n\n# Only slide\n", encoding="utf-8")
+    server = start_server(deck)
+    try:
+        assert server.process.stdout is not None
+        # After the URLs: the start-up warnings, then what the deck had that means nothing here.
+        lines: list[str] = []
+        while len(lines) < 5 and not (lines and lines[-1].startswith("deck ")):
+            lines.append(server.process.stdout.readline().strip())
+        assert lines[-1].endswith("ignored: theme (line 3)"), lines
     finally:
         server.stop()
