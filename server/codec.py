@@ -7,18 +7,22 @@ import json
 from typing import Any
 
 from server.commands import (
+    Ask,
     ClosePoll,
     Command,
     GoTo,
     Hide,
     Join,
     Moderate,
+    ModerateQuestion,
     OpenPoll,
     ResetPoll,
     Reveal,
     SetBlackout,
     SetJoinInfo,
     SetNickname,
+    SetQuestionsOverlay,
+    Upvote,
     Vote,
 )
 
@@ -35,6 +39,10 @@ KINDS: dict[str, type[Command]] = {
     "vote": Vote,
     "moderate": Moderate,
     "nickname": SetNickname,
+    "ask": Ask,
+    "upvote": Upvote,
+    "moderate_question": ModerateQuestion,
+    "questions_overlay": SetQuestionsOverlay,
 }
 NAMES = {cls: name for name, cls in KINDS.items()}
 

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Literal, assert_never
 
 from server.commands import (
+    Ask,
     ClosePoll,
     Command,
     DisplayChanged,
@@ -24,10 +25,12 @@ from server.commands import (
     OpenPoll,
     ParticipantJoined,
     PollChanged,
+    QuestionsChanged,
     Refused,
     SetNickname,
     SlideChanged,
     TallyChanged,
+    Upvote,
     Vote,
     VoteCast,
 )
@@ -38,6 +41,8 @@ from server.keys import key_matches
 from server.limits import AnswerLimiter
 from server.protocol import (
     AnswerMessage,
+    AskAck,
+    AskMessage,
     ClientMessage,
     ErrorMessage,
     Hello,
@@ -49,10 +54,12 @@ from server.protocol import (
     Role,
     ScoreMessage,
     StateMessage,
+    UpvoteMessage,
     VoteAck,
     VoteMessage,
     Welcome,
 )
+from server.qa_feed import QuestionsFeed
 from server.session import PollStatus, ReloadReport, Session, Standing
 from server.store import Store
 from server.tallies import Tallies
@@ -100,6 +107,7 @@ class Room:
         join_warning: str | None = None,
         tally_interval: float = 0.1,
         text_limiter: AnswerLimiter | None = None,
+        ask_limiter: AnswerLimiter | None = None,
         clock: Callable[[], float],
     ) -> None:
         self.session = session
@@ -111,6 +119,9 @@ class Room:
         self.tallies = Tallies(session, hub, tally_interval)
         self.clock = clock
         self.text_limiter = text_limiter or AnswerLimiter(rate=0.5, burst=6.0)
+        # A question a person types: one every ten seconds, after a first two.
+        self.ask_limiter = ask_limiter or AnswerLimiter(rate=0.1, burst=2.0)
+        self.questions = QuestionsFeed(session, hub, tally_interval)
         self._state_frames: dict[str, Frame] = {}
         self._notice: Frame | None = None
         # The quiz standings, worked out once per change (a storm of phones joining while the
@@ -154,6 +165,10 @@ class Room:
         client.offer("state", self._state_frame(client.role))
         if client.role == "audience" and self._on_leaderboard():
             self._send_scores(client)
+        if self.session.qa_on:
+            client.offer("questions", self.questions.frame(client.role))
+            if client.participant is not None:
+                client.offer("my_questions", self.questions.mine(client.participant))
         if client.role == "presenter" and self._notice is not None:
             client.offer("notice", self._notice)
         poll = self.session.current_poll
@@ -177,6 +192,8 @@ class Room:
             ref = (
                 message.vote_id
                 if isinstance(message, VoteMessage | AnswerMessage)
+                else message.ask_id
+                if isinstance(message, AskMessage)
                 else message.type
             )
             reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
@@ -206,6 +223,11 @@ class Room:
                 reply = Frame(ack.model_dump_json(exclude_none=True))
                 durable.add_done_callback(partial(_acknowledge, client, reply))
                 return
+        if isinstance(message, AskMessage | UpvoteMessage):
+            if client.role != "audience" or client.participant is None:
+                raise Refused("forbidden", "only audience connections ask and upvote")
+            self._question(client, client.participant, message)
+            return
         if isinstance(message, NicknameMessage):
             if client.role != "audience" or client.participant is None:
                 raise Refused("forbidden", "only audience connections choose nicknames")
@@ -215,6 +237,27 @@ class Room:
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
         self.run(presenter_command(self.session, message, self.clock()))
+
+    def _question(
+        self, client: Client, participant: str, message: AskMessage | UpvoteMessage
+    ) -> None:
+        """Ask or upvote. An ask is acknowledged once durable; an upvote's acknowledgement is
+        the phone's own list, sent once durable (`_fan_out_durable`)."""
+        if isinstance(message, UpvoteMessage):
+            self.run(Upvote(participant, message.question, message.on))
+            return
+        qa = self.session.qa
+        resent = qa.ask_ids.get(message.ask_id)
+        now = asyncio.get_running_loop().time()
+        if resent is None and self.session.qa_on and not self.ask_limiter.allow(participant, now):
+            raise Refused("too_fast", "one question every ten seconds, please; wait a moment")
+        ask = Ask(participant, message.ask_id, message.text, message.name, self.clock())
+        durable = self.run(ask)
+        if resent is not None:
+            durable = self.store.record([])  # acknowledged once the original is durable
+        question = qa.ask_ids[message.ask_id]
+        ack = Frame(AskAck(ask_id=message.ask_id, question=question).model_dump_json())
+        durable.add_done_callback(partial(_acknowledge, client, ack))
 
     def _limit_text(self, participant: str, poll: str, given: object, vote_id: str) -> None:
         """Refuse a text answer (words, an open answer) beyond this participant's rate. A
@@ -268,8 +311,16 @@ class Room:
         # Phones need not wait for the disk to see a slide: only acknowledgements promise
         # durability, and anything logged later (a vote) is durable only after this is.
         self._fan_out(events)
+        for event in events:
+            if isinstance(event, QuestionsChanged):
+                # A phone's own list is its acknowledgement: sent once the change is durable.
+                durable.add_done_callback(partial(self._mine_durable, event.participants))
         durable.add_done_callback(_log_failure)
         return durable
+
+    def _mine_durable(self, participants: tuple[str, ...], durable: asyncio.Future[None]) -> None:
+        if not durable.cancelled() and durable.exception() is None:
+            self.questions.mark_mine(participants)
 
     # Deck edits.
 
@@ -279,6 +330,7 @@ class Room:
         self._standings = None
         self.views.refresh()
         self.tallies.forget()
+        self.questions.forget()
         self.publish_state()
         details = [f"poll {pid!r} changed" for pid in report.changed]
         details += [
@@ -321,6 +373,8 @@ class Room:
                     self.tallies.mark_presence()
                 case NicknameSet():
                     restate = restate or self._on_leaderboard()
+                case QuestionsChanged():
+                    self.questions.mark()
                 case VoteCast():
                     pass
                 case _:

@@ -13,6 +13,7 @@ from server.protocol import (
     OutlineItem,
     PollView,
     PresenterState,
+    QaView,
     Role,
     SlideView,
     StateView,
@@ -80,6 +81,18 @@ def leaderboard_view(session: Session) -> LeaderboardView:
     )
 
 
+def qa_view(session: Session) -> QaView | None:
+    """The talk's Q&A settings and the display's overlay, if the talk takes questions."""
+    settings = session.deck.meta.qa
+    if settings is None:
+        return None
+    return QaView(
+        moderation=settings.moderation,
+        anonymous=settings.anonymous,
+        overlay=session.questions_overlay,
+    )
+
+
 class Views:
     """Builds role views for one deck, with the slides' public faces computed once."""
 
@@ -106,6 +119,7 @@ class Views:
             "blackout": session.blackout,
             "title": session.deck.meta.title,
             "leaderboard": leaderboard_view(session) if on_board else None,
+            "qa": qa_view(session),
         }
         if role == "audience":
             return AudienceState(**common, nicknames=session.deck.meta.nicknames)

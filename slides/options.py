@@ -82,6 +82,14 @@ class Defaults(_Strict):
     poll: PollSettings = PollSettings()
 
 
+class QaOptions(_Strict):
+    """`qa:` in the front matter, as a mapping: when questions are moderated, and whether
+    askers may give a name."""
+
+    moderation: Literal["before", "after"] = "before"
+    anonymous: bool = False
+
+
 class FrontMatter(_Strict):
     """The deck's front matter."""
 
@@ -91,6 +99,8 @@ class FrontMatter(_Strict):
     date: str | None = None
     quiz: bool = False
     nicknames: Literal["off", "optional", "required"] = "off"
+    # Q&A for the whole talk: `qa: true`, or its settings.
+    qa: bool | QaOptions = False
     defaults: Defaults = Defaults()
 
     @field_validator("date", mode="before")

@@ -10,10 +10,11 @@ from pydantic import TypeAdapter
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
 from slides.errors import DeckError, Problem
-from slides.model import Cell, Deck, DeckMeta, Slide, SlideKind
+from slides.model import Cell, Deck, DeckMeta, QaSettings, Slide, SlideKind
 from slides.notes import split_notes
 from slides.options import (
     FrontMatter,
+    QaOptions,
     SlideOptions,
     key_line,
     parse_front_matter,
@@ -68,6 +69,7 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         date=front.date,
         quiz=front.quiz,
         nicknames=front.nicknames,
+        qa=_qa(front.qa),
     )
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
 
@@ -275,3 +277,12 @@ def _unique(base: str, used: set[str]) -> str:
         candidate, number = f"{base}-{number}", number + 1
     used.add(candidate)
     return candidate
+
+
+def _qa(given: bool | QaOptions) -> QaSettings | None:
+    """The deck's Q&A settings: `qa: true` takes the defaults, `false` turns it off."""
+    if given is False:
+        return None
+    if given is True:
+        return QaSettings()
+    return QaSettings(moderation=given.moderation, anonymous=given.anonymous)
