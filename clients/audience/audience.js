@@ -6,6 +6,7 @@ import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard, renderMine } from "/static/shared/leaderboard.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
+import { PhoneQa } from "/static/shared/qa.js";
 import { load, save } from "/static/shared/store.js";
 import { VoteBook } from "/static/audience/votes.js";
 
@@ -122,9 +123,14 @@ $("change-room").addEventListener("click", () => {
 
 // Messages.
 
+// The talk's Q&A, reachable from every slide when the deck takes questions.
+const qa = new PhoneQa($("live"), (message) => connection?.send(message));
+
 function onMessage(message) {
+  if (qa.onMessage(message)) return;
   switch (message.type) {
     case "welcome":
+      qa.resend();
       if (message.participant) save(localStorage, tokenKey(), message.participant);
       if (message.now) serverSkew = message.now - Date.now() / 1000;
       book.restore(message.votes);
@@ -133,6 +139,7 @@ function onMessage(message) {
       break;
     case "state":
       state = message.state;
+      qa.setSettings(state.qa ?? null);
       noticeReset(state.poll);
       render();
       break;
