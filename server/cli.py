@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("HANDSUP_PRESENTER_KEY"),
         help="presenter key (default: $HANDSUP_PRESENTER_KEY, else random per run)",
     )
+    serve.add_argument(
+        "--moderator-key",
+        default=os.environ.get("HANDSUP_MODERATOR_KEY"),
+        help="moderator key (default: $HANDSUP_MODERATOR_KEY, else derived from the presenter key)",
+    )
     serve.add_argument("--room", help="room code for a new session (default: random)")
     serve.add_argument(
         "--data", help="folder for the SQLite file (default: handsup-data/ beside the deck)"

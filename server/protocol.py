@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAda
 
 from slides import Cell, Poll, SlideKind
 
-Role = Literal["audience", "display", "presenter"]
+# A moderator approves questions (the presenter can too) and can do nothing else.
+Role = Literal["audience", "display", "presenter", "moderator"]
 Token = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 PollId = Annotated[str, Field(min_length=1, max_length=64)]
 # An answer on the wire: an option or a scale point, a text, or a few words. Each poll's kind
@@ -86,7 +87,7 @@ class UpvoteMessage(_Message):
 
 
 class ModerateQuestionMessage(_Message):
-    """Presenter: approve, dismiss, mark answered, pin or unpin a question."""
+    """Presenter or moderator: approve, dismiss, mark answered, pin or unpin a question."""
 
     type: Literal["moderate_question"]
     action: Literal["approve", "dismiss", "answer", "pin", "unpin"]
@@ -325,8 +326,8 @@ class QuestionsMessage(_Message):
     """The Q&A as a role sees it, at most about ten a second and only when it changed:
     `top`, the first 20 approved or answered questions (most upvotes first, then the oldest),
     `pinned` the one the presenter highlighted, `approved` how many there are in all. The
-    presenter also gets `pending`, the oldest 100 questions waiting for approval, and `top`
-    goes to 100 (dismissed ones are kept out)."""
+    presenter and moderators also get `pending`, the oldest 100 questions waiting for
+    approval, and `top` goes to 100 (dismissed ones are kept out)."""
 
     type: Literal["questions"] = "questions"
     top: list[QuestionItem]

@@ -33,11 +33,11 @@ def question_item(question: Question, *, asker: bool = False) -> QuestionItem:
 
 def questions_message(session: Session, role: Role) -> QuestionsMessage:
     """The Q&A this role may see: phones and the display only approved or answered
-    questions; the presenter also the queue of pending ones."""
+    questions; the presenter and moderators also the queue of pending ones."""
     qa = session.qa
     ranked = qa.ranked()
     pinned = qa.questions.get(qa.pinned) if qa.pinned is not None else None
-    if role != "presenter":
+    if role not in ("presenter", "moderator"):
         return QuestionsMessage(
             top=[question_item(q) for q in ranked[:TOP]],
             pinned=question_item(pinned) if pinned is not None else None,

@@ -47,6 +47,7 @@ from server.protocol import (
     ErrorMessage,
     Hello,
     JoinView,
+    ModerateQuestionMessage,
     NicknameMessage,
     NoticeMessage,
     PingMessage,
@@ -103,6 +104,7 @@ class Room:
         *,
         room_code: str,
         presenter_key: str,
+        moderator_key: str | None = None,
         join_url: str,
         join_warning: str | None = None,
         tally_interval: float = 0.1,
@@ -115,6 +117,7 @@ class Room:
         self.hub = hub
         self.room_code = room_code
         self.presenter_key = presenter_key
+        self.moderator_key = moderator_key or secrets.token_urlsafe(24)
         self.views = Views(session, JoinView(url=join_url, room=room_code, warning=join_warning))
         self.tallies = Tallies(session, hub, tally_interval)
         self.clock = clock
@@ -137,6 +140,18 @@ class Room:
             if not key_matches(hello.key, self.presenter_key):
                 raise Denied(4403, "bad_key", "the presenter key is missing or wrong")
             welcome = Welcome(role="presenter", room=self.room_code, now=self.clock())
+        elif client.role == "moderator":
+            if not key_matches(hello.key, self.moderator_key):
+                raise Denied(4403, "bad_key", "the moderator key is missing or wrong")
+            # A moderator sees the Q&A and nothing else: no slides, notes or polls.
+            client.reply(
+                Welcome(role="moderator", room=self.room_code, now=self.clock()).model_dump_json(
+                    exclude_none=True
+                )
+            )
+            client.offer("questions", self.questions.frame("moderator"))
+            self.hub.add(client)
+            return
         elif client.role == "audience":
             if (hello.room or "").strip().upper() != self.room_code:
                 raise Denied(4404, "bad_room", "there is no room with that code here")
@@ -233,6 +248,9 @@ class Room:
                 raise Refused("forbidden", "only audience connections choose nicknames")
             self.run(SetNickname(client.participant, message.name))
             self._send_scores(client)  # tells the phone the name it got (made unique)
+            return
+        if client.role == "moderator" and isinstance(message, ModerateQuestionMessage):
+            self.run(presenter_command(self.session, message, self.clock()))
             return
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
@@ -413,6 +431,8 @@ class Room:
         sent again (a phone does not need to hear that the join instructions were toggled)."""
         previous, self._state_frames = self._state_frames, {}
         for role in ROLES:
+            if role == "moderator":
+                continue  # moderators get the questions, never the slides
             frame = self._state_frame(role)
             old = previous.get(role)
             if old is not None and old.text == frame.text:

@@ -93,6 +93,7 @@ def serve(args: argparse.Namespace) -> int:
         port=port,
         public_url=args.public_url,
         presenter_key=args.presenter_key or None,
+        moderator_key=args.moderator_key or None,
         room_code=args.room or None,
         data_dir=args.data,
         new_session=args.new_session,
@@ -118,6 +119,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  display:   {base}/display")
     print(f"  presenter: {base}/presenter?key={talk.presenter_key}")
     print(f"  results:   {base}/results?key={talk.presenter_key}")
+    if deck.meta.qa is not None:
+        print(f"  moderator: {base}/moderate?key={app.state.room.moderator_key}")
     print(f"  listening: {args.host}:{port}")
     print(f"  data:      {settings.data_path}")
     if warning:

@@ -20,7 +20,7 @@ from server.limits import ConnectionLimiter, TokenBucket
 from server.protocol import CLIENT_MESSAGE, ErrorMessage, Hello, Role
 from server.room import Denied, Room
 
-ROLE_NAMES: tuple[Role, ...] = ("audience", "display", "presenter")
+ROLE_NAMES: tuple[Role, ...] = ("audience", "display", "presenter", "moderator")
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say hello
 
 

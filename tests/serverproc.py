@@ -32,6 +32,7 @@ class ServerProcess:
     temporary: bool = False
     warning: str | None = None
     port: int = 0
+    moderator_key: str = ""  # printed when the deck takes questions
 
     @property
     def base(self) -> str:
@@ -93,13 +94,22 @@ def start_server(
         if not line:
             raise RuntimeError(f"server exited with {process.wait()} before printing its URLs")
         name, _, url = line.strip().partition(": ")
-        if name in ("audience", "display", "presenter", "listening", "data", "warning"):
+        if name in (
+            "audience",
+            "display",
+            "presenter",
+            "moderator",
+            "listening",
+            "data",
+            "warning",
+        ):
             urls[name] = url.strip()
     printed_key = urls["presenter"].partition("key=")[2]
     printed_room = urls["audience"].partition("room=")[2]
     server = ServerProcess(
         process, urls["audience"], urls["display"], urls["presenter"], printed_key, printed_room,
         data, temporary, urls.get("warning"), _port(urls["listening"]),
+        urls.get("moderator", "").partition("key=")[2],
     )  # fmt: skip
     deadline = time.monotonic() + 15
     while True:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from server.hub import Hub
-from server.room import Room
+from server.room import Denied, Room
 from server.session import Session
 from server.store import MemoryStore
 from slides import parse_deck
@@ -169,3 +171,27 @@ async def test_an_upvote_below_the_top_twenty_sends_phones_nothing() -> None:
     await until(watcher, lambda: texts(watcher)[:1] == ["Question 23"])
     top = latest(watcher, "questions")
     assert len(top["top"]) == 20 and top["approved"] == 25
+
+
+async def test_moderators_stay_in_step_and_can_do_nothing_but_moderate() -> None:
+    room = make_room()
+    room.moderator_key = "mod-key"
+    with pytest.raises(Denied) as wrong:
+        connect(room, "moderator", key=KEY)  # the presenter's key is not a moderator's
+    assert wrong.value.close_code == 4403
+    mod, mod_link = connect(room, "moderator", key="mod-key")
+    _, other_link = connect(room, "moderator", key="mod-key")
+    _, screen = connect(room, "display")
+    ann, _ = connect(room, "audience", room="ROOM1")
+    assert mod_link.messages("state") == [], "a moderator gets no slides or notes"
+    send(room, ann, {"type": "ask", "text": "Moderate me", "ask_id": "k1"})
+    await until(other_link, lambda: bool(latest(other_link, "questions").get("pending")))
+    for forbidden in ({"type": "next"}, {"type": "goto", "index": 1}, {"type": "open"}):
+        send(room, mod, forbidden)
+        assert latest(mod_link, "error")["code"] == "forbidden"
+    assert room.session.position == 0
+    send(room, mod, {"type": "moderate_question", "action": "approve", "question": "q1"})
+    await until(screen, lambda: texts(screen) == ["Moderate me"])
+    await until(other_link, lambda: latest(other_link, "questions").get("pending") == [])
+    assert texts(other_link) == ["Moderate me"]
+    assert mod_link.messages("state") == []

@@ -20,11 +20,7 @@ let questions = null; // the last `questions` frame
 // presenter shows the overlay.
 function showQuestions() {
   const onSlide = state?.slide.kind === "questions";
-  let area = stage.querySelector(".questions-area");
-  if (onSlide && !area) {
-    area = el("div", { class: "questions-area", "aria-live": "polite" });
-    stage.firstElementChild?.append(area);
-  }
+  const area = stage.querySelector(".questions-area");
   if (area) renderBoard(area, questions, 6);
   const overlay = $("questions-overlay");
   overlay.hidden = !state?.qa?.overlay || onSlide;

@@ -1,0 +1,45 @@
+// Moderator page: the talk's questions waiting for approval and the approved ones, to approve,
+// dismiss, mark answered or pin, from the keyboard. A moderator's socket can do nothing else;
+// every moderator (and the presenter) sees the same queue, kept in step by the server.
+import { flash } from "/static/shared/dom.js";
+import { showConnection } from "/static/shared/indicator.js";
+import { moderationQueue } from "/static/shared/qa.js";
+import { Connection } from "/static/shared/socket.js";
+
+const $ = (id) => document.getElementById(id);
+const key = new URLSearchParams(location.search).get("key") || "";
+let waiting = null;
+
+function send(message) {
+  if (!connection.send(message)) flash($("messages"), "Not connected: the action was not sent.");
+}
+
+const queue = moderationQueue($("qa-queue"), send);
+
+function onMessage(message) {
+  switch (message.type) {
+    case "questions": {
+      queue.update(message);
+      // Announce new questions politely, not every upvote.
+      if (waiting !== null && message.waiting > waiting) flash($("announce"), `${message.waiting} waiting for approval`);
+      waiting = message.waiting ?? 0;
+      break;
+    }
+    case "error":
+      flash($("messages"), message.message);
+      break;
+    default:
+      break;
+  }
+}
+
+const connection = new Connection("moderator", {
+  hello: () => ({ type: "hello", key }),
+  onMessage,
+  onStatus: (status) => showConnection($("conn"), status),
+  onFatal: () => flash($("messages"), "The moderator key is missing or wrong: open the moderator URL printed at start-up.", 0),
+});
+showConnection($("conn"), connection.status);
+connection.start();
+$("qa-queue").querySelector(".qa-queue")?.focus();
+window.handsup = { connection };
