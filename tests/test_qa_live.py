@@ -7,6 +7,7 @@ import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.serverproc import start_server
@@ -110,5 +111,19 @@ async def test_kill_9_keeps_every_acknowledged_question_and_upvote(tmp_path: Pat
         assert (await voter.of_type("my_questions"))["upvoted"] == ["q1"]
         # A question resent after the crash with its id is the same question, not a new one.
         assert (await ask(back, "Kept after a crash?", "k1"))["question"] == "q1"
+        # The export has every question with its moderation, askers under anonymous ids.
+        headers = {"X-Handsup-Key": server.key}
+        async with httpx.AsyncClient(base_url=server.base, headers=headers) as http:
+            session = (await http.get("/api/sessions")).json()[0]["id"]
+            exported = (await http.get(f"/api/sessions/{session}/results.json")).json()
+            table = (await http.get(f"/api/sessions/{session}/results.csv")).text.split("\n\n")[-1]
+        exported = exported["questions"]
+        assert [(q["text"], q["votes"], q["state"], q["pinned"]) for q in exported] == [
+            ("Kept after a crash?", 3, "approved", False),
+            ("And this one?", 0, "approved", True),
+        ]
+        assert ann_id not in str(exported) and exported[0]["participant"].startswith("p-")
+        assert table.startswith("question,text,name,upvotes,state,pinned,participant,at\n")
+        assert "Kept after a crash?,,3,approved,no," in table
     finally:
         server.stop()
