@@ -10,6 +10,7 @@ from server.commands import (
     Ask,
     ClosePoll,
     Command,
+    Forget,
     GoTo,
     Hide,
     Join,
@@ -43,6 +44,7 @@ KINDS: dict[str, type[Command]] = {
     "upvote": Upvote,
     "moderate_question": ModerateQuestion,
     "questions_overlay": SetQuestionsOverlay,
+    "forget": Forget,
 }
 NAMES = {cls: name for name, cls in KINDS.items()}
 

@@ -138,6 +138,13 @@ class SetQuestionsOverlay:
     on: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """A participant deletes what they typed: questions, open answers, words, their name."""
+
+    participant: str
+
+
 Command = (
     Join
     | GoTo
@@ -155,6 +162,7 @@ Command = (
     | Upvote
     | ModerateQuestion
     | SetQuestionsOverlay
+    | Forget
 )
 
 
@@ -222,6 +230,14 @@ class QuestionsChanged:
     question: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What a participant typed is gone (polls in `polls` changed)."""
+
+    participant: str
+    polls: tuple[str, ...]
+
+
 Event = (
     ParticipantJoined
     | SlideChanged
@@ -231,6 +247,7 @@ Event = (
     | VoteCast
     | NicknameSet
     | QuestionsChanged
+    | Forgotten
 )
 
 

@@ -94,6 +94,13 @@ class ModerateQuestionMessage(_Message):
     question: QuestionId
 
 
+class ForgetMessage(_Message):
+    """Audience: delete everything I typed in this talk (questions, open answers, words, my
+    name), here and in the stored log. Choices and ratings stay."""
+
+    type: Literal["forget_me"]
+
+
 class NicknameMessage(_Message):
     """Audience: the name to show for me on the quiz's leaderboard (when the deck asks for
     nicknames); the server cleans it and makes it unique."""
@@ -143,6 +150,7 @@ ClientMessage = Annotated[
     | ModerateMessage
     | NicknameMessage
     | AskMessage
+    | ForgetMessage
     | UpvoteMessage
     | ModerateQuestionMessage
     | GotoMessage
@@ -252,10 +260,21 @@ class _StateBase(_Message):
     qa: QaView | None = None
 
 
+class PrivacyView(_Message):
+    """The data notice a phone shows on joining: the presenter's own words (`text`, if the
+    deck has `privacy:`), and what handsup keeps, who sees it and for how long (`notice`,
+    always)."""
+
+    text: str | None
+    notice: str
+    retention_days: int | None
+
+
 class AudienceState(_StateBase):
-    """What a phone sees, and whether the deck asks it for a nickname."""
+    """What a phone sees, whether the deck asks it for a nickname, and the data notice."""
 
     nicknames: Literal["off", "optional", "required"]
+    privacy: PrivacyView | None = None
 
 
 class DisplayState(_StateBase):
@@ -354,6 +373,12 @@ class AskAck(_Message):
     question: str
 
 
+class ForgottenMessage(_Message):
+    """Audience only: what you typed is deleted, in the stored log too."""
+
+    type: Literal["forgotten"] = "forgotten"
+
+
 class PresenceMessage(_Message):
     """Presenter only: who is connected and how many have joined."""
 
@@ -417,6 +442,7 @@ ServerMessage = Annotated[
     | QuestionsMessage
     | MyQuestionsMessage
     | AskAck
+    | ForgottenMessage
     | VoteAck
     | ScoreMessage
     | ErrorMessage

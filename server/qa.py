@@ -147,6 +147,22 @@ class QA:
         question.state = to
         return question
 
+    def forget(self, participant: str) -> set[str]:
+        """Blank this participant's questions (kept as empty dismissed places, so ids stay);
+        returns whose own lists changed (theirs, and those who had upvoted them)."""
+        mine = self.asked_by(participant)
+        changed = {participant} if mine else set()
+        for question in mine:
+            changed |= question.voters
+            question.text, question.name, question.state = "", None, "dismissed"
+            for voter in question.voters:
+                self.upvotes.get(voter, set()).discard(question.id)
+            question.voters.clear()
+            if self.pinned == question.id:
+                self.pinned = None
+        self.asked.pop(participant, None)
+        return changed
+
     def ranked(self) -> list[Question]:
         """Every question everyone may see, in the order they are shown."""
         return sorted((q for q in self.questions.values() if q.public), key=rank_key)

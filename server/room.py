@@ -19,6 +19,8 @@ from server.commands import (
     Command,
     DisplayChanged,
     Event,
+    Forget,
+    Forgotten,
     GoTo,
     Join,
     NicknameSet,
@@ -45,6 +47,8 @@ from server.protocol import (
     AskMessage,
     ClientMessage,
     ErrorMessage,
+    ForgetMessage,
+    ForgottenMessage,
     Hello,
     JoinView,
     ModerateQuestionMessage,
@@ -243,6 +247,12 @@ class Room:
                 raise Refused("forbidden", "only audience connections ask and upvote")
             self._question(client, client.participant, message)
             return
+        if isinstance(message, ForgetMessage):
+            if client.role != "audience" or client.participant is None:
+                raise Refused("forbidden", "only audience connections have something to delete")
+            durable = self.run(Forget(client.participant))
+            durable.add_done_callback(partial(self._forgotten, client, client.participant))
+            return
         if isinstance(message, NicknameMessage):
             if client.role != "audience" or client.participant is None:
                 raise Refused("forbidden", "only audience connections choose nicknames")
@@ -336,6 +346,17 @@ class Room:
         durable.add_done_callback(_log_failure)
         return durable
 
+    def _forgotten(self, client: Client, participant: str, durable: asyncio.Future[None]) -> None:
+        # Once the deletion is logged, the texts logged before it are overwritten too: a
+        # replay then finds placeholders, and the deletion after them.
+        if durable.cancelled() or durable.exception() is not None:
+            return
+        try:
+            self.store.redact(participant)
+        except Exception:  # the deletion stands in the session; say so, keep serving
+            _LOG.exception("could not overwrite a participant's texts in the log")
+        client.reply(Frame(ForgottenMessage().model_dump_json()))
+
     def _mine_durable(self, participants: tuple[str, ...], durable: asyncio.Future[None]) -> None:
         if not durable.cancelled() and durable.exception() is None:
             self.questions.mark_mine(participants)
@@ -393,6 +414,8 @@ class Room:
                     restate = restate or self._on_leaderboard()
                 case QuestionsChanged():
                     self.questions.mark()
+                case Forgotten():
+                    pass  # the polls and questions it changed come as their own events
                 case VoteCast():
                     pass
                 case _:

@@ -8,6 +8,7 @@ import logging
 import re
 import socket
 import sys
+import time
 from typing import Any
 
 import uvicorn
@@ -15,6 +16,7 @@ import uvicorn
 from server.app import create_app
 from server.connection import protocol_factory
 from server.net import public_base_url
+from server.privacy import due
 from server.settings import Settings
 from slides import DeckError
 
@@ -121,6 +123,12 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  results:   {base}/results?key={talk.presenter_key}")
     if deck.meta.qa is not None:
         print(f"  moderator: {base}/moderate?key={app.state.room.moderator_key}")
+    overdue = due(talk.store, time.time())
+    if overdue:
+        print(
+            f"  retention: {len(overdue)} session{'s are' if len(overdue) != 1 else ' is'} past "
+            f"its retention; delete with: handsup prune --data {settings.data_path}"
+        )
     print(f"  listening: {args.host}:{port}")
     print(f"  data:      {settings.data_path}")
     if warning:

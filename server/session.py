@@ -16,6 +16,8 @@ from server.commands import (
     Command,
     DisplayChanged,
     Event,
+    Forget,
+    Forgotten,
     GoTo,
     Hide,
     Join,
@@ -192,8 +194,26 @@ class Session:
                 return [TallyChanged(poll)] if state.answers.moderate(action, item) else []
             case Ask() | Upvote() | ModerateQuestion() | SetQuestionsOverlay():
                 return self._questions(command)
+            case Forget(participant):
+                return self._forget(participant)
             case _:
                 assert_never(command)
+
+    def _forget(self, participant: str) -> list[Event]:
+        """Delete what a participant typed, everywhere in the talk: their questions, texts,
+        words and nickname. Their choices and ratings are not typed and stay."""
+        if participant not in self.participants:
+            raise Refused("not_joined", "join the session first")
+        polls = tuple(pid for pid, state in self.polls.items() if state.answers.forget(participant))
+        changed = self.qa.forget(participant)
+        named = self.nicknames.pop(participant, None) is not None
+        events: list[Event] = [Forgotten(participant, polls)]
+        events += [TallyChanged(pid) for pid in polls]
+        if changed:
+            events.append(QuestionsChanged(tuple(sorted(changed)), True))
+        if named:
+            events.append(NicknameSet(participant))
+        return events
 
     @property
     def qa_on(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.privacy import notice
 from server.protocol import (
     AudienceState,
     DisplayState,
@@ -13,6 +14,7 @@ from server.protocol import (
     OutlineItem,
     PollView,
     PresenterState,
+    PrivacyView,
     QaView,
     Role,
     SlideView,
@@ -122,7 +124,11 @@ class Views:
             "qa": qa_view(session),
         }
         if role == "audience":
-            return AudienceState(**common, nicknames=session.deck.meta.nicknames)
+            meta = session.deck.meta
+            privacy = PrivacyView(
+                text=meta.privacy, notice=notice(meta), retention_days=meta.retention_days
+            )
+            return AudienceState(**common, nicknames=meta.nicknames, privacy=privacy)
         join = self.join.model_copy(update={"shown": session.join_info})
         if role == "display":
             return DisplayState(**common, join=join)

@@ -78,6 +78,10 @@ class DeckMeta(_Frozen):
     nicknames: Literal["off", "optional", "required"] = "off"
     # None: this talk takes no questions.
     qa: QaSettings | None = None
+    # The data notice: the presenter's own words, and days the data is kept (None: until
+    # someone deletes it).
+    privacy: str | None = None
+    retention_days: int | None = None
 
 
 class Deck(_Frozen):

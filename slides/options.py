@@ -7,7 +7,7 @@ import re
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from slides.errors import Problem
 from slides.model import SlideKind
@@ -101,6 +101,9 @@ class FrontMatter(_Strict):
     nicknames: Literal["off", "optional", "required"] = "off"
     # Q&A for the whole talk: `qa: true`, or its settings.
     qa: bool | QaOptions = False
+    # What phones are told about the data, and how long it is kept (`30d`, `8w`).
+    privacy: str | None = Field(default=None, max_length=2000)
+    retention: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,4}[dw]$")
     defaults: Defaults = Defaults()
 
     @field_validator("date", mode="before")

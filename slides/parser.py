@@ -70,6 +70,8 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         quiz=front.quiz,
         nicknames=front.nicknames,
         qa=_qa(front.qa),
+        privacy=front.privacy.strip() if front.privacy else None,
+        retention_days=_days(front.retention),
     )
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
 
@@ -277,6 +279,13 @@ def _unique(base: str, used: set[str]) -> str:
         candidate, number = f"{base}-{number}", number + 1
     used.add(candidate)
     return candidate
+
+
+def _days(retention: str | None) -> int | None:
+    """`30d` → 30, `8w` → 56."""
+    if retention is None:
+        return None
+    return int(retention[:-1]) * (7 if retention.endswith("w") else 1)
 
 
 def _qa(given: bool | QaOptions) -> QaSettings | None:

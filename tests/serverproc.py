@@ -33,6 +33,7 @@ class ServerProcess:
     warning: str | None = None
     port: int = 0
     moderator_key: str = ""  # printed when the deck takes questions
+    retention: str | None = None  # printed when stored sessions are past their retention
 
     @property
     def base(self) -> str:
@@ -99,6 +100,7 @@ def start_server(
             "display",
             "presenter",
             "moderator",
+            "retention",
             "listening",
             "data",
             "warning",
@@ -109,7 +111,7 @@ def start_server(
     server = ServerProcess(
         process, urls["audience"], urls["display"], urls["presenter"], printed_key, printed_room,
         data, temporary, urls.get("warning"), _port(urls["listening"]),
-        urls.get("moderator", "").partition("key=")[2],
+        urls.get("moderator", "").partition("key=")[2], urls.get("retention"),
     )  # fmt: skip
     deadline = time.monotonic() + 15
     while True:

@@ -58,6 +58,14 @@ def test_a_question_goes_from_a_phone_through_the_moderator_to_the_display(
     moderator = devices.open(f"{server.base}/moderate?key={server.moderator_key}")
     asker, voter = (devices.open(phone_url, phone=True) for _ in range(2))
 
+    # On joining, each phone is told what is kept, who sees it and for how long.
+    for phone in (asker, voter):
+        notice = phone.locator("#privacy")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("random token")
+        expect(notice).to_contain_text("until they delete it")
+        phone.get_by_role("button", name="OK").tap()
+        expect(notice).to_be_hidden()
     asker.get_by_role("button", name="Questions").tap()
     asker.get_by_label("Your question", exact=True).fill(HOSTILE)
     asker.get_by_label("Your name (optional)").fill("Ann")
@@ -101,5 +109,17 @@ def test_a_question_goes_from_a_phone_through_the_moderator_to_the_display(
     expect(display.locator("#questions-overlay .qa-text")).to_have_text(HOSTILE)
     presenter.keyboard.press("q")
     expect(display.locator("#questions-overlay")).to_be_hidden()
+
+    # The asker deletes what they typed: it leaves the display and every phone.
+    presenter.keyboard.press("ArrowRight")
+    expect(display.locator(".questions-area .qa-text")).to_have_text(HOSTILE)
+    asker.on("dialog", lambda dialog: dialog.accept())
+    asker.get_by_role("button", name="Your data").tap()
+    asker.get_by_role("button", name="Delete what I typed").tap()
+    expect(asker.locator(".privacy-status")).to_have_text(
+        "Done: what you typed in this talk is deleted."
+    )
+    expect(display.locator(".questions-area .qa-empty")).to_be_visible()
+    expect(voter.locator(".qa-list .qa-item")).to_have_count(0)
     for page in (display, asker, voter, moderator, presenter):
         assert page.evaluate("window.pwned") is None

@@ -8,6 +8,7 @@ import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 import { PhoneQa } from "/static/shared/qa.js";
 import { load, save } from "/static/shared/store.js";
+import { PrivacyNotice } from "/static/audience/privacy.js";
 import { VoteBook } from "/static/audience/votes.js";
 
 const ROOM_KEY = "handsup.room";
@@ -125,6 +126,8 @@ $("change-room").addEventListener("click", () => {
 
 // The talk's Q&A, reachable from every slide when the deck takes questions.
 const qa = new PhoneQa($("live"), (message) => connection?.send(message));
+// What is kept, who sees it and for how long: on joining, and from "Your data".
+const privacy = new PrivacyNotice($("live"), document.querySelector(".footer"), (message) => connection?.send(message));
 
 function onMessage(message) {
   if (qa.onMessage(message)) return;
@@ -140,6 +143,7 @@ function onMessage(message) {
     case "state":
       state = message.state;
       qa.setSettings(state.qa ?? null);
+      privacy.update(room, state.privacy ?? null);
       noticeReset(state.poll);
       render();
       break;
@@ -151,6 +155,10 @@ function onMessage(message) {
       myScore = message;
       if (message.name) $("nickname-input").value = message.name;
       renderMine(document.querySelector("#slide .my-standing"), myScore);
+      break;
+    case "forgotten":
+      privacy.forgotten();
+      connection.restart(); // a fresh welcome: what this phone has answered, now without its texts
       break;
     case "vote_ack":
       book.acked(message);

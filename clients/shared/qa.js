@@ -94,6 +94,7 @@ export class PhoneQa {
   setSettings(qa) {
     this.settings = qa;
     this.toggle.hidden = !qa;
+    document.body.classList.toggle("has-qa", Boolean(qa)); // room below for the floating button
     if (!qa && !this.panel.hidden) this.open(false);
     this.nameField.hidden = Boolean(qa?.anonymous);
   }

@@ -73,7 +73,7 @@ class TextLive(LivePoll[TextPoll]):
     def tally(self, role: Role) -> TallyMessage:
         """The newest shown answers, listed words masked; the presenter sees every state."""
         if role == "presenter":
-            chosen = self.answers[-QUEUE:]
+            chosen = [e for e in self.answers[-QUEUE:] if e.text]
         else:
             chosen = [e for e in reversed(self.answers) if e.state == "shown"][:WALL][::-1]
         items = [item(e.id, mask(e.text), 1, e.state) for e in chosen]
@@ -82,7 +82,7 @@ class TextLive(LivePoll[TextPoll]):
     def moderate(self, action: str, item: str) -> bool:
         """Approve a pending answer, hide one from the wall, or show it again."""
         entry = self.by_id.get(item)
-        if entry is None:
+        if entry is None or not entry.text:
             raise Refused("unknown_item", "there is no such answer in this poll")
         if action not in ("hide", "show", "approve"):
             raise Refused("unknown_action", "an answer can be hidden, shown or approved")
@@ -94,7 +94,16 @@ class TextLive(LivePoll[TextPoll]):
 
     def rows(self) -> list[Row]:
         """Every answer, in the order they came; hidden and unapproved ones marked."""
-        return [Row(e.id, e.text, 1, hidden=e.state != "shown") for e in self.answers]
+        return [Row(e.id, e.text, 1, hidden=e.state != "shown") for e in self.answers if e.text]
+
+    def forget(self, participant: str) -> bool:
+        """Blank this participant's answers: kept as empty hidden places, so later answers
+        keep their ids."""
+        mine = [e for e in self.answers if e.participant == participant]
+        for entry in mine:
+            entry.text, entry.participant, entry.state = "", "", "hidden"
+        self.per_person.pop(participant, None)
+        return bool(mine)
 
     def carry(self, old: LivePoll[Any]) -> None:
         """Keep every answer."""
