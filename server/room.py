@@ -51,6 +51,7 @@ from server.protocol import (
     ForgottenMessage,
     Hello,
     JoinView,
+    ModerateMessage,
     ModerateQuestionMessage,
     NicknameMessage,
     NoticeMessage,
@@ -67,7 +68,7 @@ from server.protocol import (
 from server.qa_feed import QuestionsFeed
 from server.session import PollStatus, ReloadReport, Session, Standing
 from server.store import Store
-from server.tallies import Tallies
+from server.tallies import TYPED, Tallies
 from server.views import Views, tally_visible
 from slides import Deck, SlideKind
 
@@ -154,6 +155,9 @@ class Room:
                 )
             )
             client.offer("questions", self.questions.frame("moderator"))
+            for pid, state in self.session.polls.items():  # what people typed, to curate
+                if state.poll.type in TYPED:
+                    client.offer(f"tally:{pid}", self.tallies.frame("presenter", pid))
             self.hub.add(client)
             return
         elif client.role == "audience":
@@ -259,7 +263,13 @@ class Room:
             self.run(SetNickname(client.participant, message.name))
             self._send_scores(client)  # tells the phone the name it got (made unique)
             return
-        if client.role == "moderator" and isinstance(message, ModerateQuestionMessage):
+        if client.role == "moderator" and isinstance(
+            message, ModerateQuestionMessage | ModerateMessage
+        ):
+            if isinstance(message, ModerateMessage):
+                state = self.session.polls.get(message.poll or "")
+                if state is None or state.poll.type not in TYPED:
+                    raise Refused("unknown_poll", "name a poll whose answers are typed")
             self.run(presenter_command(self.session, message, self.clock()))
             return
         if client.role != "presenter":

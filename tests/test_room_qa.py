@@ -195,3 +195,30 @@ async def test_moderators_stay_in_step_and_can_do_nothing_but_moderate() -> None
     await until(other_link, lambda: latest(other_link, "questions").get("pending") == [])
     assert texts(other_link) == ["Moderate me"]
     assert mod_link.messages("state") == []
+
+
+async def test_a_moderator_curates_typed_answers_across_the_talk_but_no_other_poll() -> None:
+    deck = DECK + "\n---\npoll:\n  id: wall\n  type: text\n  moderation: before\n---\n\n# Ideas?\n"
+    deck += "\n---\npoll:\n  id: colour\n---\n\n# Colour?\n\n- [ ] Red\n- [ ] Blue\n"
+    room = make_room(deck=deck)
+    room.moderator_key = "mod-key"
+    boss, _ = connect(room, "presenter", key=KEY)
+    _, screen = connect(room, "display")
+    ann, _ = connect(room, "audience", room="ROOM1")
+    mod, mod_link = connect(room, "moderator", key="mod-key")
+    send(room, boss, {"type": "goto", "index": 2})
+    send(room, boss, {"type": "open"})
+    send(room, ann, {"type": "answer", "poll": "wall", "answer": "Hold it", "vote_id": "v1"})
+
+    def wall(link: FrameLink, state: str) -> list[str]:
+        tallies = [t for t in link.messages("tally") if t["poll"] == "wall"]
+        items = tallies[-1].get("items", []) if tallies else []
+        return [i["text"] for i in items if i["state"] == state]
+
+    await until(mod_link, lambda: wall(mod_link, "pending") == ["Hold it"])
+    assert wall(screen, "shown") == []
+    send(room, mod, {"type": "moderate", "poll": "colour", "action": "hide", "item": "0"})
+    assert latest(mod_link, "error")["code"] == "unknown_poll"
+    send(room, mod, {"type": "moderate", "poll": "wall", "action": "approve", "item": "a1"})
+    await until(screen, lambda: wall(screen, "shown") == ["Hold it"])
+    assert not any(t["poll"] == "colour" for t in mod_link.messages("tally"))
