@@ -16,18 +16,17 @@ def redacted(command: Command, participant: str) -> Command:
     """The command with this participant's typed text replaced by the placeholder."""
     if getattr(command, "participant", None) != participant:
         return command
-    match command:
-        case Vote(answer=str()):
-            return dataclasses.replace(command, answer=PLACEHOLDER)
-        case Vote(answer=list() as words):
-            return dataclasses.replace(
-                command, answer=[f"{PLACEHOLDER}{n}" for n in range(len(words))]
-            )
-        case Ask():
-            return dataclasses.replace(command, text=PLACEHOLDER, name=None)
-        case SetNickname():
-            return dataclasses.replace(command, name=PLACEHOLDER)
-    return command
+    if isinstance(command, Vote) and isinstance(command.answer, str):
+        return dataclasses.replace(command, answer=PLACEHOLDER)
+    if isinstance(command, Vote) and isinstance(command.answer, list):
+        # Distinct placeholders: a word cloud takes each of someone's words once.
+        words = [f"{PLACEHOLDER}{n}" for n in range(len(command.answer))]
+        return dataclasses.replace(command, answer=words)
+    if isinstance(command, Ask):
+        return dataclasses.replace(command, text=PLACEHOLDER, name=None)
+    if isinstance(command, SetNickname):
+        return dataclasses.replace(command, name=PLACEHOLDER)
+    return command  # an option, a rating, an upvote: nothing typed
 
 
 class Store(Protocol):
