@@ -90,6 +90,7 @@ def test_a_question_goes_from_a_phone_through_the_moderator_to_the_display(
 
     # The presenter steps to the questions slide: the display shows it, as text.
     presenter.keyboard.press("ArrowRight")
+    expect(voter.locator("#slide .qa-offer")).to_have_text("Ask a question or upvote one")
     expect(display.locator(".questions-area .qa-text")).to_have_text(HOSTILE)
     expect(display.locator(".questions-area .qa-name")).to_have_text("Ann")
 

@@ -196,6 +196,8 @@ function render() {
     if (state.slide.kind === "leaderboard") {
       article.querySelector(".leaderboard-area").after(el("p", { class: "my-standing", role: "status" }));
     }
+    // The questions slide: the way in to asking and upvoting, right on the slide.
+    qa.offer(article.querySelector(".questions-area"));
     $("slide").replaceChildren(article);
   }
   if (state.slide.kind === "leaderboard") {

@@ -113,6 +113,14 @@ export class PhoneQa {
     flash(this.status, "Sending…", 0);
   }
 
+  /** On a `layout: questions` slide: a button into the panel where the slide's list is. */
+  offer(area) {
+    if (!area || !this.settings) return;
+    const button = el("button", { type: "button", class: "primary qa-offer", text: "Ask a question or upvote one" });
+    button.addEventListener("click", () => this.open(true));
+    area.replaceChildren(button);
+  }
+
   /** After a reconnect: a question the server never acknowledged goes again, same id. */
   resend() {
     if (this.unsent) this.send(this.unsent);
