@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from server.deckfile import read_deck
 from server.gate import Doorway
 from server.hub import Hub
+from server.keys import moderator_key
 from server.limits import AddressGuard, AnswerLimiter, ConnectionLimiter
 from server.net import public_base_url
 from server.pages import KeyAttempts, SecurityHeaders, page_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
         Hub(),
         room_code=talk.room_code,
         presenter_key=talk.presenter_key,
+        moderator_key=settings.moderator_key or moderator_key(talk.presenter_key),
         join_url=join_url,
         join_warning=unreachable,
         tally_interval=settings.tally_interval,
@@ -135,6 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
             settings.clients_dir,
             settings.deck.parent,
             talk.presenter_key,
+            room.moderator_key,
             None if unreachable else join_url,
             slide_url,
             talk.room_code,

@@ -87,6 +87,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Delete the sessions in a data folder that are past their deck's retention."""
+    import time
+
+    from server.privacy import prune
+
+    try:
+        gone = prune(Path(args.data), time.time())
+    except LookupError as error:
+        print(f"handsup prune: {error.args[0]}", file=sys.stderr)
+        return 1
+    for row in gone:
+        print(f"deleted session {row.id}: {row.title or row.deck_path}")
+    print(f"{len(gone)} session{'s' if len(gone) != 1 else ''} past retention deleted")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve a deck: parse it, bind the port, print the three URLs, run until interrupted."""
     from server.serve import serve
@@ -112,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--presenter-key",
         default=os.environ.get("HANDSUP_PRESENTER_KEY"),
         help="presenter key (default: $HANDSUP_PRESENTER_KEY, else random per run)",
+    )
+    serve.add_argument(
+        "--moderator-key",
+        default=os.environ.get("HANDSUP_MODERATOR_KEY"),
+        help="moderator key (default: $HANDSUP_MODERATOR_KEY, else derived from the presenter key)",
     )
     serve.add_argument("--room", help="room code for a new session (default: random)")
     serve.add_argument(
@@ -169,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
+
+    prune = sub.add_parser("prune", help="delete sessions past their deck's `retention:`")
+    prune.add_argument("--data", required=True, help="the data folder (holds handsup.db)")
+    prune.set_defaults(func=cmd_prune)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of every websocket message")
     schema.set_defaults(func=cmd_schema)

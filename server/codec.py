@@ -7,18 +7,23 @@ import json
 from typing import Any
 
 from server.commands import (
+    Ask,
     ClosePoll,
     Command,
+    Forget,
     GoTo,
     Hide,
     Join,
     Moderate,
+    ModerateQuestion,
     OpenPoll,
     ResetPoll,
     Reveal,
     SetBlackout,
     SetJoinInfo,
     SetNickname,
+    SetQuestionsOverlay,
+    Upvote,
     Vote,
 )
 
@@ -35,6 +40,11 @@ KINDS: dict[str, type[Command]] = {
     "vote": Vote,
     "moderate": Moderate,
     "nickname": SetNickname,
+    "ask": Ask,
+    "upvote": Upvote,
+    "moderate_question": ModerateQuestion,
+    "questions_overlay": SetQuestionsOverlay,
+    "forget": Forget,
 }
 NAMES = {cls: name for name, cls in KINDS.items()}
 # Each command's field names, read once: every vote is encoded on its way to the log, and

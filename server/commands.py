@@ -102,6 +102,49 @@ class Moderate:
     item: str
 
 
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A participant asks the talk's Q&A a question; `ask_id` is made by the phone so a resend
+    asks once. `name` is what they chose to sign it with (None: anonymous)."""
+
+    participant: str
+    ask_id: str
+    text: str
+    name: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Upvote:
+    """A participant upvotes a question (`on`), or takes their upvote back."""
+
+    participant: str
+    question: str
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModerateQuestion:
+    """A moderator (or the presenter) approves, dismisses, answers, pins or unpins a question."""
+
+    action: str
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuestionsOverlay:
+    """Show the top questions over whatever slide the display shows (or take them away)."""
+
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Forget:
+    """A participant deletes what they typed: questions, open answers, words, their name."""
+
+    participant: str
+
+
 Command = (
     Join
     | GoTo
@@ -115,6 +158,11 @@ Command = (
     | Vote
     | Moderate
     | SetNickname
+    | Ask
+    | Upvote
+    | ModerateQuestion
+    | SetQuestionsOverlay
+    | Forget
 )
 
 
@@ -172,6 +220,24 @@ class VoteCast:
     replay: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionsChanged:
+    """The Q&A changed: `participants` whose own list changed (an asker, an upvoter), `public`
+    whether what everyone sees may have changed, `question` the one asked (for the ack)."""
+
+    participants: tuple[str, ...]
+    public: bool
+    question: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What a participant typed is gone (polls in `polls` changed)."""
+
+    participant: str
+    polls: tuple[str, ...]
+
+
 Event = (
     ParticipantJoined
     | SlideChanged
@@ -180,6 +246,8 @@ Event = (
     | DisplayChanged
     | VoteCast
     | NicknameSet
+    | QuestionsChanged
+    | Forgotten
 )
 
 

@@ -11,17 +11,20 @@ from server.commands import (
     GoTo,
     Hide,
     Moderate,
+    ModerateQuestion,
     OpenPoll,
     Refused,
     ResetPoll,
     Reveal,
     SetBlackout,
     SetJoinInfo,
+    SetQuestionsOverlay,
 )
 from server.protocol import (
     ClientMessage,
     GotoMessage,
     ModerateMessage,
+    ModerateQuestionMessage,
     PollCommandMessage,
     StepMessage,
     ToggleMessage,
@@ -55,6 +58,8 @@ def presenter_command(session: Session, message: ClientMessage, now: float) -> C
             return GoTo(session.position + 1 if step == "next" else session.position - 1)
         case ToggleMessage(type="blackout", on=on):
             return SetBlackout(on)
+        case ToggleMessage(type="questions_overlay", on=on):
+            return SetQuestionsOverlay(on)
         case ToggleMessage(on=on):
             return SetJoinInfo(on)
         case PollCommandMessage(type="open", poll=poll):
@@ -63,4 +68,6 @@ def presenter_command(session: Session, message: ClientMessage, now: float) -> C
             return _POLL_COMMANDS[kind](poll_id(session, poll))
         case ModerateMessage(poll=poll, action=action, item=item):
             return Moderate(poll_id(session, poll), action, item)
+        case ModerateQuestionMessage(action=action, question=question):
+            return ModerateQuestion(action, question)
     raise Refused("unknown_command", f"cannot handle {message.type!r}")

@@ -16,7 +16,7 @@ from typing import Protocol
 from server.frames import Frame
 from server.protocol import Role
 
-ROLES: tuple[Role, ...] = ("audience", "display", "presenter")
+ROLES: tuple[Role, ...] = ("audience", "display", "presenter", "moderator")
 PING = b"\x89\x00"  # a websocket ping frame with no payload; browsers answer it themselves
 REPLY_LIMIT = 256  # replies waiting for a client that is not reading before it is dropped
 

@@ -116,6 +116,7 @@ def page_router(
     clients_dir: Path,
     deck_dir: Path,
     presenter_key: str,
+    moderator_key: str,
     join_url: str | None,
     slide_url: Callable[[int], str | None],
     room_code: str = "",
@@ -153,6 +154,14 @@ def page_router(
         if not key_matches(key, presenter_key):
             raise HTTPException(403, "wrong presenter key")
         return page("presenter")
+
+    @router.get("/moderate", include_in_schema=False)
+    async def moderate(key: str | None = None) -> FileResponse:
+        if not key:
+            raise HTTPException(401, "the moderator page needs ?key=… (printed at start-up)")
+        if not key_matches(key, moderator_key):
+            raise HTTPException(403, "wrong moderator key")
+        return page("moderate")
 
     @router.get("/healthz", include_in_schema=False)
     async def health() -> dict[str, bool]:

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAda
 
 from slides import Cell, Poll, SlideKind
 
-Role = Literal["audience", "display", "presenter"]
+# A moderator approves questions (the presenter can too) and can do nothing else.
+Role = Literal["audience", "display", "presenter", "moderator"]
 Token = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 PollId = Annotated[str, Field(min_length=1, max_length=64)]
 # An answer on the wire: an option or a scale point, a text, or a few words. Each poll's kind
@@ -64,6 +65,42 @@ class ModerateMessage(_Message):
     item: str = Field(min_length=1, max_length=300)
 
 
+class AskMessage(_Message):
+    """Audience: ask the talk's Q&A a question (at most 280 characters once cleaned), signed
+    with `name` if the talk allows names; `ask_id` made by the phone, so a resend asks once."""
+
+    type: Literal["ask"]
+    text: str = Field(max_length=2000)
+    name: str | None = Field(default=None, max_length=200)
+    ask_id: Token
+
+
+QuestionId = Annotated[str, Field(min_length=1, max_length=16)]
+
+
+class UpvoteMessage(_Message):
+    """Audience: upvote a question everyone sees (`on` false: take the upvote back)."""
+
+    type: Literal["upvote"]
+    question: QuestionId
+    on: bool = True
+
+
+class ModerateQuestionMessage(_Message):
+    """Presenter or moderator: approve, dismiss, mark answered, pin or unpin a question."""
+
+    type: Literal["moderate_question"]
+    action: Literal["approve", "dismiss", "answer", "pin", "unpin"]
+    question: QuestionId
+
+
+class ForgetMessage(_Message):
+    """Audience: delete everything I typed in this talk (questions, open answers, words, my
+    name), here and in the stored log. Choices and ratings stay."""
+
+    type: Literal["forget_me"]
+
+
 class NicknameMessage(_Message):
     """Audience: the name to show for me on the quiz's leaderboard (when the deck asks for
     nicknames); the server cleans it and makes it unique."""
@@ -93,9 +130,10 @@ class PollCommandMessage(_Message):
 
 
 class ToggleMessage(_Message):
-    """Presenter: black out the display, or show the join instructions on it."""
+    """Presenter: black out the display, show the join instructions on it, or show the top
+    questions over the slide (`questions_overlay`)."""
 
-    type: Literal["blackout", "join_info"]
+    type: Literal["blackout", "join_info", "questions_overlay"]
     on: bool
 
 
@@ -111,6 +149,10 @@ ClientMessage = Annotated[
     | AnswerMessage
     | ModerateMessage
     | NicknameMessage
+    | AskMessage
+    | ForgetMessage
+    | UpvoteMessage
+    | ModerateQuestionMessage
     | GotoMessage
     | StepMessage
     | PollCommandMessage
@@ -198,6 +240,15 @@ class OutlineItem(_Message):
     title: str
 
 
+class QaView(_Message):
+    """The talk's Q&A, when it has one: how questions are moderated, whether askers may sign
+    them, and whether the display shows the top questions over the slide now."""
+
+    moderation: Literal["before", "after"]
+    anonymous: bool
+    overlay: bool
+
+
 class _StateBase(_Message):
     position: int
     total: int
@@ -206,12 +257,24 @@ class _StateBase(_Message):
     blackout: bool
     title: str | None
     leaderboard: LeaderboardView | None = None
+    qa: QaView | None = None
+
+
+class PrivacyView(_Message):
+    """The data notice a phone shows on joining: the presenter's own words (`text`, if the
+    deck has `privacy:`), and what handsup keeps, who sees it and for how long (`notice`,
+    always)."""
+
+    text: str | None
+    notice: str
+    retention_days: int | None
 
 
 class AudienceState(_StateBase):
-    """What a phone sees, and whether the deck asks it for a nickname."""
+    """What a phone sees, whether the deck asks it for a nickname, and the data notice."""
 
     nicknames: Literal["off", "optional", "required"]
+    privacy: PrivacyView | None = None
 
 
 class DisplayState(_StateBase):
@@ -264,6 +327,56 @@ class TallyMessage(_Message):
     items: list[TallyItem] | None = None
     mean: float | None = None
     median: float | None = None
+
+
+class QuestionItem(_Message):
+    """One question as a screen shows it: never who asked it, only the name they signed with.
+    `state` is `pending` or `dismissed` only in the presenter's queue and in the asker's own
+    list (where a dismissed question still reads `pending`)."""
+
+    id: str
+    text: str
+    name: str | None = None
+    votes: int
+    state: Literal["pending", "approved", "dismissed", "answered"]
+
+
+class QuestionsMessage(_Message):
+    """The Q&A as a role sees it, at most about ten a second and only when it changed:
+    `top`, the first 20 approved or answered questions (most upvotes first, then the oldest),
+    `pinned` the one the presenter highlighted, `approved` how many there are in all. The
+    presenter and moderators also get `pending`, the oldest 100 questions waiting for
+    approval, and `top` goes to 100 (dismissed ones are kept out)."""
+
+    type: Literal["questions"] = "questions"
+    top: list[QuestionItem]
+    pinned: QuestionItem | None = None
+    approved: int
+    pending: list[QuestionItem] | None = None
+    waiting: int | None = None
+
+
+class MyQuestionsMessage(_Message):
+    """Audience only: this phone's own questions (whatever their state; a dismissed one reads
+    `pending`) and the ids of the questions it upvotes. Sent when either changes."""
+
+    type: Literal["my_questions"] = "my_questions"
+    asked: list[QuestionItem]
+    upvoted: list[str]
+
+
+class AskAck(_Message):
+    """Your question is in (durable): `question` is its id."""
+
+    type: Literal["ask_ack"] = "ask_ack"
+    ask_id: str
+    question: str
+
+
+class ForgottenMessage(_Message):
+    """Audience only: what you typed is deleted, in the stored log too."""
+
+    type: Literal["forgotten"] = "forgotten"
 
 
 class PresenceMessage(_Message):
@@ -326,6 +439,10 @@ ServerMessage = Annotated[
     | StateMessage
     | TallyMessage
     | PresenceMessage
+    | QuestionsMessage
+    | MyQuestionsMessage
+    | AskAck
+    | ForgottenMessage
     | VoteAck
     | ScoreMessage
     | ErrorMessage

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from server.commands import Join, ResetPoll, Vote
+from server.qa import rank_key
 from server.session import Session
 from server.sqlite_store import SessionRow, SQLiteStore
 from slides import DeckError, parse_deck
@@ -53,6 +54,19 @@ class VoteRow(BaseModel):
     at: str
 
 
+class QuestionRow(BaseModel):
+    """A question from the talk's Q&A, its asker under an anonymous id, with its moderation."""
+
+    id: str
+    text: str
+    name: str | None
+    votes: int
+    state: str
+    pinned: bool
+    participant: str
+    at: str
+
+
 class SessionInfo(BaseModel):
     """What a stored session was."""
 
@@ -71,6 +85,7 @@ class Results(BaseModel):
     session: SessionInfo
     polls: list[PollResult]
     votes: list[VoteRow]
+    questions: list[QuestionRow] = []
 
 
 def iso(timestamp: float) -> str:
@@ -162,7 +177,29 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
                 at=iso(vote.at),
             )
         )
-    return Results(session=session_info(row, len(participants)), polls=polls, votes=votes)
+    questions: list[QuestionRow] = []
+    if session is not None:
+        qa = session.qa
+        # Every question, whatever became of it, most upvoted first (as the room saw them).
+        for question in sorted(qa.questions.values(), key=rank_key):
+            questions.append(
+                QuestionRow(
+                    id=question.id,
+                    text=question.text,
+                    name=question.name,
+                    votes=question.votes,
+                    state=question.state,
+                    pinned=qa.pinned == question.id,
+                    participant=anonymise(row.id, question.participant),
+                    at=iso(question.at),
+                )
+            )
+    return Results(
+        session=session_info(row, len(participants)),
+        polls=polls,
+        votes=votes,
+        questions=questions,
+    )
 
 
 def to_csv(results: Results) -> str:
@@ -184,6 +221,16 @@ def to_csv(results: Results) -> str:
     for vote in results.votes:
         chosen = "" if vote.option is None else vote.option
         writer.writerow([vote.poll, vote.participant, chosen, vote.text or "", vote.at])
+    if results.questions:  # a third table, for talks that took questions
+        writer.writerow([])
+        writer.writerow(
+            ["question", "text", "name", "upvotes", "state", "pinned", "participant", "at"]
+        )
+        for q in results.questions:
+            writer.writerow(
+                [q.id, q.text, q.name or "", q.votes, q.state, "yes" if q.pinned else "no",
+                 q.participant, q.at]
+            )  # fmt: skip
     return out.getvalue()
 
 

@@ -14,20 +14,25 @@ from functools import partial
 from typing import Literal, assert_never
 
 from server.commands import (
+    Ask,
     ClosePoll,
     Command,
     DisplayChanged,
     Event,
+    Forget,
+    Forgotten,
     GoTo,
     Join,
     NicknameSet,
     OpenPoll,
     ParticipantJoined,
     PollChanged,
+    QuestionsChanged,
     Refused,
     SetNickname,
     SlideChanged,
     TallyChanged,
+    Upvote,
     Vote,
     VoteCast,
 )
@@ -38,10 +43,16 @@ from server.keys import key_matches
 from server.limits import AnswerLimiter
 from server.protocol import (
     AnswerMessage,
+    AskAck,
+    AskMessage,
     ClientMessage,
     ErrorMessage,
+    ForgetMessage,
+    ForgottenMessage,
     Hello,
     JoinView,
+    ModerateMessage,
+    ModerateQuestionMessage,
     NicknameMessage,
     NoticeMessage,
     PingMessage,
@@ -49,13 +60,15 @@ from server.protocol import (
     Role,
     ScoreMessage,
     StateMessage,
+    UpvoteMessage,
     VoteAck,
     VoteMessage,
     Welcome,
 )
+from server.qa_feed import QuestionsFeed
 from server.session import PollStatus, ReloadReport, Session, Standing
 from server.store import Store
-from server.tallies import Tallies
+from server.tallies import TYPED, Tallies
 from server.views import Views, tally_visible
 from slides import Deck, SlideKind
 
@@ -96,10 +109,12 @@ class Room:
         *,
         room_code: str,
         presenter_key: str,
+        moderator_key: str | None = None,
         join_url: str,
         join_warning: str | None = None,
         tally_interval: float = 0.1,
         text_limiter: AnswerLimiter | None = None,
+        ask_limiter: AnswerLimiter | None = None,
         clock: Callable[[], float],
     ) -> None:
         self.session = session
@@ -107,10 +122,14 @@ class Room:
         self.hub = hub
         self.room_code = room_code
         self.presenter_key = presenter_key
+        self.moderator_key = moderator_key or secrets.token_urlsafe(24)
         self.views = Views(session, JoinView(url=join_url, room=room_code, warning=join_warning))
         self.tallies = Tallies(session, hub, tally_interval)
         self.clock = clock
         self.text_limiter = text_limiter or AnswerLimiter(rate=0.5, burst=6.0)
+        # A question a person types: one every ten seconds, after a first two.
+        self.ask_limiter = ask_limiter or AnswerLimiter(rate=0.1, burst=2.0)
+        self.questions = QuestionsFeed(session, hub, tally_interval)
         self._state_frames: dict[str, Frame] = {}
         self._notice: Frame | None = None
         # The quiz standings, worked out once per change (a storm of phones joining while the
@@ -126,6 +145,21 @@ class Room:
             if not key_matches(hello.key, self.presenter_key):
                 raise Denied(4403, "bad_key", "the presenter key is missing or wrong")
             welcome = Welcome(role="presenter", room=self.room_code, now=self.clock())
+        elif client.role == "moderator":
+            if not key_matches(hello.key, self.moderator_key):
+                raise Denied(4403, "bad_key", "the moderator key is missing or wrong")
+            # A moderator sees the Q&A and nothing else: no slides, notes or polls.
+            client.reply(
+                Welcome(role="moderator", room=self.room_code, now=self.clock()).model_dump_json(
+                    exclude_none=True
+                )
+            )
+            client.offer("questions", self.questions.frame("moderator"))
+            for pid, state in self.session.polls.items():  # what people typed, to curate
+                if state.poll.type in TYPED:
+                    client.offer(f"tally:{pid}", self.tallies.frame("presenter", pid))
+            self.hub.add(client)
+            return
         elif client.role == "audience":
             if (hello.room or "").strip().upper() != self.room_code:
                 raise Denied(4404, "bad_room", "there is no room with that code here")
@@ -154,6 +188,10 @@ class Room:
         client.offer("state", self._state_frame(client.role))
         if client.role == "audience" and self._on_leaderboard():
             self._send_scores(client)
+        if self.session.qa_on:
+            client.offer("questions", self.questions.frame(client.role))
+            if client.participant is not None:
+                client.offer("my_questions", self.questions.mine(client.participant))
         if client.role == "presenter" and self._notice is not None:
             client.offer("notice", self._notice)
         poll = self.session.current_poll
@@ -177,6 +215,8 @@ class Room:
             ref = (
                 message.vote_id
                 if isinstance(message, VoteMessage | AnswerMessage)
+                else message.ask_id
+                if isinstance(message, AskMessage)
                 else message.type
             )
             reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
@@ -206,15 +246,56 @@ class Room:
                 reply = Frame(ack.model_dump_json(exclude_none=True))
                 durable.add_done_callback(partial(_acknowledge, client, reply))
                 return
+        if isinstance(message, AskMessage | UpvoteMessage):
+            if client.role != "audience" or client.participant is None:
+                raise Refused("forbidden", "only audience connections ask and upvote")
+            self._question(client, client.participant, message)
+            return
+        if isinstance(message, ForgetMessage):
+            if client.role != "audience" or client.participant is None:
+                raise Refused("forbidden", "only audience connections have something to delete")
+            durable = self.run(Forget(client.participant))
+            durable.add_done_callback(partial(self._forgotten, client, client.participant))
+            return
         if isinstance(message, NicknameMessage):
             if client.role != "audience" or client.participant is None:
                 raise Refused("forbidden", "only audience connections choose nicknames")
             self.run(SetNickname(client.participant, message.name))
             self._send_scores(client)  # tells the phone the name it got (made unique)
             return
+        if client.role == "moderator" and isinstance(
+            message, ModerateQuestionMessage | ModerateMessage
+        ):
+            if isinstance(message, ModerateMessage):
+                state = self.session.polls.get(message.poll or "")
+                if state is None or state.poll.type not in TYPED:
+                    raise Refused("unknown_poll", "name a poll whose answers are typed")
+            self.run(presenter_command(self.session, message, self.clock()))
+            return
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
         self.run(presenter_command(self.session, message, self.clock()))
+
+    def _question(
+        self, client: Client, participant: str, message: AskMessage | UpvoteMessage
+    ) -> None:
+        """Ask or upvote. An ask is acknowledged once durable; an upvote's acknowledgement is
+        the phone's own list, sent once durable (`_fan_out_durable`)."""
+        if isinstance(message, UpvoteMessage):
+            self.run(Upvote(participant, message.question, message.on))
+            return
+        qa = self.session.qa
+        resent = qa.ask_ids.get(message.ask_id)
+        now = asyncio.get_running_loop().time()
+        if resent is None and self.session.qa_on and not self.ask_limiter.allow(participant, now):
+            raise Refused("too_fast", "one question every ten seconds, please; wait a moment")
+        ask = Ask(participant, message.ask_id, message.text, message.name, self.clock())
+        durable = self.run(ask)
+        if resent is not None:
+            durable = self.store.record([])  # acknowledged once the original is durable
+        question = qa.ask_ids[message.ask_id]
+        ack = Frame(AskAck(ask_id=message.ask_id, question=question).model_dump_json())
+        durable.add_done_callback(partial(_acknowledge, client, ack))
 
     def _limit_text(self, participant: str, poll: str, given: object, vote_id: str) -> None:
         """Refuse a text answer (words, an open answer) beyond this participant's rate. A
@@ -268,8 +349,27 @@ class Room:
         # Phones need not wait for the disk to see a slide: only acknowledgements promise
         # durability, and anything logged later (a vote) is durable only after this is.
         self._fan_out(events)
+        for event in events:
+            if isinstance(event, QuestionsChanged):
+                # A phone's own list is its acknowledgement: sent once the change is durable.
+                durable.add_done_callback(partial(self._mine_durable, event.participants))
         durable.add_done_callback(_log_failure)
         return durable
+
+    def _forgotten(self, client: Client, participant: str, durable: asyncio.Future[None]) -> None:
+        # Once the deletion is logged, the texts logged before it are overwritten too: a
+        # replay then finds placeholders, and the deletion after them.
+        if durable.cancelled() or durable.exception() is not None:
+            return
+        try:
+            self.store.redact(participant)
+        except Exception:  # the deletion stands in the session; say so, keep serving
+            _LOG.exception("could not overwrite a participant's texts in the log")
+        client.reply(Frame(ForgottenMessage().model_dump_json()))
+
+    def _mine_durable(self, participants: tuple[str, ...], durable: asyncio.Future[None]) -> None:
+        if not durable.cancelled() and durable.exception() is None:
+            self.questions.mark_mine(participants)
 
     # Deck edits.
 
@@ -279,6 +379,7 @@ class Room:
         self._standings = None
         self.views.refresh()
         self.tallies.forget()
+        self.questions.forget()
         self.publish_state()
         details = [f"poll {pid!r} changed" for pid in report.changed]
         details += [
@@ -321,6 +422,10 @@ class Room:
                     self.tallies.mark_presence()
                 case NicknameSet():
                     restate = restate or self._on_leaderboard()
+                case QuestionsChanged():
+                    self.questions.mark()
+                case Forgotten():
+                    pass  # the polls and questions it changed come as their own events
                 case VoteCast():
                     pass
                 case _:
@@ -359,6 +464,8 @@ class Room:
         sent again (a phone does not need to hear that the join instructions were toggled)."""
         previous, self._state_frames = self._state_frames, {}
         for role in ROLES:
+            if role == "moderator":
+                continue  # moderators get the questions, never the slides
             frame = self._state_frame(role)
             old = previous.get(role)
             if old is not None and old.text == frame.text:

@@ -9,6 +9,7 @@ import re
 import resource
 import socket
 import sys
+import time
 from typing import Any
 
 import uvicorn
@@ -18,6 +19,7 @@ from server.connection import protocol_factory
 from server.gate import gate_factory
 from server.limits import HEADROOM
 from server.net import public_base_url
+from server.privacy import due
 from server.settings import Settings
 from slides import DeckError
 
@@ -137,6 +139,7 @@ def serve(args: argparse.Namespace) -> int:
         port=port,
         public_url=args.public_url,
         presenter_key=args.presenter_key or None,
+        moderator_key=args.moderator_key or None,
         room_code=args.room or None,
         data_dir=args.data,
         new_session=args.new_session,
@@ -162,6 +165,14 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  display:   {base}/display?room={talk.room_code}")
     print(f"  presenter: {base}/presenter?key={talk.presenter_key}")
     print(f"  results:   {base}/results?key={talk.presenter_key}")
+    if deck.meta.qa is not None:
+        print(f"  moderator: {base}/moderate?key={app.state.room.moderator_key}")
+    overdue = due(talk.store, time.time())
+    if overdue:
+        print(
+            f"  retention: {len(overdue)} session{'s are' if len(overdue) != 1 else ' is'} past "
+            f"its retention; delete with: handsup prune --data {settings.data_path}"
+        )
     print(f"  listening: {args.host}:{port}")
     lowered = "; lowered to fit, see the warning" if low else ""
     print(f"  limits:    {max_connections} connections (open files: {open_files}{lowered})")

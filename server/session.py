@@ -11,31 +11,39 @@ from typing import Any, assert_never
 
 from server import text
 from server.commands import (
+    Ask,
     ClosePoll,
     Command,
     DisplayChanged,
     Event,
+    Forget,
+    Forgotten,
     GoTo,
     Hide,
     Join,
     Moderate,
+    ModerateQuestion,
     NicknameSet,
     OpenPoll,
     ParticipantJoined,
     PollChanged,
+    QuestionsChanged,
     Refused,
     ResetPoll,
     Reveal,
     SetBlackout,
     SetJoinInfo,
     SetNickname,
+    SetQuestionsOverlay,
     SlideChanged,
     TallyChanged,
+    Upvote,
     Vote,
     VoteCast,
 )
 from server.kinds import LivePoll, Timing, live
-from slides import Deck, Poll
+from server.qa import ACTIONS, QA
+from slides import Deck, Poll, QaSettings
 
 NICKNAME_LENGTH = 24
 
@@ -107,6 +115,9 @@ class Session:
         self.join_info = False
         self.participants: set[str] = set()
         self.nicknames: dict[str, str] = {}
+        # The talk's Q&A (kept through deck edits, even one that turns it off).
+        self.qa = QA(deck.meta.qa or QaSettings())
+        self.questions_overlay = False
         self.polls: dict[str, PollState] = {
             slide.poll.id: PollState(slide.poll, slide.index)
             for slide in deck.slides
@@ -181,6 +192,65 @@ class Session:
             case Moderate(poll, action, item):
                 state = self._poll(poll)
                 return [TallyChanged(poll)] if state.answers.moderate(action, item) else []
+            case Ask() | Upvote() | ModerateQuestion() | SetQuestionsOverlay():
+                return self._questions(command)
+            case Forget(participant):
+                return self._forget(participant)
+            case _:
+                assert_never(command)
+
+    def _forget(self, participant: str) -> list[Event]:
+        """Delete what a participant typed, everywhere in the talk: their questions, texts,
+        words and nickname. Their choices and ratings are not typed and stay."""
+        if participant not in self.participants:
+            raise Refused("not_joined", "join the session first")
+        polls = tuple(pid for pid, state in self.polls.items() if state.answers.forget(participant))
+        changed = self.qa.forget(participant)
+        named = self.nicknames.pop(participant, None) is not None
+        events: list[Event] = [Forgotten(participant, polls)]
+        events += [TallyChanged(pid) for pid in polls]
+        if changed:
+            events.append(QuestionsChanged(tuple(sorted(changed)), True))
+        if named:
+            events.append(NicknameSet(participant))
+        return events
+
+    @property
+    def qa_on(self) -> bool:
+        """Whether this talk takes questions."""
+        return self.deck.meta.qa is not None
+
+    def _questions(
+        self, command: Ask | Upvote | ModerateQuestion | SetQuestionsOverlay
+    ) -> list[Event]:
+        if not self.qa_on:
+            raise Refused("qa_off", "this talk takes no questions")
+        qa = self.qa
+        match command:
+            case Ask(participant, ask_id, asked, name, at):
+                if participant not in self.participants:
+                    raise Refused("not_joined", "join the session before asking")
+                question, new = qa.ask(participant, ask_id, asked, name, at)
+                if not new:
+                    return []
+                return [QuestionsChanged((participant,), question.public, question.id)]
+            case Upvote(participant, question_id, on):
+                if participant not in self.participants:
+                    raise Refused("not_joined", "join the session before upvoting")
+                changed = qa.upvote(participant, question_id, on)
+                if changed is None:
+                    return []
+                return [QuestionsChanged((participant, changed.participant), True)]
+            case ModerateQuestion(action, question_id):
+                if action not in ACTIONS:
+                    raise Refused("unknown_action", f"a question cannot be {action!r}")
+                changed = qa.moderate(action, question_id)
+                return [] if changed is None else [QuestionsChanged((changed.participant,), True)]
+            case SetQuestionsOverlay(on):
+                if self.questions_overlay == on:
+                    return []
+                self.questions_overlay = on
+                return [DisplayChanged()]
             case _:
                 assert_never(command)
 
@@ -210,6 +280,7 @@ class Session:
         current = self.deck.slides[self.position].id
         old = self.polls
         self.deck = deck
+        self.qa.settings = deck.meta.qa or self.qa.settings
         self.polls = {}
         changed: list[str] = []
         for slide in deck.slides:

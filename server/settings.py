@@ -35,6 +35,9 @@ class Settings(BaseModel):
     presenter_key: str | None = Field(
         default=None, description="None: the resumed session's key, else a random one"
     )
+    moderator_key: str | None = Field(
+        default=None, description="None: one derived from the presenter key"
+    )
     room_code: str | None = Field(
         default=None, description="None: the resumed session's code, else a random one"
     )

@@ -21,7 +21,7 @@ from server.limits import AddressGuard, ConnectionLimiter, Door, TokenBucket
 from server.protocol import CLIENT_MESSAGE, ErrorMessage, Hello, Role
 from server.room import Denied, Room
 
-ROLE_NAMES: tuple[Role, ...] = ("audience", "display", "presenter")
+ROLE_NAMES: tuple[Role, ...] = ("audience", "display", "presenter", "moderator")
 HELLO_TIMEOUT = 10.0  # seconds a new connection has to say hello
 BAD_KEY = 4403  # the close code of a refused presenter key (server.room)
 

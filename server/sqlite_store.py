@@ -21,6 +21,7 @@ from typing import Any
 
 from server.codec import decode, encode
 from server.commands import Command, Vote
+from server.store import redacted
 
 MIGRATIONS = [
     """
@@ -73,6 +74,8 @@ def connect(path: Path) -> sqlite3.Connection:
     # crash of the process. Group commit keeps that affordable.
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
+    # Text someone asked to delete (or a pruned session) is overwritten, not left in free pages.
+    conn.execute("PRAGMA secure_delete=ON")
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         conn.executescript(f"BEGIN; {script}; PRAGMA user_version={number}; COMMIT;")
@@ -130,6 +133,30 @@ class SQLiteStore:
     def end(self, session_id: int) -> None:
         """Mark a session finished: it keeps its results but is no longer resumed."""
         self._read.execute("UPDATE sessions SET ended_at=? WHERE id=?", (time.time(), session_id))
+
+    def delete(self, session_id: int) -> None:
+        """Delete a session and everything it logged (past its retention)."""
+        with self._read:
+            self._read.execute("BEGIN")
+            self._read.execute("DELETE FROM log WHERE session=?", (session_id,))
+            self._read.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+        self._read.execute("VACUUM")  # the deleted text must not linger in free pages
+
+    def redact(self, participant: str) -> None:
+        """Overwrite what this participant typed in this session's log (at their request)."""
+        if self.session_id is None:
+            return
+        rows = self._read.execute(
+            "SELECT seq, kind, data FROM log WHERE session=? AND kind IN ('vote','ask','nickname')"
+            " AND json_extract(data, '$.participant')=?",
+            (self.session_id, participant),
+        ).fetchall()
+        with self._read:
+            self._read.execute("BEGIN")
+            for seq, kind, data in rows:
+                command, extra = decode(kind, data)
+                _, text = encode(redacted(command, participant), extra)
+                self._read.execute("UPDATE log SET data=? WHERE seq=?", (text, seq))
 
     def set_deck(self, session_id: int, deck_text: str, title: str | None) -> None:
         """Remember the deck text a session now runs (after an edit), for its exports."""

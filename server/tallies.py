@@ -11,6 +11,9 @@ from server.protocol import PresenceMessage, Role, TallyMessage
 from server.session import Session
 from server.views import tally_visible
 
+# Kinds whose items people type, which a moderator curates: they get the presenter's tally.
+TYPED = ("text", "words")
+
 
 class Tallies:
     """Which polls' results changed, and when to send them; the room marks, this flushes."""
@@ -86,6 +89,8 @@ class Tallies:
             state = self.session.polls[poll]
             for role in ("presenter", "display"):
                 self.hub.broadcast((role,), f"tally:{poll}", self.frame(role, poll))
+            if state.poll.type in TYPED:
+                self.hub.broadcast(("moderator",), f"tally:{poll}", self.frame("presenter", poll))
             if tally_visible("audience", state):
                 self._audience_dirty.add(poll)
         if self._audience_dirty:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.privacy import notice
 from server.protocol import (
     AudienceState,
     DisplayState,
@@ -13,6 +14,8 @@ from server.protocol import (
     OutlineItem,
     PollView,
     PresenterState,
+    PrivacyView,
+    QaView,
     Role,
     SlideView,
     StateView,
@@ -80,6 +83,18 @@ def leaderboard_view(session: Session) -> LeaderboardView:
     )
 
 
+def qa_view(session: Session) -> QaView | None:
+    """The talk's Q&A settings and the display's overlay, if the talk takes questions."""
+    settings = session.deck.meta.qa
+    if settings is None:
+        return None
+    return QaView(
+        moderation=settings.moderation,
+        anonymous=settings.anonymous,
+        overlay=session.questions_overlay,
+    )
+
+
 class Views:
     """Builds role views for one deck, with the slides' public faces computed once."""
 
@@ -106,9 +121,14 @@ class Views:
             "blackout": session.blackout,
             "title": session.deck.meta.title,
             "leaderboard": leaderboard_view(session) if on_board else None,
+            "qa": qa_view(session),
         }
         if role == "audience":
-            return AudienceState(**common, nicknames=session.deck.meta.nicknames)
+            meta = session.deck.meta
+            privacy = PrivacyView(
+                text=meta.privacy, notice=notice(meta), retention_days=meta.retention_days
+            )
+            return AudienceState(**common, nicknames=meta.nicknames, privacy=privacy)
         join = self.join.model_copy(update={"shown": session.join_info})
         if role == "display":
             return DisplayState(**common, join=join)

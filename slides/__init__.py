@@ -1,7 +1,7 @@
 """The deck format: markdown in, a typed slide model out. Pure: no file or network access."""
 
 from slides.errors import DeckError, Problem
-from slides.model import Cell, Deck, DeckMeta, Slide, SlideKind
+from slides.model import Cell, Deck, DeckMeta, QaSettings, Slide, SlideKind
 from slides.parser import parse_deck
 from slides.polls import ChoicePoll, Poll, ScalePoll, TextPoll, WordsPoll
 
@@ -13,6 +13,7 @@ __all__ = [
     "DeckMeta",
     "Poll",
     "Problem",
+    "QaSettings",
     "ScalePoll",
     "Slide",
     "SlideKind",

@@ -25,6 +25,8 @@ class SlideKind(StrEnum):
     POLL = "poll"
     # The quiz's standings: the top ten on the projector, each phone its own score and rank.
     LEADERBOARD = "leaderboard"
+    # The audience's questions: the pinned one, or the top approved ones.
+    QUESTIONS = "questions"
     CONTENT = "content"
 
 
@@ -56,6 +58,14 @@ class Slide(_Frozen):
     image: str | None = None
 
 
+class QaSettings(_Frozen):
+    """Q&A for the whole talk: `before` holds every question until a moderator approves it,
+    `after` shows it at once (a moderator can still dismiss it); `anonymous` takes no names."""
+
+    moderation: Literal["before", "after"] = "before"
+    anonymous: bool = False
+
+
 class DeckMeta(_Frozen):
     """The deck's front matter."""
 
@@ -66,6 +76,12 @@ class DeckMeta(_Frozen):
     # Every choice question with a correct answer is scored, with a leaderboard.
     quiz: bool = False
     nicknames: Literal["off", "optional", "required"] = "off"
+    # None: this talk takes no questions.
+    qa: QaSettings | None = None
+    # The data notice: the presenter's own words, and days the data is kept (None: until
+    # someone deletes it).
+    privacy: str | None = None
+    retention_days: int | None = None
 
 
 class Deck(_Frozen):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from slides import compat
 from slides.errors import Problem
@@ -84,6 +84,14 @@ class Defaults(_Strict):
     poll: PollSettings = PollSettings()
 
 
+class QaOptions(_Strict):
+    """`qa:` in the front matter, as a mapping: when questions are moderated, and whether
+    askers may give a name."""
+
+    moderation: Literal["before", "after"] = "before"
+    anonymous: bool = False
+
+
 class FrontMatter(_Strict):
     """The deck's front matter."""
 
@@ -93,6 +101,11 @@ class FrontMatter(_Strict):
     date: str | None = None
     quiz: bool = False
     nicknames: Literal["off", "optional", "required"] = "off"
+    # Q&A for the whole talk: `qa: true`, or its settings.
+    qa: bool | QaOptions = False
+    # What phones are told about the data, and how long it is kept (`30d`, `8w`).
+    privacy: str | None = Field(default=None, max_length=2000)
+    retention: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,4}[dw]$")
     defaults: Defaults = Defaults()
 
     @field_validator("date", mode="before")

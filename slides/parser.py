@@ -26,10 +26,11 @@ from slides.directives import (
 )
 from slides.errors import DeckError, Problem
 from slides.mistakes import UNCLOSED_COMMENT, mistakes
-from slides.model import Cell, Deck, DeckMeta, Slide, SlideKind
+from slides.model import Cell, Deck, DeckMeta, QaSettings, Slide, SlideKind
 from slides.notes import split_notes
 from slides.options import (
     FrontMatter,
+    QaOptions,
     SlideOptions,
     key_line,
     parse_front_matter,
@@ -99,6 +100,9 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         date=front.date,
         quiz=front.quiz,
         nicknames=front.nicknames,
+        qa=_qa(front.qa),
+        privacy=front.privacy.strip() if front.privacy else None,
+        retention_days=_days(front.retention),
     )
     warnings.sort(key=lambda warning: warning.line)
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
@@ -414,3 +418,19 @@ def _unique(base: str, used: set[str]) -> str:
         candidate, number = f"{base}-{number}", number + 1
     used.add(candidate)
     return candidate
+
+
+def _days(retention: str | None) -> int | None:
+    """`30d` → 30, `8w` → 56."""
+    if retention is None:
+        return None
+    return int(retention[:-1]) * (7 if retention.endswith("w") else 1)
+
+
+def _qa(given: bool | QaOptions) -> QaSettings | None:
+    """The deck's Q&A settings: `qa: true` takes the defaults, `false` turns it off."""
+    if given is False:
+        return None
+    if given is True:
+        return QaSettings()
+    return QaSettings(moderation=given.moderation, anonymous=given.anonymous)

@@ -33,6 +33,8 @@ class ServerProcess:
     warning: str | None = None
     port: int = 0
     limits: str = ""  # the `limits:` line of the banner
+    moderator_key: str = ""  # printed when the deck takes questions
+    retention: str | None = None  # printed when stored sessions are past their retention
 
     @property
     def base(self) -> str:
@@ -105,13 +107,24 @@ def start_server(
         if not line:
             raise RuntimeError(f"server exited with {process.wait()} before printing its URLs")
         name, _, url = line.strip().partition(": ")
-        if name in ("audience", "display", "presenter", "listening", "limits", "data", "warning"):
+        if name in (
+            "audience",
+            "display",
+            "presenter",
+            "moderator",
+            "retention",
+            "listening",
+            "limits",
+            "data",
+            "warning",
+        ):
             urls[name] = url.strip()
     printed_key = urls["presenter"].partition("key=")[2]
     printed_room = urls["audience"].partition("room=")[2]
     server = ServerProcess(
         process, urls["audience"], urls["display"], urls["presenter"], printed_key, printed_room,
         data, temporary, urls.get("warning"), _port(urls["listening"]), urls.get("limits", ""),
+        urls.get("moderator", "").partition("key=")[2], urls.get("retention"),
     )  # fmt: skip
     deadline = time.monotonic() + 15
     while True:

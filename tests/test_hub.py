@@ -121,4 +121,4 @@ def test_roles_hear_only_their_broadcasts_and_a_closed_client_nothing() -> None:
     assert phone_link.received == [] and phone_link.closed == (1000, "bye")
     assert screen_link.received == ["t1", "s1"]
     hub.discard(phone)
-    assert hub.counts() == {"audience": 0, "display": 1, "presenter": 0}
+    assert hub.counts() == {"audience": 0, "display": 1, "presenter": 0, "moderator": 0}

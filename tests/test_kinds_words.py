@@ -190,3 +190,13 @@ def test_screens_other_than_the_presenters_get_opaque_stable_ids() -> None:
     after = session.polls["cloud"].answers.tally("display").items or []
     assert [(i.id, i.text) for i in after] == before[::-1], "ids follow the words as they move"
     assert set(states(session, "cloud")) == {"bullshit", "trust"}, "the presenter's: the words"
+
+
+def test_forgetting_a_person_takes_their_words_out_of_the_cloud() -> None:
+    session = on_poll("cloud", "ann", "bob")
+    answer(session, "ann", "cloud", ["trust", "mine alone"])
+    answer(session, "bob", "cloud", ["trust"])
+    assert items(session, "cloud") == [("trust", 2), ("mine alone", 1)]
+    assert session.polls["cloud"].answers.forget("ann")
+    assert items(session, "cloud") == [("trust", 1)], "the cloud is ranked again"
+    assert session.polls["cloud"].answers.mine("ann") is None

@@ -142,7 +142,7 @@ async def test_the_presenter_key_and_room_code_are_checked() -> None:
     with pytest.raises(Denied) as wrong_room:
         connect(room, "audience", room="NOPE")
     assert wrong_room.value.close_code == 4404
-    assert room.hub.counts() == {"audience": 0, "display": 0, "presenter": 0}
+    assert room.hub.counts() == {"audience": 0, "display": 0, "presenter": 0, "moderator": 0}
 
 
 async def test_a_burst_of_votes_reaches_screens_coalesced_and_exact() -> None:

@@ -97,7 +97,8 @@ json_values = st.recursive(
 TYPES = [
     "hello", "vote", "goto", "next", "prev", "open", "close", "reveal", "hide", "reset",
     "blackout", "join_info", "ping", "welcome", "state", "tally", "vote_ack", "error", "",
-    "VOTE", "vote ", "Hello",
+    "VOTE", "vote ", "Hello", "ask", "upvote", "moderate_question", "questions_overlay",
+    "forget_me",
 ]  # fmt: skip
 extras = st.dictionaries(st.sampled_from(["extra", "key", "room", "__proto__", "a"]), json_values)
 # Never a vote the session would count: another poll, or an option the colour poll lacks.

@@ -101,7 +101,7 @@ def test_unknown_poll_setting() -> None:
 def test_unknown_layout() -> None:
     assert errors(options("id: two\nlayout: two-columns\n", "# B\n")) == [
         "deck.md:5: unknown layout 'two-columns' (known: title, statement, bullets, numbered, "
-        "quote, grid, steps, link, image, poll, leaderboard, content)"
+        "quote, grid, steps, link, image, poll, leaderboard, questions, content)"
     ]
 
 
@@ -239,7 +239,7 @@ def test_all_problems_are_reported_together_in_line_order() -> None:
             "deck.md",
             9,
             "unknown layout 'nope' (known: title, statement, bullets, numbered, quote, grid, "
-            "steps, link, image, poll, leaderboard, content)",
+            "steps, link, image, poll, leaderboard, questions, content)",
         ),
     ]
     assert str(caught.value).splitlines()[0] == "deck.md:2: unknown deck option 'thme'"

@@ -72,6 +72,7 @@ BY_LAYOUT = {
     SlideKind.POLL: "# Q?\n\n- [ ] Yes\n- [ ] No\n",
     SlideKind.CONTENT: "# Heading only\n",
     SlideKind.LEADERBOARD: "# Who is winning\n",
+    SlideKind.QUESTIONS: "# Your questions\n",
 }
 
 

@@ -6,7 +6,9 @@ import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard, renderMine } from "/static/shared/leaderboard.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
+import { PhoneQa } from "/static/shared/qa.js";
 import { load, save } from "/static/shared/store.js";
+import { PrivacyNotice } from "/static/audience/privacy.js";
 import { VoteBook } from "/static/audience/votes.js";
 
 const ROOM_KEY = "handsup.room";
@@ -122,9 +124,16 @@ $("change-room").addEventListener("click", () => {
 
 // Messages.
 
+// The talk's Q&A, reachable from every slide when the deck takes questions.
+const qa = new PhoneQa($("live"), (message) => connection?.send(message));
+// What is kept, who sees it and for how long: on joining, and from "Your data".
+const privacy = new PrivacyNotice($("live"), document.querySelector(".footer"), (message) => connection?.send(message));
+
 function onMessage(message) {
+  if (qa.onMessage(message)) return;
   switch (message.type) {
     case "welcome":
+      qa.resend();
       if (message.participant) save(localStorage, tokenKey(), message.participant);
       if (message.now) serverSkew = message.now - Date.now() / 1000;
       book.restore(message.votes);
@@ -133,6 +142,8 @@ function onMessage(message) {
       break;
     case "state":
       state = message.state;
+      qa.setSettings(state.qa ?? null);
+      privacy.update(room, state.privacy ?? null);
       noticeReset(state.poll);
       render();
       break;
@@ -144,6 +155,10 @@ function onMessage(message) {
       myScore = message;
       if (message.name) $("nickname-input").value = message.name;
       renderMine(document.querySelector("#slide .my-standing"), myScore);
+      break;
+    case "forgotten":
+      privacy.forgotten();
+      connection.restart(); // a fresh welcome: what this phone has answered, now without its texts
       break;
     case "vote_ack":
       book.acked(message);
@@ -181,6 +196,8 @@ function render() {
     if (state.slide.kind === "leaderboard") {
       article.querySelector(".leaderboard-area").after(el("p", { class: "my-standing", role: "status" }));
     }
+    // The questions slide: the way in to asking and upvoting, right on the slide.
+    qa.offer(article.querySelector(".questions-area"));
     $("slide").replaceChildren(article);
   }
   if (state.slide.kind === "leaderboard") {

@@ -4,6 +4,7 @@ import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard } from "/static/shared/leaderboard.js";
+import { renderBoard } from "/static/shared/qa.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 
@@ -13,6 +14,18 @@ const tallies = new Map(); // poll id -> last tally frame
 let state = null;
 let shownKey = null;
 let poll = null; // the poll slide's live parts: {id, view, badge, votes, strip, clock, count}
+let questions = null; // the last `questions` frame
+
+// The audience's questions: on a `layout: questions` slide, or over any slide when the
+// presenter shows the overlay.
+function showQuestions() {
+  const onSlide = state?.slide.kind === "questions";
+  const area = stage.querySelector(".questions-area");
+  if (area) renderBoard(area, questions, 6);
+  const overlay = $("questions-overlay");
+  overlay.hidden = !state?.qa?.overlay || onSlide;
+  if (!overlay.hidden) renderBoard(overlay, questions, 3);
+}
 
 const plural = (n) => `${n} ${n === 1 ? "vote" : "votes"}`;
 
@@ -124,7 +137,12 @@ function onMessage(message) {
       renderLeaderboard(stage.querySelector(".leaderboard-area"), state.leaderboard);
       updatePoll();
       showJoin();
+      showQuestions();
       $("blackout").hidden = !state.blackout;
+      break;
+    case "questions":
+      questions = message;
+      showQuestions();
       break;
     case "tally":
       tallies.set(message.poll, message);

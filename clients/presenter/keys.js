@@ -13,6 +13,7 @@ const KEYMAP = {
   x: "reset",
   b: "blackout",
   j: "join",
+  q: "questions",
 };
 
 function typing(target) {

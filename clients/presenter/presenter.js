@@ -7,6 +7,7 @@ import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard } from "/static/shared/leaderboard.js";
+import { moderationQueue } from "/static/shared/qa.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
 
@@ -130,6 +131,11 @@ function renderControls() {
   $("btn-reset").disabled = !has;
   $("btn-blackout").setAttribute("aria-pressed", String(Boolean(state.blackout)));
   $("btn-join").setAttribute("aria-pressed", String(Boolean(state.join?.shown)));
+  // The talk's Q&A: its queue, and the overlay of top questions on the display (Q).
+  $("btn-questions").hidden = !state.qa;
+  $("btn-questions").disabled = !state.qa;
+  $("btn-questions").setAttribute("aria-pressed", String(Boolean(state.qa?.overlay)));
+  $("qa-queue").hidden = !state.qa;
 }
 
 function send(message) {
@@ -149,6 +155,7 @@ const actions = {
   },
   blackout: () => send({ type: "blackout", on: !state?.blackout }),
   join: () => send({ type: "join_info", on: !state?.join?.shown }),
+  questions: () => send({ type: "questions_overlay", on: !state?.qa?.overlay }),
 };
 
 const BUTTONS = {
@@ -161,6 +168,7 @@ const BUTTONS = {
   reset: "btn-reset",
   blackout: "btn-blackout",
   join: "btn-join",
+  questions: "btn-questions",
 };
 
 // Poll commands from the keyboard go to the server even if this page's state looks stale:
@@ -251,10 +259,15 @@ function onMessage(message) {
     case "notice":
       showNotice(message);
       break;
+    case "questions":
+      queue.update(message);
+      break;
     default:
       break;
   }
 }
+
+const queue = moderationQueue($("qa-queue"), send);
 
 const connection = new Connection("presenter", {
   hello: () => ({ type: "hello", key }),

@@ -88,6 +88,20 @@ function drawTimeline(votes, startedAt) {
   figure.replaceChildren(svg, el("figcaption", { text: "Votes per minute since the session started" }));
 }
 
+// The talk's questions, most upvoted first, each with what the moderators did with it.
+function drawQuestions(questions) {
+  $("questions-section").hidden = !questions.length;
+  $("questions").replaceChildren(
+    ...questions.map((q) =>
+      el("li", { class: `question ${q.state}` }, [
+        el("span", { class: "count", text: `${q.votes} ▲` }),
+        el("span", { class: "text", text: q.text }),
+        el("span", { class: "state", text: `${q.state}${q.pinned ? " · pinned" : ""}${q.name ? ` · ${q.name}` : ""}` }),
+      ]),
+    ),
+  );
+}
+
 async function show(id) {
   const results = await getJSON(`/api/sessions/${id}/results.json`);
   const s = results.session;
@@ -98,6 +112,7 @@ async function show(id) {
   $("json").href = `${base}.json?key=${encodeURIComponent(key)}`;
   $("polls").replaceChildren(...results.polls.map(drawPoll));
   drawTimeline(results.votes, s.started_at);
+  drawQuestions(results.questions ?? []);
   $("status").textContent = `${results.polls.length} polls, ${results.votes.length} votes`;
 }
 

@@ -159,6 +159,11 @@ export function renderSlide(slide, { fit = false } = {}) {
       if (slide.html) body.append(htmlBlock(slide.html));
       body.append(el("div", { class: "leaderboard-area" }));
       break;
+    case "questions":
+      // The audience's questions: the display fills the area (clients/shared/qa.js).
+      if (slide.html) body.append(htmlBlock(slide.html));
+      body.append(el("div", { class: "questions-area", "aria-live": "polite" }));
+      break;
     default: {
       // title, statement, bullets, numbered, quote, content: the server's HTML says it all.
       const block = htmlBlock(slide.html);

@@ -80,6 +80,11 @@ class LivePoll(ABC, Generic[P]):
         """Hide, show or approve one item (a word, an answer); False when nothing changed."""
         raise Refused("not_moderated", "this kind of poll has nothing to moderate")
 
+    def forget(self, participant: str) -> bool:
+        """Delete what this participant typed here (words, texts) at their request; False
+        when the kind keeps nothing typed (an option, a rating) or they typed nothing."""
+        return False
+
     def carry(self, old: LivePoll[Any]) -> None:
         """Keep what still fits of an edited poll's answers (after a deck reload)."""
 

@@ -76,7 +76,7 @@ class TextLive(LivePoll[TextPoll]):
     def tally(self, role: Role) -> TallyMessage:
         """The newest shown answers, listed words masked; the presenter sees every state."""
         if role == "presenter":
-            chosen = self.answers[-QUEUE:]
+            chosen = [e for e in self.answers[-QUEUE:] if e.text]
         else:
             shown = (e for e in reversed(self.answers) if e.state == "shown")
             chosen = list(islice(shown, WALL))[::-1]  # newest first: stop at a full wall
@@ -86,7 +86,7 @@ class TextLive(LivePoll[TextPoll]):
     def moderate(self, action: str, item: str) -> bool:
         """Approve a pending answer, hide one from the wall, or show it again."""
         entry = self.by_id.get(item)
-        if entry is None:
+        if entry is None or not entry.text:
             raise Refused("unknown_item", "there is no such answer in this poll")
         if action not in ("hide", "show", "approve"):
             raise Refused("unknown_action", "an answer can be hidden, shown or approved")
@@ -98,7 +98,15 @@ class TextLive(LivePoll[TextPoll]):
 
     def rows(self) -> list[Row]:
         """Every answer, in the order they came; hidden and unapproved ones marked."""
-        return [Row(e.id, e.text, 1, hidden=e.state != "shown") for e in self.answers]
+        return [Row(e.id, e.text, 1, hidden=e.state != "shown") for e in self.answers if e.text]
+
+    def forget(self, participant: str) -> bool:
+        """Blank this participant's answers: kept as empty hidden places, so later answers
+        keep their ids."""
+        mine = self.by_person.pop(participant, [])
+        for entry in mine:
+            entry.text, entry.participant, entry.state = "", "", "hidden"
+        return bool(mine)
 
     def carry(self, old: LivePoll[Any]) -> None:
         """Keep every answer."""

@@ -142,6 +142,20 @@ class WordsLive(LivePoll[WordsPoll]):
             raise Refused("unknown_action", f"a word can be hidden or shown, not {action!r}")
         return False
 
+    def forget(self, participant: str) -> bool:
+        """Take this participant's entries out of the counts (a word nobody else sent goes)."""
+        mine = self.entries.pop(participant, None)
+        if not mine:
+            return False
+        for word in mine:
+            word_key = key(word)
+            self.counts[word_key] -= 1
+            if self.counts[word_key] <= 0:
+                del self.counts[word_key]
+                self.hidden.discard(word_key)
+        self._rebuild()  # words fell, and maybe out of the cloud: rank again (rare)
+        return True
+
     def rows(self) -> list[Row]:
         """Every word, most frequent first; hidden ones marked."""
         words = sorted(self.counts, key=lambda w: (-self.counts[w], self.order[w]))

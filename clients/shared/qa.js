@@ -1,0 +1,264 @@
+// The talk's Q&A on every screen: the phone's panel (ask, upvote, own questions marked), the
+// display's board (pinned question or the top ones) and the presenter's moderation queue.
+// Questions are the audience's text: always textContent, never HTML.
+import { el, flash } from "/static/shared/dom.js";
+
+const votesText = (n) => `${n} ${n === 1 ? "upvote" : "upvotes"}`;
+const QA_ERRORS = new Set(["own_question", "unknown_question", "qa_off"]);
+const STATE_TEXT = { pending: "Waiting for approval", answered: "Answered", approved: "", dismissed: "Dismissed" };
+
+function questionBody(item) {
+  return [
+    el("p", { class: "qa-text", text: item.text }),
+    item.name ? el("p", { class: "qa-name", text: item.name }) : null,
+  ];
+}
+
+/** The display's board: the pinned question large, else the top `limit` approved ones. */
+export function renderBoard(container, message, limit = 5) {
+  if (!container) return;
+  const pinned = message?.pinned;
+  const top = message?.top ?? [];
+  if (pinned) {
+    container.replaceChildren(
+      el("div", { class: "qa-pinned" }, el("p", { class: "qa-label", text: "Question" }), ...questionBody(pinned)),
+    );
+    return;
+  }
+  if (!top.length) {
+    container.replaceChildren(el("p", { class: "qa-empty", text: "Ask a question from your phone" }));
+    return;
+  }
+  const list = el("ol", { class: "qa-board" });
+  for (const item of top.slice(0, limit)) {
+    list.append(
+      el(
+        "li",
+        { class: `qa-item ${item.state}` },
+        el("span", { class: "qa-votes", text: String(item.votes), "aria-label": votesText(item.votes) }),
+        el("div", { class: "qa-body" }, ...questionBody(item)),
+      ),
+    );
+  }
+  container.replaceChildren(list);
+}
+
+/** The phone's Q&A: a button that opens a panel to ask and to upvote. */
+export class PhoneQa {
+  constructor(root, send) {
+    this.send = send;
+    this.settings = null;
+    this.top = [];
+    this.mine = { asked: [], upvoted: [] };
+    this.unsent = null; // a question not yet acknowledged: sent again, same id, on reconnect
+    this.toggle = el("button", { type: "button", class: "qa-toggle", "aria-expanded": "false", "aria-controls": "qa-panel", text: "Questions" });
+    this.text = el("textarea", { id: "qa-text", name: "question", maxlength: "280", rows: "3", required: true });
+    this.name = el("input", { id: "qa-name", name: "name", type: "text", maxlength: "40", autocomplete: "nickname" });
+    this.nameField = el("p", { class: "qa-field" }, el("label", { for: "qa-name", text: "Your name (optional)" }), this.name);
+    this.status = el("p", { class: "qa-status", role: "status", "aria-live": "polite" });
+    this.form = el(
+      "form",
+      { class: "qa-form", novalidate: true },
+      el("p", { class: "qa-field" }, el("label", { for: "qa-text", text: "Your question" }), this.text),
+      this.nameField,
+      el("button", { type: "submit", class: "primary", text: "Ask" }),
+    );
+    this.mineList = el("ol", { class: "qa-list qa-mine", "aria-label": "Your questions" });
+    this.list = el("ol", { class: "qa-list", "aria-label": "Questions, most upvoted first" });
+    this.panel = el(
+      "section",
+      { id: "qa-panel", class: "qa-panel", "aria-labelledby": "qa-title", hidden: true },
+      el("h2", { id: "qa-title", text: "Questions" }),
+      this.form,
+      this.status,
+      this.mineList,
+      this.list,
+    );
+    root.append(this.toggle, this.panel);
+    this.toggle.hidden = true;
+    this.toggle.addEventListener("click", () => this.open(this.panel.hidden));
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.ask();
+    });
+  }
+
+  open(on) {
+    this.panel.hidden = !on;
+    this.toggle.setAttribute("aria-expanded", String(on));
+    this.toggle.textContent = on ? "Back to the slide" : "Questions";
+    document.body.classList.toggle("qa-open", on);
+    if (on) this.text.focus();
+  }
+
+  setSettings(qa) {
+    this.settings = qa;
+    this.toggle.hidden = !qa;
+    document.body.classList.toggle("has-qa", Boolean(qa)); // room below for the floating button
+    if (!qa && !this.panel.hidden) this.open(false);
+    this.nameField.hidden = Boolean(qa?.anonymous);
+  }
+
+  ask() {
+    const text = this.text.value.trim();
+    if (!text) {
+      flash(this.status, "Type a question first.");
+      return;
+    }
+    const message = { type: "ask", text, ask_id: `a${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}` };
+    const name = this.name.value.trim();
+    if (name && !this.settings?.anonymous) message.name = name;
+    this.unsent = message;
+    this.send(message);
+    flash(this.status, "Sending…", 0);
+  }
+
+  /** On a `layout: questions` slide: a button into the panel where the slide's list is. */
+  offer(area) {
+    if (!area || !this.settings) return;
+    const button = el("button", { type: "button", class: "primary qa-offer", text: "Ask a question or upvote one" });
+    button.addEventListener("click", () => this.open(true));
+    area.replaceChildren(button);
+  }
+
+  /** After a reconnect: a question the server never acknowledged goes again, same id. */
+  resend() {
+    if (this.unsent) this.send(this.unsent);
+  }
+
+  onMessage(message) {
+    switch (message.type) {
+      case "questions":
+        this.top = message.top;
+        this.render();
+        return true;
+      case "my_questions":
+        this.mine = message;
+        this.render();
+        return true;
+      case "ask_ack":
+        if (this.unsent?.ask_id === message.ask_id) {
+          this.unsent = null;
+          this.text.value = "";
+          const held = this.settings?.moderation === "before";
+          flash(this.status, held ? "Sent. It shows once a moderator approves it." : "Sent.");
+        }
+        return true;
+      case "error":
+        if (this.unsent && message.ref === this.unsent.ask_id) {
+          this.unsent = null;
+          flash(this.status, message.message);
+          return true;
+        }
+        if (!QA_ERRORS.has(message.code)) return false;
+        flash(this.status, message.message);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  render() {
+    const upvoted = new Set(this.mine.upvoted);
+    const mineIds = new Set(this.mine.asked.map((q) => q.id));
+    this.mineList.replaceChildren(
+      ...this.mine.asked.map((q) =>
+        el(
+          "li",
+          { class: `qa-item mine ${q.state}`, "data-id": q.id },
+          el("div", { class: "qa-body" }, ...questionBody(q), el("p", { class: "qa-state", text: `Yours · ${STATE_TEXT[q.state] || votesText(q.votes)}` })),
+        ),
+      ),
+    );
+    this.list.replaceChildren(
+      ...this.top.map((q) => {
+        const mine = mineIds.has(q.id);
+        const on = upvoted.has(q.id);
+        const button = el("button", {
+          type: "button",
+          class: "qa-upvote",
+          "aria-pressed": String(on),
+          "aria-label": `${on ? "Take back upvote" : "Upvote"}: ${votesText(q.votes)}`,
+          disabled: mine,
+          text: `▲ ${q.votes}`,
+        });
+        button.addEventListener("click", () => this.send({ type: "upvote", question: q.id, on: !on }));
+        return el(
+          "li",
+          { class: `qa-item ${q.state}${mine ? " mine" : ""}${on ? " upvoted" : ""}`, "data-id": q.id },
+          button,
+          el("div", { class: "qa-body" }, ...questionBody(q), q.state === "answered" ? el("p", { class: "qa-state", text: "Answered" }) : null),
+        );
+      }),
+    );
+  }
+}
+
+/**
+ * The presenter's (or a moderator's) queue: pending questions to approve or dismiss, approved
+ * ones to mark answered or pin. Keyboard: ↑/↓ or K/J pick, A approve, D dismiss, N answered,
+ * P pin (again: unpin). Returns {update(message)}.
+ */
+export function moderationQueue(container, send) {
+  const heading = el("h2", { class: "panel-title", id: "qa-queue-title", text: "Questions" });
+  const list = el("ol", { class: "qa-queue", "aria-labelledby": "qa-queue-title", tabindex: "0" });
+  const help = el("p", { class: "qa-help", text: "↑↓ pick · A approve · D dismiss · N answered · P pin" });
+  container.replaceChildren(heading, help, list);
+  let items = [];
+  let pinned = null;
+  let picked = 0;
+
+  const act = (action, item) => send({ type: "moderate_question", action, question: item.id });
+
+  function draw() {
+    picked = Math.min(picked, Math.max(0, items.length - 1));
+    list.replaceChildren(
+      ...items.map((item, index) => {
+        const buttons =
+          item.state === "pending"
+            ? [["approve", "Approve"], ["dismiss", "Dismiss"]]
+            : [["answer", "Answered"], [pinned === item.id ? "unpin" : "pin", pinned === item.id ? "Unpin" : "Pin"], ["dismiss", "Dismiss"]];
+        return el(
+          "li",
+          { class: `qa-item ${item.state}${pinned === item.id ? " pinned" : ""}`, "data-id": item.id, "aria-current": index === picked ? "true" : false },
+          el("span", { class: "qa-votes", text: String(item.votes) }),
+          el("div", { class: "qa-body" }, ...questionBody(item), el("p", { class: "qa-state", text: STATE_TEXT[item.state] || "Approved" })),
+          el(
+            "span",
+            { class: "qa-actions" },
+            ...buttons.map(([action, label]) => {
+              const button = el("button", { type: "button", class: "small", "data-action": action, text: label });
+              button.addEventListener("click", () => act(action, item));
+              return button;
+            }),
+          ),
+        );
+      }),
+    );
+    heading.textContent = `Questions · ${items.filter((i) => i.state === "pending").length} waiting`;
+  }
+
+  list.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || !items.length) return;
+    const key = event.key.toLowerCase();
+    const item = items[picked];
+    const moves = { arrowdown: 1, j: 1, arrowup: -1, k: -1 };
+    if (key in moves) picked = Math.max(0, Math.min(items.length - 1, picked + moves[key]));
+    else if (key === "a" && item.state === "pending") act("approve", item);
+    else if (key === "d") act("dismiss", item);
+    else if (key === "n" && item.state === "approved") act("answer", item);
+    else if (key === "p" && item.state !== "pending") act(pinned === item.id ? "unpin" : "pin", item);
+    else return;
+    event.preventDefault();
+    event.stopPropagation();
+    draw();
+  });
+
+  return {
+    update(message) {
+      pinned = message.pinned?.id ?? null;
+      items = [...(message.pending ?? []), ...message.top];
+      draw();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+"""The Q&A on the wire: what each role and each phone receives, encoded once, coalesced.
+
+A big room must not send every phone the whole list on every upvote. Every role gets one
+`questions` frame (phones and the display: the top 20 and the pinned one), built at most every
+`interval` and sent only when its bytes changed, so an upvote far down the list sends phones
+nothing. Each phone also gets `my_questions` (its own questions and upvotes) when those
+changed, and only once the change is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from server.frames import Frame
+from server.hub import ROLES, Hub
+from server.protocol import MyQuestionsMessage, QuestionItem, QuestionsMessage, Role
+from server.qa import QUEUE, TOP, Question
+from server.session import Session
+from server.text import mask
+
+
+def question_item(question: Question, *, asker: bool = False) -> QuestionItem:
+    """A question for the wire: listed words masked; for its asker, dismissed reads pending
+    (the asker is not told)."""
+    state = question.state
+    if asker and state == "dismissed":
+        state = "pending"
+    name = mask(question.name) if question.name else None
+    return QuestionItem(
+        id=question.id, text=mask(question.text), name=name, votes=question.votes, state=state
+    )
+
+
+def questions_message(session: Session, role: Role) -> QuestionsMessage:
+    """The Q&A this role may see: phones and the display only approved or answered
+    questions; the presenter and moderators also the queue of pending ones."""
+    qa = session.qa
+    ranked = qa.ranked()
+    pinned = qa.questions.get(qa.pinned) if qa.pinned is not None else None
+    if role not in ("presenter", "moderator"):
+        return QuestionsMessage(
+            top=[question_item(q) for q in ranked[:TOP]],
+            pinned=question_item(pinned) if pinned is not None else None,
+            approved=len(ranked),
+        )
+    pending = qa.pending()
+    return QuestionsMessage(
+        top=[question_item(q) for q in ranked[:QUEUE]],
+        pinned=question_item(pinned) if pinned is not None else None,
+        approved=len(ranked),
+        pending=[question_item(q) for q in pending[:QUEUE]],
+        waiting=len(pending),
+    )
+
+
+def my_questions(session: Session, participant: str) -> MyQuestionsMessage:
+    """One phone's own questions and upvotes."""
+    qa = session.qa
+    return MyQuestionsMessage(
+        asked=[question_item(q, asker=True) for q in qa.asked_by(participant)],
+        upvoted=qa.upvoted_by(participant),
+    )
+
+
+class QuestionsFeed:
+    """Which parts of the Q&A changed, and when to send them; the room marks, this flushes."""
+
+    def __init__(self, session: Session, hub: Hub, interval: float) -> None:
+        self.session = session
+        self.hub = hub
+        self.interval = interval
+        self._sent: dict[Role, Frame] = {}
+        self._frames: dict[Role, Frame] = {}
+        self._dirty = False
+        self._mine: set[str] = set()
+        self._flush_at = 0.0
+        self._handle: asyncio.TimerHandle | None = None
+
+    def frame(self, role: Role) -> Frame:
+        """This role's `questions` frame, encoded once per change."""
+        frame = self._frames.get(role)
+        if frame is None:
+            message = questions_message(self.session, role)
+            frame = self._frames[role] = Frame(message.model_dump_json(exclude_none=True))
+        return frame
+
+    def mine(self, participant: str) -> Frame:
+        """One phone's `my_questions` frame."""
+        return Frame(my_questions(self.session, participant).model_dump_json())
+
+    def mark(self) -> None:
+        """The questions changed: rebuild the role frames soon."""
+        self._frames.clear()
+        self._dirty = True
+        self._schedule()
+
+    def mark_mine(self, participants: tuple[str, ...]) -> None:
+        """These phones' own lists changed (and the change is durable): send them soon."""
+        self._mine.update(participants)
+        self._schedule()
+
+    def forget(self) -> None:
+        """Drop the encoded frames (the deck changed)."""
+        self._frames.clear()
+
+    def _schedule(self) -> None:
+        if self._handle is not None:
+            return
+        loop = asyncio.get_running_loop()
+        # Phones showing the list get it less often as the room grows, as tallies do.
+        phones = len(self.hub.clients["audience"])
+        when = max(loop.time(), self._flush_at + max(self.interval, phones / 5000))
+        self._handle = loop.call_at(when, self._flush)
+
+    def _flush(self) -> None:
+        self._handle = None
+        self._flush_at = asyncio.get_running_loop().time()
+        if self._dirty:
+            self._dirty = False
+            for role in ROLES:
+                frame = self.frame(role)
+                sent = self._sent.get(role)
+                if sent is not None and sent.text == frame.text:
+                    continue  # e.g. an upvote below the top 20, or a question still pending
+                self._sent[role] = frame
+                self.hub.broadcast((role,), "questions", frame)
+        if self._mine:
+            wanted, self._mine = self._mine, set()
+            frames: dict[str, Frame] = {}
+            for client in self.hub.clients["audience"]:
+                who = client.participant
+                if who is None or who not in wanted:
+                    continue
+                if who not in frames:
+                    frames[who] = self.mine(who)
+                client.offer("my_questions", frames[who])
