@@ -9,18 +9,23 @@ import pytest
 
 from server.codec import KINDS, decode, encode
 from server.commands import (
+    Ask,
     ClosePoll,
     Command,
+    Forget,
     GoTo,
     Hide,
     Join,
     Moderate,
+    ModerateQuestion,
     OpenPoll,
     ResetPoll,
     Reveal,
     SetBlackout,
     SetJoinInfo,
     SetNickname,
+    SetQuestionsOverlay,
+    Upvote,
     Vote,
 )  # fmt: skip
 
@@ -29,6 +34,8 @@ EXAMPLES: list[Command] = [
     ResetPoll("q"), SetBlackout(True), SetJoinInfo(False), Vote("p1", "q", 2, "v1", 1.5),
     Vote("p1", "cloud", ["Listening", "trust"], "v2", 2.5), Vote("p1", "wall", "Why?", "v3", 3.0),
     Moderate("cloud", "hide", "trust"), SetNickname("p1", "Ann"),
+    Ask("p1", "a1", "Why?", None, 4.0), Upvote("p2", "q1", True),
+    ModerateQuestion("approve", "q1"), SetQuestionsOverlay(True), Forget("p1"),
 ]  # fmt: skip
 
 
