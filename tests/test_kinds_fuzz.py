@@ -149,6 +149,7 @@ async def one_round(
     boss = await presenter(server)
     limit = limit_of(poll)
     taken = 0
+    acked: set[str] = set()  # a drawn vote id used again is a resend: acked, not read again
     for draw in drawn:
         target = draw["poll"] if draw["poll"] is not None else poll
         vote_id = draw["vote_id"] if draw["vote_id"] is not None else uuid.uuid4().hex
@@ -159,8 +160,11 @@ async def one_round(
         if reply["type"] == "error":
             assert reply["code"] in REFUSALS, reply
             continue
-        taken += 1
         assert target == poll, "only the open poll on screen takes answers"
+        if vote_id in acked:
+            continue
+        acked.add(vote_id)
+        taken += 1
         held = reply["answer"]
         if poll == "cloud":
             sent = [body] if isinstance(body, str) else body
