@@ -129,8 +129,17 @@ async def reading(*peers: Peer) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in tasks:
-            task.cancel()
+        # Cancel until each has stopped: on Python 3.11, asyncio.wait_for can swallow a
+        # cancellation that lands as a frame arrives, and the reader would then wait an hour
+        # for the next frame (seen as a hung test on a loaded machine). Bounded: 5 s.
+        for _ in range(50):
+            running = [task for task in tasks if not task.done()]
+            if not running:
+                break
+            for task in running:
+                task.cancel()
+            await asyncio.wait(running, timeout=0.1)
+        assert all(task.done() for task in tasks), "a background reader would not stop"
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
