@@ -200,3 +200,15 @@ def test_forgetting_a_person_takes_their_words_out_of_the_cloud() -> None:
     assert session.polls["cloud"].answers.forget("ann")
     assert items(session, "cloud") == [("trust", 1)], "the cloud is ranked again"
     assert session.polls["cloud"].answers.mine("ann") is None
+
+
+def test_a_cloud_of_the_longest_words_stays_a_small_frame() -> None:
+    people = [f"p{n}" for n in range(60)]
+    session = on_poll("cloud", *people)
+    for n, person in enumerate(people):
+        # 25 four-byte characters each (CJK ideographs, unchanged by NFKC): 100 bytes a word.
+        answer(session, person, "cloud", ["".join(chr(0x20000 + n * 25 + i) for i in range(25))])
+    tally = session.polls["cloud"].answers.tally("display")
+    assert len(tally.model_dump_json(exclude_none=True).encode()) < 8192
+    shown = len(tally.items or [])
+    assert 30 <= shown < 50, "long words give way from the bottom, the top stays"

@@ -16,6 +16,9 @@ from slides import WordsPoll
 # The cloud shows at most this many words: a projector cannot show more legibly, and it keeps
 # the frame small however many different words a hall sends.
 TOP = 50
+# And its words take at most this many bytes of text, so a cloud of long words in four-byte
+# characters still goes out in one small frame (under 8 KiB with its JSON) to every screen.
+TEXT_BUDGET = 4096
 
 
 class WordsLive(LivePoll[WordsPoll]):
@@ -117,10 +120,14 @@ class WordsLive(LivePoll[WordsPoll]):
         reaches them even as an attribute.
         """
         presenter = role == "presenter"
-        items = [
-            item(w if presenter else f"w{self.order[w]}", mask(self.shown_as[w]), self.counts[w])
-            for w in self.top
-        ]
+        items = []
+        spent = 0
+        for w in self.top:
+            text = mask(self.shown_as[w])
+            spent += len(text.encode())
+            if spent > TEXT_BUDGET:
+                break  # the least sent words give way
+            items.append(item(w if presenter else f"w{self.order[w]}", text, self.counts[w]))
         if presenter:
             hidden = sorted(self.hidden, key=self._rank)[:TOP]
             items += [item(w, mask(self.shown_as[w]), self.counts[w], "hidden") for w in hidden]
