@@ -206,6 +206,9 @@ class _StateBase(_Message):
     blackout: bool
     title: str | None
     leaderboard: LeaderboardView | None = None
+    # The deck's language and direction: every screen sets `<html lang dir>` from them.
+    lang: str = "en"
+    dir: Literal["ltr", "rtl"] = "ltr"
 
 
 class AudienceState(_StateBase):

@@ -7,13 +7,14 @@ import hashlib
 import io
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 
 from server.commands import Join, ResetPoll, Vote
 from server.session import Session
 from server.sqlite_store import SessionRow, SQLiteStore
-from slides import DeckError, parse_deck
+from slides import DeckError, DeckMeta, parse_deck
 
 
 class OptionResult(BaseModel):
@@ -71,6 +72,9 @@ class Results(BaseModel):
     session: SessionInfo
     polls: list[PollResult]
     votes: list[VoteRow]
+    # The deck's language and direction, so the results read as the slides did.
+    lang: str = "en"
+    dir: Literal["ltr", "rtl"] = "ltr"
 
 
 def iso(timestamp: float) -> str:
@@ -162,7 +166,14 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
                 at=iso(vote.at),
             )
         )
-    return Results(session=session_info(row, len(participants)), polls=polls, votes=votes)
+    meta = deck.meta if deck is not None else DeckMeta()
+    return Results(
+        session=session_info(row, len(participants)),
+        polls=polls,
+        votes=votes,
+        lang=meta.lang,
+        dir=meta.dir,
+    )
 
 
 def to_csv(results: Results) -> str:

@@ -106,6 +106,8 @@ class Views:
             "blackout": session.blackout,
             "title": session.deck.meta.title,
             "leaderboard": leaderboard_view(session) if on_board else None,
+            "lang": session.deck.meta.lang,
+            "dir": session.deck.meta.dir,
         }
         if role == "audience":
             return AudienceState(**common, nicknames=session.deck.meta.nicknames)

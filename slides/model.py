@@ -66,6 +66,9 @@ class DeckMeta(_Frozen):
     # Every choice question with a correct answer is scored, with a leaderboard.
     quiz: bool = False
     nicknames: Literal["off", "optional", "required"] = "off"
+    # The deck's language (BCP 47) and direction, for `<html lang dir>` on every screen.
+    lang: str = "en"
+    dir: Literal["ltr", "rtl"] = "ltr"
 
 
 class Deck(_Frozen):

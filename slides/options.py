@@ -22,6 +22,10 @@ _FAST_UNSAFE = re.compile(
     r"[^\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|[!|>{}\[\]?]"
 )
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# A BCP 47 language tag, loosely: a 2-3 letter language, then subtags (script, region...).
+LANG_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+# Languages written right to left (ISO 639 codes); a deck in one of them mirrors by default.
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -91,7 +95,22 @@ class FrontMatter(_Strict):
     date: str | None = None
     quiz: bool = False
     nicknames: Literal["off", "optional", "required"] = "off"
+    lang: str = "en"
+    dir: Literal["ltr", "rtl"] | None = None
     defaults: Defaults = Defaults()
+
+    @field_validator("lang")
+    @classmethod
+    def _valid_lang(cls, value: str) -> str:
+        if not LANG_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a language tag such as en, fr-CA or ar")
+        return value
+
+    def direction(self) -> Literal["ltr", "rtl"]:
+        """`dir:` as written, else the direction the deck's language is written in."""
+        if self.dir is not None:
+            return self.dir
+        return "rtl" if self.lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
     @field_validator("date", mode="before")
     @classmethod

@@ -68,6 +68,8 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         date=front.date,
         quiz=front.quiz,
         nicknames=front.nicknames,
+        lang=front.lang,
+        dir=front.direction(),
     )
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
 
