@@ -1,6 +1,6 @@
 // Phone page: join a room by code, follow the slides, vote on polls (a vote made offline is
 // kept and resent with the same id), see the results once the presenter reveals them.
-import { el, flash } from "/static/shared/dom.js";
+import { el, flash, setDocumentLanguage } from "/static/shared/dom.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard, renderMine } from "/static/shared/leaderboard.js";
@@ -171,6 +171,7 @@ function noticeReset(status) {
 
 function render() {
   document.title = state.title ? `${state.title} · handsup` : "handsup";
+  setDocumentLanguage(state.lang, state.dir);
   $("paused").hidden = !state.blackout;
   $("slide").hidden = state.blackout;
   const key = JSON.stringify(state.slide);

@@ -1,5 +1,5 @@
 // Projector page: the current slide full screen, live poll bars, join panel, blackout.
-import { baseUrl, el } from "/static/shared/dom.js";
+import { baseUrl, el, setDocumentLanguage } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
@@ -120,6 +120,7 @@ function onMessage(message) {
     case "state":
       state = message.state;
       document.title = state.title ? `${state.title} · Display` : "Display · handsup";
+      setDocumentLanguage(state.lang, state.dir);
       showSlide();
       renderLeaderboard(stage.querySelector(".leaderboard-area"), state.leaderboard);
       updatePoll();

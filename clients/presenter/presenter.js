@@ -2,7 +2,7 @@
 // Several presenter tabs stay in step: each shows the state the server broadcasts.
 import { startClock } from "/static/presenter/clock.js";
 import { bindKeys } from "/static/presenter/keys.js";
-import { baseUrl, el, flash } from "/static/shared/dom.js";
+import { baseUrl, el, flash, setDocumentLanguage } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
@@ -45,6 +45,7 @@ function showFrame(name, slide) {
 function render() {
   const total = state.total;
   document.title = state.title ? `Presenter · ${state.title}` : "Presenter · handsup";
+  setDocumentLanguage(state.lang, state.dir);
   $("deck-title").textContent = state.title || "Presenter";
   $("position").textContent = `Slide ${state.position + 1} of ${total}`;
   $("join-url").textContent = baseUrl(state.join?.url);

@@ -1,4 +1,6 @@
 // Results page: fetches a session's results (presenter key from the URL) and draws them.
+import { setDocumentLanguage } from "/static/shared/dom.js";
+
 const params = new URLSearchParams(location.search);
 const key = params.get("key") || "";
 const $ = (id) => document.getElementById(id);
@@ -91,6 +93,7 @@ function drawTimeline(votes, startedAt) {
 async function show(id) {
   const results = await getJSON(`/api/sessions/${id}/results.json`);
   const s = results.session;
+  setDocumentLanguage(results.lang, results.dir);
   $("title").textContent = s.title || "Results";
   $("meta").textContent = `Session ${s.id} · room ${s.room} · started ${new Date(s.started_at).toLocaleString()} · ${s.participants} participants`;
   const base = `/api/sessions/${id}/results`;

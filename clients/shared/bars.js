@@ -8,13 +8,13 @@ export class Bars {
   constructor(options, { label = "Results" } = {}) {
     this.rows = options.map((text, index) => {
       const fill = el("span", { class: "bar-fill" });
-      const count = el("span", { class: "bar-count" });
+      const count = el("bdi", { class: "bar-count" });
       const tag = el("span", { class: "bar-tag" });
       const row = el(
         "li",
         { class: "bar-row", "data-option": index },
         el("span", { class: "bar-letter", text: letter(index) }),
-        el("span", { class: "bar-label" }, el("span", { class: "bar-text", text }), tag),
+        el("span", { class: "bar-label" }, el("span", { class: "bar-text", dir: "auto", text }), tag),
         count,
         el("span", { class: "bar-track", "aria-hidden": "true" }, fill),
       );

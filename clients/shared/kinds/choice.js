@@ -20,7 +20,7 @@ export function audience(area, poll, { answer }) {
       "button",
       { type: "button", class: "choice", "aria-pressed": "false", "data-option": index },
       el("span", { class: "choice-letter", text: letter(index) }),
-      el("span", { class: "choice-text", text }),
+      el("span", { class: "choice-text", dir: "auto", text }),
       el("span", { class: "choice-mark", "aria-hidden": "true", text: "✓" }),
     );
     button.addEventListener("click", () => answer(index));

@@ -30,13 +30,14 @@ function wall(items, label) {
   return el(
     "ul",
     { class: "wall", "aria-label": label },
-    ...(items || []).filter((item) => item.state === "shown").map((item) => el("li", { class: "wall-card", text: item.text })),
+    ...(items || []).filter((item) => item.state === "shown").map((item) => el("li", { class: "wall-card", dir: "auto", text: item.text })),
   );
 }
 
 export function audience(area, poll, { answer }) {
   const box = el("textarea", {
     id: `text-${poll.id}`,
+    dir: "auto",
     maxlength: String(poll.max_length),
     rows: "3",
     "aria-describedby": `text-help-${poll.id}`,
@@ -74,7 +75,7 @@ export function audience(area, poll, { answer }) {
       // Shown (disabled) until voting opens; gone once closed or once every answer is in.
       form.hidden = status.status === "closed" || done;
       if (!box.value) help.textContent = `At most ${poll.max_length} characters`;
-      mineList.replaceChildren(...sent.map((text) => el("li", { text })));
+      mineList.replaceChildren(...sent.map((text) => el("li", { dir: "auto", text })));
       const visible = status.revealed && status.counts_visible;
       results.hidden = !visible;
       if (visible) results.replaceChildren(el("h2", { class: "results-title", text: "Answers" }), wall(tally?.items, "Answers"));

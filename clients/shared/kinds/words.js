@@ -67,7 +67,7 @@ class Cloud {
         node = el(
           "li",
           { class: "cloud-word", "data-word": item.id, "data-hue": place % 5 },
-          el("span", { class: "cloud-text", text: item.text }),
+          el("span", { class: "cloud-text", dir: "auto", text: item.text }),
           el("span", { class: "cloud-count" }),
         );
         this.words.set(item.id, node);
@@ -85,6 +85,7 @@ class Cloud {
 export function audience(area, poll, { answer }) {
   const input = el("input", {
     id: `words-${poll.id}`,
+    dir: "auto",
     type: "text",
     maxlength: String(poll.max_length),
     autocomplete: "off",
@@ -123,7 +124,7 @@ export function audience(area, poll, { answer }) {
       // once every entry is in.
       form.hidden = status.status === "closed" || done;
       help.textContent = `${sent.length} of ${poll.entries} sent · at most ${poll.max_length} characters each`;
-      mineList.replaceChildren(...sent.map((word) => el("li", { text: word })));
+      mineList.replaceChildren(...sent.map((word) => el("li", { dir: "auto", text: word })));
       const visible = status.revealed && status.counts_visible;
       results.hidden = !visible;
       if (visible) cloud.update(tally?.items);
