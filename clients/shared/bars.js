@@ -1,5 +1,6 @@
 // Poll results as horizontal bars: letter, option text, count and share; widths animate (CSS).
 import { el, letter } from "/static/shared/dom.js";
+import { number, percent, t } from "/static/shared/i18n.js";
 
 export class Bars {
   #fresh = true;
@@ -36,14 +37,14 @@ export class Bars {
     this.rows.forEach(({ row, fill, count, tag }, index) => {
       const votes = counts?.[index] ?? 0;
       const share = total ? votes / total : 0;
-      count.textContent = counts ? `${votes} · ${Math.round(share * 100)}%` : "";
+      count.textContent = counts ? t("bar.count", { votes: number(votes), share: percent(share) }) : "";
       fill.style.width = `${(share * 100).toFixed(2)}%`;
       const isCorrect = correct === index;
       row.classList.toggle("correct", isCorrect);
       row.classList.toggle("mine", mine === index);
       const tags = [];
-      if (isCorrect) tags.push("✓ correct");
-      if (mine === index) tags.push("your answer");
+      if (isCorrect) tags.push(t("bar.correct"));
+      if (mine === index) tags.push(t("bar.yours"));
       tag.textContent = tags.join(" · ");
     });
   }

@@ -1,6 +1,7 @@
 // Renders one slide view (as the server sends it) into DOM, for every slide kind.
 // Only `slide.html` and `cell.html` (sanitised by the server) go in as HTML; all else is text.
 import { el, letter } from "/static/shared/dom.js";
+import { t } from "/static/shared/i18n.js";
 
 /** Largest auto-fit size (em of the slide's base size) per kind, where fitting is asked for. */
 const FIT_MAX = {
@@ -152,7 +153,7 @@ export function renderSlide(slide, { fit = false } = {}) {
       body.append(el("h1", { class: "poll-question", dir: "auto", text: poll.question }));
       if (slide.html) body.append(htmlBlock(slide.html));
       body.append(el("div", { class: "poll-area", "data-type": poll.type ?? "choice" }));
-      if (poll.source) body.append(el("p", { class: "poll-source" }, "Source: ", el("bdi", { text: poll.source })));
+      if (poll.source) body.append(el("p", { class: "poll-source" }, t("source"), el("bdi", { text: poll.source })));
       break;
     }
     case "leaderboard":

@@ -3,6 +3,7 @@
 import { el } from "/static/shared/dom.js";
 import { fitText } from "/static/shared/fit.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
+import { plural, t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -19,7 +20,7 @@ export function describe(poll, value) {
 
 export function confirmed(poll, value) {
   const n = Array.isArray(value) ? value.length : 0;
-  return `${n === 1 ? "Your word is" : "Your words are"} in ✓ (${describe(poll, value)})`;
+  return plural("words.in", n, { words: describe(poll, value) });
 }
 
 /** Entries given so far and new ones, each once (as the server counts them: case-folded). */
@@ -92,19 +93,19 @@ export function audience(area, poll, { answer }) {
     enterkeyhint: "send",
     "aria-describedby": `words-help-${poll.id}`,
   });
-  const button = el("button", { type: "submit", class: "primary", text: "Send" });
+  const button = el("button", { type: "submit", class: "primary", text: t("text.send") });
   const help = el("p", { id: `words-help-${poll.id}`, class: "entry-help" });
   const form = el(
     "form",
     { class: "entry-form words-form" },
-    el("label", { for: input.id, text: "Your word or short phrase" }),
+    el("label", { for: input.id, text: t("words.label") }),
     el("div", { class: "entry-row" }, input, button),
     help,
   );
-  const mineList = el("ul", { class: "my-entries", "aria-label": "What you sent" });
-  const results = el("section", { class: "results", "aria-label": "Results", hidden: true });
-  const cloud = new Cloud("The room's words");
-  results.append(el("h2", { class: "results-title", text: "The room's words" }), cloud.root);
+  const mineList = el("ul", { class: "my-entries", "aria-label": t("text.sent") });
+  const results = el("section", { class: "results", "aria-label": t("results"), hidden: true });
+  const cloud = new Cloud(t("words.title"));
+  results.append(el("h2", { class: "results-title", text: t("words.title") }), cloud.root);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const word = input.value.trim();
@@ -114,8 +115,8 @@ export function audience(area, poll, { answer }) {
   });
   area.append(form, mineList, results);
   return {
-    prompt: () => "Voting is open: send a word",
-    lockedNote: "You have sent all your words.",
+    prompt: () => t("poll.open_words"),
+    lockedNote: t("words.locked"),
     update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : [];
       input.disabled = !canAnswer;
