@@ -1,5 +1,6 @@
 // Phone page: join a room by code, follow the slides, vote on polls (a vote made offline is
 // kept and resent with the same id), see the results once the presenter reveals them.
+import { announce, describeChange, swapSlide } from "/static/shared/announce.js";
 import { el, flash, setDocumentLanguage } from "/static/shared/dom.js";
 import { t, translatePage } from "/static/shared/i18n.js";
 import { showConnection } from "/static/shared/indicator.js";
@@ -136,6 +137,7 @@ function onMessage(message) {
       updatePoll();
       break;
     case "state":
+      announce($("announcer"), describeChange(state, message.state));
       state = message.state;
       noticeReset(state.poll);
       render();
@@ -186,7 +188,7 @@ function render() {
     if (state.slide.kind === "leaderboard") {
       article.querySelector(".leaderboard-area").after(el("p", { class: "my-standing", role: "status" }));
     }
-    $("slide").replaceChildren(article);
+    swapSlide($("slide"), article);
   }
   if (state.slide.kind === "leaderboard") {
     renderLeaderboard(document.querySelector("#slide .leaderboard-area"), state.leaderboard);
@@ -199,8 +201,8 @@ function render() {
 function buildPoll(article, slidePoll) {
   const kind = kindOf(slidePoll);
   const area = article.querySelector(".poll-area");
-  // Said politely when it changes: voting opens, or closes (by itself, for a timed question).
-  const line = el("p", { class: "poll-state", "aria-live": "polite" });
+  // Not a live region: the page's one status region says when voting opens or closes.
+  const line = el("p", { class: "poll-state" });
   const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
   area.append(line, clock);
   const view = kind.audience(area, slidePoll, { answer });

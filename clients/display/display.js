@@ -18,7 +18,8 @@ const plural = (n) => `${n} ${n === 1 ? "vote" : "votes"}`;
 
 function buildPoll(article, slidePoll) {
   const area = article.querySelector(".poll-area");
-  const votes = el("p", { class: "poll-votes", "aria-live": "polite" });
+  // Not a live region: it changes with every vote.
+  const votes = el("p", { class: "poll-votes" });
   const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
   area.append(votes, clock);
   const kind = kindOf(slidePoll);

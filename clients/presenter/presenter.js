@@ -2,6 +2,7 @@
 // Several presenter tabs stay in step: each shows the state the server broadcasts.
 import { startClock } from "/static/presenter/clock.js";
 import { bindKeys } from "/static/presenter/keys.js";
+import { announce, describeChange, Summary } from "/static/shared/announce.js";
 import { baseUrl, el, flash, setDocumentLanguage } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
@@ -9,6 +10,7 @@ import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard } from "/static/shared/leaderboard.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
+import { load, save } from "/static/shared/store.js";
 
 const $ = (id) => document.getElementById(id);
 const key = new URLSearchParams(location.search).get("key") || "";
@@ -98,7 +100,12 @@ function renderPoll() {
   results.view.update({ status, tally });
   const voters = tally?.voters ?? 0;
   $("poll-voters").textContent = `${voters} voted`;
+  // The count itself is not a live region (it changes with every vote): a summary at most
+  // every 12 seconds.
+  if (status.status === "open" && voters > 0) voterSummary.offer(`${voters} voted`);
 }
+
+const voterSummary = new Summary($("announcer"), 12000);
 
 /** Hide, show or approve one item (a word, an answer) of the current poll. */
 function moderate(action, item) {
@@ -184,7 +191,11 @@ for (const button of $("controls").querySelectorAll("button[data-action]")) {
     if (event.detail > 0) button.blur();
   });
 }
-bindKeys((action) => run(action, true));
+// Letter shortcuts can be turned off (speech input types letters); the choice is remembered.
+const LETTERS_KEY = "handsup.presenter.letters";
+$("letter-keys").checked = load(localStorage, LETTERS_KEY) !== false;
+$("letter-keys").addEventListener("change", () => save(localStorage, LETTERS_KEY, $("letter-keys").checked));
+bindKeys((action) => run(action, true), { letters: () => $("letter-keys").checked });
 
 // Go to slide.
 
@@ -232,6 +243,7 @@ function showNotice(notice) {
 function onMessage(message) {
   switch (message.type) {
     case "state":
+      announce($("announcer"), describeChange(state, message.state));
       state = message.state;
       render();
       break;
