@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -79,9 +80,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("handsup")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="handsup", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate a deck and list its slides")
     check.add_argument("deck", help="path to the deck (markdown)")
@@ -91,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve a deck to a presenter, a projector and phones")
     serve.add_argument("deck", help="path to the deck (markdown)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
-    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)"
+    )
     serve.add_argument("--public-url", help="base URL phones should use (proxy or tunnel)")
     serve.add_argument(
         "--presenter-key",
@@ -128,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="reverse proxies whose X-Forwarded-For names the client, comma-separated "
         "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)",
     )
-    serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    serve.add_argument(
+        "--log-level", default="warning", help="uvicorn log level (default: warning)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     export = sub.add_parser("export", help="write a session's results as CSV or JSON")

@@ -14,6 +14,7 @@ import uvicorn
 
 from server.app import create_app
 from server.connection import protocol_factory
+from server.lock import FolderInUse, lock_folder
 from server.net import public_base_url
 from server.settings import Settings
 from slides import DeckError
@@ -103,9 +104,17 @@ def serve(args: argparse.Namespace) -> int:
         **_limits(args),
     )
     try:
+        # Two servers on one folder would write one session's log from two processes.
+        lock = lock_folder(settings.data_path)
+    except FolderInUse as error:
+        print(f"handsup: {error}", file=sys.stderr)
+        sock.close()
+        return 1
+    try:
         app = create_app(settings)
     except DeckError as error:
         print(error, file=sys.stderr)
+        lock.close()
         return 1
     base, warning = public_base_url(settings.host, port, settings.public_url)
     talk = app.state.talk
@@ -142,4 +151,5 @@ def serve(args: argparse.Namespace) -> int:
     # Server.run picks uvloop (and httptools) where installed.
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
+    lock.close()
     return 0
