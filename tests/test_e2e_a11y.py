@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import Devices, chromium
+from tests.browser import PHONE, SCREEN, Devices, chromium
 from tests.serverproc import ServerProcess, start_server
 from tests.test_e2e_browser import PUBLIC_URL, urls
 
@@ -170,3 +170,64 @@ def test_letter_shortcuts_can_be_turned_off(server: ServerProcess, devices: Devi
     expect(presenter.get_by_label("Letter shortcuts")).not_to_be_checked()
     presenter.get_by_role("button", name="Open voting").click()
     expect(presenter.locator("#poll-status")).to_have_text("Voting open")
+
+
+# The relative luminance (WCAG) of an element's computed colour property, 0 (black) to 1.
+_LUMINANCE = """([selector, property]) => {
+  const value = getComputedStyle(document.querySelector(selector))[property];
+  const [r, g, b] = value.match(/[\\d.]+/g).slice(0, 3).map((c) => {
+    const s = Number(c) / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}"""
+
+
+def luminance(page: Page, selector: str, prop: str) -> float:
+    value: float = page.evaluate(_LUMINANCE, [selector, prop])
+    return value
+
+
+def contrast(a: float, b: float) -> float:
+    return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+
+
+def test_dark_phones_and_forced_colours_keep_things_readable(
+    server: ServerProcess, browser: Browser, devices: Devices
+) -> None:
+    presenter_url, display_url, phone_url = urls(server)
+    presenter = devices.open(presenter_url)
+    dark = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, color_scheme="dark"
+    ).new_page()
+    dark.goto(phone_url)
+    contrasted = browser.new_context(viewport=SCREEN, forced_colors="active").new_page()
+    contrasted.goto(display_url)
+    expect(presenter.locator("#presence")).to_contain_text("1 connected")
+    presenter.keyboard.press("ArrowRight")
+    presenter.keyboard.press("o")
+    dark.locator(".choice").nth(1).tap()
+    expect(dark.locator(".choice").nth(1)).to_have_attribute("aria-pressed", "true")
+
+    # A phone in dark mode: a dark page, light text, a chosen answer still legible (AA).
+    page = luminance(dark, "body", "backgroundColor")
+    assert page < 0.05
+    assert contrast(luminance(dark, ".poll-question", "color"), page) >= 7
+    pressed = ".choice[aria-pressed=true]"
+    chosen = contrast(
+        luminance(dark, pressed, "color"), luminance(dark, pressed, "backgroundColor")
+    )
+    assert chosen >= 4.5
+
+    # Forced colours: the projector's bar still shows, in a system colour, not transparent.
+    expect(contrasted.locator(".bar-count").nth(1)).to_have_text("1 · 100%")
+    fill = contrasted.locator(".bar-row").nth(1).locator(".bar-fill")
+    contrasted.wait_for_function(
+        "() => !document.getAnimations().some((a) => a instanceof CSSTransition)"
+    )
+    colour = fill.evaluate("(node) => getComputedStyle(node).backgroundColor")
+    assert colour not in ("rgba(0, 0, 0, 0)", "transparent")
+    box = fill.bounding_box()
+    assert box is not None and box["width"] > 10
+    dark.context.close()
+    contrasted.context.close()
