@@ -58,14 +58,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one session's results from a data folder."""
-    from server.results import load, to_csv
+    from server.results import load, to_csv, votes_csv
 
     try:
         results = load(Path(args.data), args.session)
     except LookupError as error:
         print(f"handsup export: {error.args[0]}", file=sys.stderr)
         return 1
-    text = to_csv(results) if args.format == "csv" else results.model_dump_json(indent=2) + "\n"
+    if args.format == "csv":
+        text = to_csv(results)
+    elif args.format == "votes-csv":
+        text = votes_csv(results)
+    else:
+        text = results.model_dump_json(indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -147,7 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write a session's results as CSV or JSON")
     export.add_argument("--data", required=True, help="the data folder (holds handsup.db)")
     export.add_argument("--session", type=int, help="session id (default: the newest)")
-    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument(
+        "--format",
+        choices=["csv", "votes-csv", "json"],
+        default="csv",
+        help="csv: one row per poll option, with the poll's turnout, mean and median; "
+        "votes-csv: each person's final answer, anonymised; json: both (default: csv)",
+    )
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 

@@ -176,21 +176,34 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
     )
 
 
+CSV_COLUMNS = [
+    "poll", "type", "question", "source", "voters", "turnout", "mean", "median",
+    "option", "text", "votes", "percentage", "correct", "hidden",
+]  # fmt: skip
+
+
 def to_csv(results: Results) -> str:
-    """Two tables in one CSV: per-option results, a blank line, then individual votes."""
+    """One table, one header, as spreadsheets expect: a row per option (scale point, word or
+    answer), with its poll's columns repeated on each. Individual votes: `votes_csv`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["poll", "type", "question", "option", "text", "votes", "percentage", "correct", "hidden"]
-    )
+    writer.writerow(CSV_COLUMNS)
     for poll in results.polls:
+        summary = [poll.id, poll.type, poll.question, poll.source or "", poll.voters, poll.turnout,
+                   "" if poll.mean is None else poll.mean,
+                   "" if poll.median is None else poll.median]  # fmt: skip
         for option in poll.options:
             writer.writerow(
-                [poll.id, poll.type, poll.question, option.index, option.text, option.votes,
-                 option.percentage, "yes" if option.correct else "no",
-                 "yes" if option.hidden else "no"]
+                [*summary, option.index, option.text, option.votes, option.percentage,
+                 "yes" if option.correct else "no", "yes" if option.hidden else "no"]
             )  # fmt: skip
-    writer.writerow([])
+    return out.getvalue()
+
+
+def votes_csv(results: Results) -> str:
+    """Each person's final answer per poll, one row each, under an anonymous id."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["poll", "participant", "option", "text", "at"])
     for vote in results.votes:
         chosen = "" if vote.option is None else vote.option

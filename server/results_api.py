@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 
 from server.keys import key_matches
-from server.results import compute, session_info, to_csv
+from server.results import compute, session_info, to_csv, votes_csv
 from server.sqlite_store import SQLiteStore
 
 
@@ -50,16 +50,16 @@ def results_router(db_path: Path, presenter_key: str, clients_dir: Path) -> APIR
         x_handsup_key: str | None = Header(None),
     ) -> Any:
         check(key or x_handsup_key)
-        if fmt not in ("csv", "json"):
+        if fmt not in ("csv", "votes.csv", "json"):
             raise HTTPException(404)
         found = await asyncio.to_thread(read, session_id)
         if found is None:
             raise HTTPException(404, f"no session {session_id}")
         if fmt == "json":
             return JSONResponse(found.model_dump())
-        name = f"handsup-session-{session_id}.csv"
+        name = f"handsup-session-{session_id}.{fmt}"
         return PlainTextResponse(
-            to_csv(found),
+            to_csv(found) if fmt == "csv" else votes_csv(found),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

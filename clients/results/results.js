@@ -99,6 +99,7 @@ async function show(id) {
   const base = `/api/sessions/${id}/results`;
   $("csv").href = `${base}.csv?key=${encodeURIComponent(key)}`;
   $("json").href = `${base}.json?key=${encodeURIComponent(key)}`;
+  $("votes-csv").href = `${base}.votes.csv?key=${encodeURIComponent(key)}`;
   $("polls").replaceChildren(...results.polls.map(drawPoll));
   drawTimeline(results.votes, s.started_at);
   $("status").textContent = `${results.polls.length} polls, ${results.votes.length} votes`;
