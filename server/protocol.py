@@ -173,6 +173,8 @@ class JoinView(_Message):
     room: str
     warning: str | None
     shown: bool = False
+    # The deck's opening title slide carries the QR code and room code (`join_on_title:`).
+    on_title: bool = True
 
 
 class LeaderRow(_Message):

@@ -111,7 +111,9 @@ class Views:
         }
         if role == "audience":
             return AudienceState(**common, nicknames=session.deck.meta.nicknames)
-        join = self.join.model_copy(update={"shown": session.join_info})
+        join = self.join.model_copy(
+            update={"shown": session.join_info, "on_title": session.deck.meta.join_on_title}
+        )
         if role == "display":
             return DisplayState(**common, join=join)
         deck = session.deck

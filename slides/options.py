@@ -97,6 +97,7 @@ class FrontMatter(_Strict):
     nicknames: Literal["off", "optional", "required"] = "off"
     lang: str = "en"
     dir: Literal["ltr", "rtl"] | None = None
+    join_on_title: bool = True
     defaults: Defaults = Defaults()
 
     @field_validator("lang")

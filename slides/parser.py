@@ -70,6 +70,7 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         nicknames=front.nicknames,
         lang=front.lang,
         dir=front.direction(),
+        join_on_title=front.join_on_title,
     )
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
 

@@ -37,13 +37,28 @@ function buildPoll(article, slidePoll) {
   return { id: slidePoll.id, view, badge, votes, strip, clock, count };
 }
 
+/** The opening title slide says how to join: the address, the room code and the QR code. */
+function titleJoin(article) {
+  const url = baseUrl(state.join?.url);
+  const strip = el(
+    "div",
+    { class: "join-strip" },
+    el("p", {}, el("span", { class: "strip-label", text: "Code " }), el("strong", { class: "strip-code", text: state.join?.room ?? "" })),
+    el("img", { class: "strip-qr", alt: "QR code to join" }),
+  );
+  showQr(strip.querySelector(".strip-qr"));
+  const badge = el("p", { class: "poll-badge" }, url ? "Join at " : "Join", url ? el("bdi", { text: url }) : null);
+  article.append(el("footer", { class: "poll-footer title-join" }, badge, strip));
+}
+
 function showSlide() {
   const slide = state.slide;
-  const key = JSON.stringify(slide);
+  const key = JSON.stringify([slide, state.join?.on_title]);
   if (key === shownKey) return;
   shownKey = key;
   const article = renderSlide(slide, { fit: true });
   poll = slide.kind === "poll" && slide.poll ? buildPoll(article, slide.poll) : null;
+  if (slide.kind === "title" && slide.index === 0 && state.join?.on_title) titleJoin(article);
   stage.replaceChildren(article);
   updatePoll();
   fitAll(stage);
