@@ -152,4 +152,5 @@ def serve(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
     lock.close()
+    print(f"handsup: stopped; the votes are kept in {settings.data_path}", flush=True)
     return 0
