@@ -60,6 +60,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Write one session's results from a data folder."""
     from server.results import load, to_csv, votes_csv
 
+    if args.format in ("html", "pdf"):
+        return _export_keepsake(args)
     try:
         results = load(Path(args.data), args.session)
     except LookupError as error:
@@ -75,6 +77,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _export_keepsake(args: argparse.Namespace) -> int:
+    from server.export_html import keepsake, to_pdf
+
+    try:
+        document = keepsake(Path(args.data), args.session, notes=args.notes)
+    except LookupError as error:
+        print(f"handsup export: {error.args[0]}", file=sys.stderr)
+        return 1
+    if args.format == "pdf":
+        if not args.output:
+            print("handsup export: --format pdf needs -o FILE", file=sys.stderr)
+            return 2
+        to_pdf(document, Path(args.output))
+    elif args.output:
+        Path(args.output).write_text(document, encoding="utf-8")
+    else:
+        sys.stdout.write(document)
     return 0
 
 
@@ -149,16 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
 
-    export = sub.add_parser("export", help="write a session's results as CSV or JSON")
+    export = sub.add_parser(
+        "export", help="write a session's results (CSV, JSON) or the talk as a keepsake (HTML, PDF)"
+    )
     export.add_argument("--data", required=True, help="the data folder (holds handsup.db)")
     export.add_argument("--session", type=int, help="session id (default: the newest)")
     export.add_argument(
         "--format",
-        choices=["csv", "votes-csv", "json"],
+        choices=["csv", "votes-csv", "json", "html", "pdf"],
         default="csv",
         help="csv: one row per poll option, with the poll's turnout, mean and median; "
-        "votes-csv: each person's final answer, anonymised; json: both (default: csv)",
+        "votes-csv: each person's final answer, anonymised; json: both; html: the talk as a "
+        "keepsake, one file that opens with no server; pdf: the same, a page per slide "
+        "(default: csv)",
     )
+    export.add_argument("--notes", action="store_true", help="html, pdf: include the speaker notes")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 

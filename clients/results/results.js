@@ -100,6 +100,7 @@ async function show(id) {
   $("csv").href = `${base}.csv?key=${encodeURIComponent(key)}`;
   $("json").href = `${base}.json?key=${encodeURIComponent(key)}`;
   $("votes-csv").href = `${base}.votes.csv?key=${encodeURIComponent(key)}`;
+  $("keepsake").href = `${base}.html?key=${encodeURIComponent(key)}`;
   $("polls").replaceChildren(...results.polls.map(drawPoll));
   drawTimeline(results.votes, s.started_at);
   $("status").textContent = `${results.polls.length} polls, ${results.votes.length} votes`;
