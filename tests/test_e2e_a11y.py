@@ -209,7 +209,11 @@ def test_dark_phones_and_forced_colours_keep_things_readable(
     dark.locator(".choice").nth(1).tap()
     expect(dark.locator(".choice").nth(1)).to_have_attribute("aria-pressed", "true")
 
-    # A phone in dark mode: a dark page, light text, a chosen answer still legible (AA).
+    # A phone in dark mode: a dark page, light text, a chosen answer still legible (AA),
+    # measured once the pressed button's colours have finished changing.
+    dark.wait_for_function(
+        "() => !document.getAnimations().some((a) => a instanceof CSSTransition)"
+    )
     page = luminance(dark, "body", "backgroundColor")
     assert page < 0.05
     assert contrast(luminance(dark, ".poll-question", "color"), page) >= 7
