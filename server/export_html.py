@@ -3,12 +3,15 @@ final results) that opens with no server, and the same printed to PDF by Debian'
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+from server.pages import IMAGE_TYPES
 from server.results import PollResult, Results, compute
 from server.sqlite_store import SessionRow, SQLiteStore
 from slides import Deck, DeckError, SlideKind, parse_deck
@@ -52,6 +55,25 @@ body { background: var(--wash); margin: 0; }
 """
 
 
+_ASSET_SRC = re.compile(r'src="/assets/([^"]+)"')
+
+
+def inline_assets(markup: str, folder: Path) -> str:
+    """The deck's own images (served at /assets/ during the talk) as data: URLs, so the
+    keepsake shows them with no server. Only images inside the deck's folder, as the server."""
+    root = folder.resolve()
+
+    def replace(match: re.Match[str]) -> str:
+        target = (root / html.unescape(match.group(1))).resolve()
+        kind = IMAGE_TYPES.get(target.suffix.lower())
+        if kind is None or not target.is_relative_to(root) or not target.is_file():
+            return match.group(0)
+        data = base64.b64encode(target.read_bytes()).decode("ascii")
+        return f'src="data:{kind};base64,{data}"'
+
+    return _ASSET_SRC.sub(replace, markup)
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -85,8 +107,11 @@ def _poll_html(poll: PollResult) -> str:
     return "".join(parts)
 
 
-def render(deck: Deck | None, results: Results, *, notes: bool = False) -> str:
-    """The keepsake as one HTML document: styles inline, no scripts, nothing fetched."""
+def render(
+    deck: Deck | None, results: Results, *, notes: bool = False, assets: Path | None = None
+) -> str:
+    """The keepsake as one HTML document: styles inline, no scripts, nothing fetched (the
+    deck's images inlined from `assets`, its folder, when given)."""
     css = "\n".join(
         (CLIENTS / "shared" / name).read_text(encoding="utf-8")
         for name in ("base.css", "slide.css")
@@ -103,7 +128,8 @@ def render(deck: Deck | None, results: Results, *, notes: bool = False) -> str:
             body.append(_poll_html(result) if result else '<p class="turnout">No votes.</p>')
         else:
             # The deck's HTML, sanitised by the parser as for every screen.
-            body.append(f'<div class="slide-html" dir="auto">{slide.html}</div>')
+            markup = inline_assets(slide.html, assets) if assets is not None else slide.html
+            body.append(f'<div class="slide-html" dir="auto">{markup}</div>')
         if notes and slide.notes:
             body.append(f'<aside class="notes" dir="auto">{_e(slide.notes)}</aside>')
         pages.append(
@@ -151,7 +177,7 @@ def from_row(store: SQLiteStore, row: SessionRow, *, notes: bool = False) -> str
         deck: Deck | None = parse_deck(row.deck_text, row.deck_path)
     except DeckError:  # stored decks parsed when stored; a newer parser may disagree
         deck = None
-    return render(deck, results, notes=notes)
+    return render(deck, results, notes=notes, assets=Path(row.deck_path).parent)
 
 
 def to_pdf(document: str, output: Path) -> None:
