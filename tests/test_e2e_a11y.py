@@ -79,8 +79,10 @@ def said(page: Page) -> list[str]:
 
 def hears(page: Page, *texts: str) -> None:
     """Wait until the page's status region has said exactly these, in this order."""
-    page.wait_for_function("(n) => window.said.length >= n", arg=len(texts))
-    assert said(page) == list(texts)
+    try:
+        page.wait_for_function("(n) => window.said.length >= n", arg=len(texts))
+    finally:
+        assert said(page) == list(texts)
 
 
 def test_status_region_says_each_change_once_and_focus_follows_the_slide(
@@ -110,22 +112,17 @@ def test_status_region_says_each_change_once_and_focus_follows_the_slide(
     assert "2 voted" not in said(presenter)  # held back: within the quiet time after "1 voted"
 
     # Each step waits for the phone to show it: a quick on-and-off is rightly one state.
-    presenter.keyboard.press("c")
-    expect(phone.locator(".poll-state")).to_have_text("Voting is closed")
-    presenter.keyboard.press("r")
-    expect(phone.locator(".results")).to_be_visible()
-    presenter.keyboard.press("b")
-    expect(phone.locator("#paused")).to_be_visible()
-    presenter.keyboard.press("b")
-    hears(
-        phone,
-        "Slide 2 of 3: Favourite colour?",
-        "Voting is open",
-        "Voting is closed",
-        "The results are shown",
-        "The presenter paused the screen",
-        "The screen is back",
-    )
+    steps = [
+        ("c", "Voting is closed"),
+        ("r", "The results are shown"),
+        ("b", "The presenter paused the screen"),
+        ("b", "The screen is back"),
+    ]
+    heard = ["Slide 2 of 3: Favourite colour?", "Voting is open"]
+    for key, announcement in steps:
+        presenter.keyboard.press(key)
+        heard.append(announcement)
+        hears(phone, *heard)
     presenter.wait_for_function("() => window.said.includes('The screen is back')")
     assert said(presenter)[0] == "Slide 2 of 3: Favourite colour?"  # the position, said
 

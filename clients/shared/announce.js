@@ -32,10 +32,11 @@ export function describeChange(before, after) {
 export function announce(region, text) {
   if (!text) return;
   // Screen readers announce a change of content: clear first so a repeat is still a change.
+  // A timer, not an animation frame: frames stop while the page is hidden or the machine busy.
   region.textContent = "";
-  requestAnimationFrame(() => {
+  setTimeout(() => {
     region.textContent = text;
-  });
+  }, 50);
 }
 
 /**
