@@ -10,6 +10,10 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
 
+# axe-core (npm registry) for the accessibility checks the browser tests inject into pages.
+AXE=tests/.axe/node_modules/axe-core/axe.min.js
+[ -f "$AXE" ] || npm install --silent --no-audit --no-fund --no-save --prefix tests/.axe axe-core@4.14.1
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -72,14 +73,21 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one session's results from a data folder."""
-    from server.results import load, to_csv
+    from server.results import load, to_csv, votes_csv
 
+    if args.format in ("html", "pdf"):
+        return _export_keepsake(args)
     try:
         results = load(Path(args.data), args.session)
     except LookupError as error:
         print(f"handsup export: {error.args[0]}", file=sys.stderr)
         return 1
-    text = to_csv(results) if args.format == "csv" else results.model_dump_json(indent=2) + "\n"
+    if args.format == "csv":
+        text = to_csv(results)
+    elif args.format == "votes-csv":
+        text = votes_csv(results)
+    else:
+        text = results.model_dump_json(indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -104,6 +112,26 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_keepsake(args: argparse.Namespace) -> int:
+    from server.export_html import keepsake, to_pdf
+
+    try:
+        document = keepsake(Path(args.data), args.session, notes=args.notes)
+    except LookupError as error:
+        print(f"handsup export: {error.args[0]}", file=sys.stderr)
+        return 1
+    if args.format == "pdf":
+        if not args.output:
+            print("handsup export: --format pdf needs -o FILE", file=sys.stderr)
+            return 2
+        to_pdf(document, Path(args.output))
+    elif args.output:
+        Path(args.output).write_text(document, encoding="utf-8")
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve a deck: parse it, bind the port, print the three URLs, run until interrupted."""
     from server.serve import serve
@@ -111,9 +139,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("handsup")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="handsup", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate a deck and list its slides")
     check.add_argument("deck", help="path to the deck (markdown)")
@@ -123,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve a deck to a presenter, a projector and phones")
     serve.add_argument("deck", help="path to the deck (markdown)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
-    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)"
+    )
     serve.add_argument("--public-url", help="base URL phones should use (proxy or tunnel)")
     serve.add_argument(
         "--presenter-key",
@@ -182,13 +220,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="reverse proxies whose X-Forwarded-For names the client, comma-separated "
         "(default: $FORWARDED_ALLOW_IPS, else 127.0.0.1,::1)",
     )
-    serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    serve.add_argument(
+        "--log-level", default="warning", help="uvicorn log level (default: warning)"
+    )
     serve.set_defaults(func=cmd_serve)
 
-    export = sub.add_parser("export", help="write a session's results as CSV or JSON")
+    export = sub.add_parser(
+        "export", help="write a session's results (CSV, JSON) or the talk as a keepsake (HTML, PDF)"
+    )
     export.add_argument("--data", required=True, help="the data folder (holds handsup.db)")
     export.add_argument("--session", type=int, help="session id (default: the newest)")
-    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument(
+        "--format",
+        choices=["csv", "votes-csv", "json", "html", "pdf"],
+        default="csv",
+        help="csv: one row per poll option, with the poll's turnout, mean and median; "
+        "votes-csv: each person's final answer, anonymised; json: both; html: the talk as a "
+        "keepsake, one file that opens with no server; pdf: the same, a page per slide "
+        "(default: csv)",
+    )
+    export.add_argument("--notes", action="store_true", help="html, pdf: include the speaker notes")
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
 

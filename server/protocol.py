@@ -215,6 +215,8 @@ class JoinView(_Message):
     room: str
     warning: str | None
     shown: bool = False
+    # The deck's opening title slide carries the QR code and room code (`join_on_title:`).
+    on_title: bool = True
 
 
 class LeaderRow(_Message):
@@ -257,6 +259,9 @@ class _StateBase(_Message):
     blackout: bool
     title: str | None
     leaderboard: LeaderboardView | None = None
+    # The deck's language and direction: every screen sets `<html lang dir>` from them.
+    lang: str = "en"
+    dir: Literal["ltr", "rtl"] = "ltr"
     qa: QaView | None = None
 
 

@@ -7,6 +7,7 @@ import hashlib
 import io
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -14,7 +15,7 @@ from server.commands import Join, ResetPoll, Vote
 from server.qa import rank_key
 from server.session import Session
 from server.sqlite_store import SessionRow, SQLiteStore
-from slides import DeckError, parse_deck
+from slides import DeckError, DeckMeta, parse_deck
 
 
 class OptionResult(BaseModel):
@@ -86,6 +87,9 @@ class Results(BaseModel):
     polls: list[PollResult]
     votes: list[VoteRow]
     questions: list[QuestionRow] = []
+    # The deck's language and direction, so the results read as the slides did.
+    lang: str = "en"
+    dir: Literal["ltr", "rtl"] = "ltr"
 
 
 def iso(timestamp: float) -> str:
@@ -194,29 +198,45 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
                     at=iso(question.at),
                 )
             )
+    meta = deck.meta if deck is not None else DeckMeta()
     return Results(
         session=session_info(row, len(participants)),
         polls=polls,
         votes=votes,
         questions=questions,
+        lang=meta.lang,
+        dir=meta.dir,
     )
+
+
+CSV_COLUMNS = [
+    "poll", "type", "question", "source", "voters", "turnout", "mean", "median",
+    "option", "text", "votes", "percentage", "correct", "hidden",
+]  # fmt: skip
 
 
 def to_csv(results: Results) -> str:
-    """Two tables in one CSV: per-option results, a blank line, then individual votes."""
+    """One table, one header, as spreadsheets expect: a row per option (scale point, word or
+    answer), with its poll's columns repeated on each. Individual votes: `votes_csv`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["poll", "type", "question", "option", "text", "votes", "percentage", "correct", "hidden"]
-    )
+    writer.writerow(CSV_COLUMNS)
     for poll in results.polls:
+        summary = [poll.id, poll.type, poll.question, poll.source or "", poll.voters, poll.turnout,
+                   "" if poll.mean is None else poll.mean,
+                   "" if poll.median is None else poll.median]  # fmt: skip
         for option in poll.options:
             writer.writerow(
-                [poll.id, poll.type, poll.question, option.index, option.text, option.votes,
-                 option.percentage, "yes" if option.correct else "no",
-                 "yes" if option.hidden else "no"]
+                [*summary, option.index, option.text, option.votes, option.percentage,
+                 "yes" if option.correct else "no", "yes" if option.hidden else "no"]
             )  # fmt: skip
-    writer.writerow([])
+    return out.getvalue()
+
+
+def votes_csv(results: Results) -> str:
+    """Each person's final answer per poll, one row each, under an anonymous id."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["poll", "participant", "option", "text", "at"])
     for vote in results.votes:
         chosen = "" if vote.option is None else vote.option

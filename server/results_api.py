@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Query
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 
+from server.export_html import from_row
 from server.keys import key_matches
-from server.results import compute, session_info, to_csv
+from server.results import compute, session_info, to_csv, votes_csv
 from server.sqlite_store import SQLiteStore
 
 
@@ -35,6 +36,14 @@ def results_router(db_path: Path, presenter_key: str, clients_dir: Path) -> APIR
         finally:
             store.close_reader()
 
+    def keepsake_of(session_id: int) -> str | None:
+        store = SQLiteStore(db_path)
+        try:
+            row = store.session(session_id)
+            return from_row(store, row) if row else None
+        finally:
+            store.close_reader()
+
     @router.get("/api/sessions")
     async def sessions(
         key: str | None = Query(None), x_handsup_key: str | None = Header(None)
@@ -50,16 +59,29 @@ def results_router(db_path: Path, presenter_key: str, clients_dir: Path) -> APIR
         x_handsup_key: str | None = Header(None),
     ) -> Any:
         check(key or x_handsup_key)
-        if fmt not in ("csv", "json"):
+        if fmt == "html":
+            document = await asyncio.to_thread(keepsake_of, session_id)
+            if document is None:
+                raise HTTPException(404, f"no session {session_id}")
+            name = f"handsup-session-{session_id}.html"
+            return HTMLResponse(
+                document,
+                # The keepsake is a download, not a page of this site: no scripts, just styles.
+                headers={
+                    "Content-Disposition": f'attachment; filename="{name}"',
+                    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                },
+            )
+        if fmt not in ("csv", "votes.csv", "json"):
             raise HTTPException(404)
         found = await asyncio.to_thread(read, session_id)
         if found is None:
             raise HTTPException(404, f"no session {session_id}")
         if fmt == "json":
             return JSONResponse(found.model_dump())
-        name = f"handsup-session-{session_id}.csv"
+        name = f"handsup-session-{session_id}.{fmt}"
         return PlainTextResponse(
-            to_csv(found),
+            to_csv(found) if fmt == "csv" else votes_csv(found),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

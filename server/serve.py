@@ -18,6 +18,7 @@ from server.app import create_app
 from server.connection import protocol_factory
 from server.gate import gate_factory
 from server.limits import HEADROOM
+from server.lock import FolderInUse, lock_folder
 from server.net import public_base_url
 from server.privacy import due
 from server.settings import Settings
@@ -151,9 +152,17 @@ def serve(args: argparse.Namespace) -> int:
         **_limits(args),
     )
     try:
+        # Two servers on one folder would write one session's log from two processes.
+        lock = lock_folder(settings.data_path)
+    except FolderInUse as error:
+        print(f"handsup: {error}", file=sys.stderr)
+        sock.close()
+        return 1
+    try:
         app = create_app(settings)
     except DeckError as error:
         print(error, file=sys.stderr)
+        lock.close()
         return 1
     base, warning = public_base_url(settings.host, port, settings.public_url)
     talk = app.state.talk
@@ -205,4 +214,6 @@ def serve(args: argparse.Namespace) -> int:
     # Server.run picks uvloop (and httptools) where installed.
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
+    lock.close()
+    print(f"handsup: stopped; the votes are kept in {settings.data_path}", flush=True)
     return 0

@@ -122,6 +122,8 @@ class Views:
             "title": session.deck.meta.title,
             "leaderboard": leaderboard_view(session) if on_board else None,
             "qa": qa_view(session),
+            "lang": session.deck.meta.lang,
+            "dir": session.deck.meta.dir,
         }
         if role == "audience":
             meta = session.deck.meta
@@ -129,7 +131,9 @@ class Views:
                 text=meta.privacy, notice=notice(meta), retention_days=meta.retention_days
             )
             return AudienceState(**common, nicknames=meta.nicknames, privacy=privacy)
-        join = self.join.model_copy(update={"shown": session.join_info})
+        join = self.join.model_copy(
+            update={"shown": session.join_info, "on_title": session.deck.meta.join_on_title}
+        )
         if role == "display":
             return DisplayState(**common, join=join)
         deck = session.deck

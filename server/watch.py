@@ -21,11 +21,17 @@ def reload_deck(path: Path, room: Room, store: SQLiteStore) -> None:
     try:
         deck, text = read_deck(path)
     except DeckError as error:
-        room.deck_broken([str(problem) for problem in error.problems])
+        problems = [str(problem) for problem in error.problems]
+        room.deck_broken(problems)
+        # The terminal says so too: the presenter may be looking at the editor, not the page.
+        print("handsup: deck refused, still showing the last good version:", flush=True)
+        for problem in problems:
+            print(f"  {problem}", flush=True)
         return
     room.reload(deck)
     if store.session_id is not None:
         store.set_deck(store.session_id, text, deck.meta.title)
+    print(f"handsup: deck reloaded: {len(deck.slides)} slides", flush=True)
 
 
 async def watch_deck(path: Path, room: Room, store: SQLiteStore, stop: asyncio.Event) -> None:

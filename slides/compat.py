@@ -46,7 +46,12 @@ SLIDEV_SLIDE = {
 }  # fmt: skip
 
 # Keys handsup reads itself; everything else a tool defines is ignored with a warning.
-HANDSUP_DECK = {"title", "author", "event", "date", "defaults"}
+# handsup's own front matter keys (tests/test_compat_decks.py checks this is FrontMatter's
+# fields): never taken for another tool's, even where Marp or Slidev has the same name.
+HANDSUP_DECK = {
+    "title", "author", "event", "date", "defaults", "quiz", "nicknames", "qa", "privacy",
+    "retention", "lang", "dir", "join_on_title",
+}  # fmt: skip
 HANDSUP_SLIDE = {"layout", "id", "poll"}
 
 # Keys of those tools that handsup acts on, so they are not reported as ignored. (`fit` is

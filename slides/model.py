@@ -82,6 +82,11 @@ class DeckMeta(_Frozen):
     # someone deletes it).
     privacy: str | None = None
     retention_days: int | None = None
+    # The deck's language (BCP 47) and direction, for `<html lang dir>` on every screen.
+    lang: str = "en"
+    dir: Literal["ltr", "rtl"] = "ltr"
+    # The opening title slide shows how to join (QR code and room code) on the display.
+    join_on_title: bool = True
 
 
 class Deck(_Frozen):

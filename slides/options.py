@@ -24,6 +24,10 @@ _FAST_UNSAFE = re.compile(
     r"[^\n\x20-\x7e\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|[!|>{}\[\]?]"
 )
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# A BCP 47 language tag, loosely: a 2-3 letter language, then subtags (script, region...).
+LANG_PATTERN = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+# Languages written right to left (ISO 639 codes); a deck in one of them mirrors by default.
+RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -106,7 +110,23 @@ class FrontMatter(_Strict):
     # What phones are told about the data, and how long it is kept (`30d`, `8w`).
     privacy: str | None = Field(default=None, max_length=2000)
     retention: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,4}[dw]$")
+    lang: str = "en"
+    dir: Literal["ltr", "rtl"] | None = None
+    join_on_title: bool = True
     defaults: Defaults = Defaults()
+
+    @field_validator("lang")
+    @classmethod
+    def _valid_lang(cls, value: str) -> str:
+        if not LANG_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a language tag such as en, fr-CA or ar")
+        return value
+
+    def direction(self) -> Literal["ltr", "rtl"]:
+        """`dir:` as written, else the direction the deck's language is written in."""
+        if self.dir is not None:
+            return self.dir
+        return "rtl" if self.lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
     @field_validator("date", mode="before")
     @classmethod

@@ -103,6 +103,9 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         qa=_qa(front.qa),
         privacy=front.privacy.strip() if front.privacy else None,
         retention_days=_days(front.retention),
+        lang=front.lang,
+        dir=front.direction(),
+        join_on_title=front.join_on_title,
     )
     warnings.sort(key=lambda warning: warning.line)
     return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])

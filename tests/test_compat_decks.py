@@ -299,3 +299,10 @@ def test_a_slidev_deck_of_only_src_includes_says_why_it_has_no_slides() -> None:
 def test_a_class_set_on_a_skipped_first_page_still_holds_for_the_next() -> None:
     text = "---\nmarp: true\nclass: lead\n---\n\n<style>\nh1{}\n</style>\n\n---\n\n# A\n\nb\n"
     assert [s.kind.value for s in parse_deck(text).slides] == ["title"]
+
+
+def test_handsup_keys_are_never_taken_for_another_tools() -> None:
+    from slides.compat import HANDSUP_DECK
+    from slides.options import FrontMatter
+
+    assert set(FrontMatter.model_fields) == HANDSUP_DECK

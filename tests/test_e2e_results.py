@@ -37,6 +37,13 @@ def test_results_page_shows_final_bars(browser: Browser, tmp_path: Path) -> None
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        # No request the page makes fails (a 404 shows in the browser's log).
+        page.on(
+            "response",
+            lambda response: (
+                response.status >= 400 and errors.append(f"{response.status} {response.url}")
+            ),
+        )
         page.goto(f"{server.base}/results?key={server.key}")
         expect(page.locator("#status")).to_have_text("2 polls, 4 votes")
         colour = page.get_by_role("article", name="Favourite colour?")
@@ -56,3 +63,12 @@ def test_results_page_shows_final_bars(browser: Browser, tmp_path: Path) -> None
         )
     finally:
         server.stop()
+
+
+def test_every_page_names_its_icon() -> None:
+    """Without `<link rel="icon">` a browser asks for /favicon.ico, which the server does not
+    have: a 404 in the console of every page (headless Chromium does not ask, so read the
+    pages)."""
+    clients = Path(__file__).resolve().parent.parent / "clients"
+    for page in clients.glob("*/index.html"):
+        assert '<link rel="icon"' in page.read_text(encoding="utf-8"), page

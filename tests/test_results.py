@@ -59,12 +59,18 @@ def check_json(results: dict[str, object], tokens: list[str]) -> None:
 
 
 def check_csv(text: str) -> None:
-    options_table, votes_table = text.split("\n\n")
-    rows = list(csv.DictReader(io.StringIO(options_table)))
+    """One table with one header: a spreadsheet reads every row under the same columns."""
+    assert "\n\n" not in text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert all(None not in row and None not in row.values() for row in rows)  # no ragged rows
     blue = next(r for r in rows if r["poll"] == "colour" and r["text"] == "Blue")
     assert (blue["votes"], blue["percentage"], blue["correct"]) == ("3", "100.0", "yes")
+    assert (blue["voters"], blue["turnout"]) == ("3", "100.0")
     assert len(rows) == 5
-    votes = list(csv.DictReader(io.StringIO(votes_table)))
+
+
+def check_votes_csv(text: str) -> None:
+    votes = list(csv.DictReader(io.StringIO(text)))
     assert len(votes) == 4 and {v["text"] for v in votes} == {"Blue", "Yes"}
 
 
@@ -87,6 +93,8 @@ async def test_exports_match_the_votes_cast(tmp_path: Path) -> None:
             answer = await http.get(f"/api/sessions/{session}/results.csv", params=key)
             assert answer.headers["content-type"].startswith("text/csv")
             check_csv(answer.text)
+            answer = await http.get(f"/api/sessions/{session}/results.votes.csv", params=key)
+            check_votes_csv(answer.text)
             assert (await http.get("/api/sessions/99/results.json", params=key)).status_code == 404
     finally:
         server.stop()
@@ -104,5 +112,8 @@ async def test_exports_match_the_votes_cast(tmp_path: Path) -> None:
     done = export("--format", "csv", "--session", "1")
     assert done.returncode == 0
     check_csv(done.stdout)
+    done = export("--format", "votes-csv", "--session", "1")
+    assert done.returncode == 0
+    check_votes_csv(done.stdout)
     missing = export("--session", "42")
     assert missing.returncode == 1 and "no session 42" in missing.stderr

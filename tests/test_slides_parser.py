@@ -314,3 +314,13 @@ def test_links_open_in_a_new_tab_without_referrer() -> None:
         '<a href="https://example.com" target="_blank" rel="noopener noreferrer">'
         "https://example.com</a>.</p>"
     )
+
+
+def test_deck_language_and_direction() -> None:
+    """`lang` sets the direction unless `dir` says otherwise; English, left to right, by default."""
+    plain = parse_deck("# Hi\n", file="deck.md").meta
+    assert (plain.lang, plain.dir) == ("en", "ltr")
+    hebrew = parse_deck("---\nlang: he-IL\n---\n\n# שלום\n", file="deck.md").meta
+    assert (hebrew.lang, hebrew.dir) == ("he-IL", "rtl")
+    forced = parse_deck("---\nlang: ar\ndir: ltr\n---\n\n# Hi\n", file="deck.md").meta
+    assert (forced.lang, forced.dir) == ("ar", "ltr")

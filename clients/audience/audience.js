@@ -1,6 +1,8 @@
 // Phone page: join a room by code, follow the slides, vote on polls (a vote made offline is
 // kept and resent with the same id), see the results once the presenter reveals them.
-import { el, flash } from "/static/shared/dom.js";
+import { announce, describeChange, swapSlide } from "/static/shared/announce.js";
+import { el, flash, setDocumentLanguage } from "/static/shared/dom.js";
+import { t, translatePage } from "/static/shared/i18n.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard, renderMine } from "/static/shared/leaderboard.js";
@@ -13,6 +15,9 @@ import { VoteBook } from "/static/audience/votes.js";
 
 const ROOM_KEY = "handsup.room";
 const $ = (id) => document.getElementById(id);
+
+// The page's fixed text in the phone's own language (the slides keep the deck's).
+translatePage();
 
 const normalise = (code) => String(code || "").replace(/\s+/g, "").toUpperCase();
 const tokenKey = () => `handsup.participant.${room}`;
@@ -47,7 +52,7 @@ function showJoin(message = "") {
   input.value = room;
   input.setAttribute("aria-invalid", message ? "true" : "false");
   input.focus();
-  document.title = "Join · handsup";
+  document.title = t("page.join");
 }
 
 function join(code) {
@@ -63,8 +68,8 @@ function join(code) {
   $("join").hidden = true;
   $("live").hidden = false;
   $("change-room").hidden = false;
-  $("room-label").textContent = `Room ${room}`;
-  $("slide").replaceChildren(el("p", { class: "waiting", text: "Joining…" }));
+  $("room-label").textContent = t("room", { room });
+  $("slide").replaceChildren(el("p", { class: "waiting", text: t("joining") }));
   setVoteStatus("");
   if (connection) {
     connection.restart();
@@ -86,10 +91,10 @@ function join(code) {
         room = "";
         save(localStorage, ROOM_KEY, null);
         setRoomInUrl(null);
-        showJoin(`There is no room “${wrong}” here. Check the code on the big screen and try again.`);
+        showJoin(t("join.no_room", { room: wrong }));
         $("room-input").value = wrong;
       } else {
-        showJoin("The server refused this page. Reload to try again.");
+        showJoin(t("join.refused"));
       }
     },
   });
@@ -102,7 +107,7 @@ $("join-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const code = normalise($("room-input").value);
   if (!code) {
-    showJoin("Type the room code shown on the big screen.");
+    showJoin(t("join.empty"));
     return;
   }
   join(code);
@@ -141,6 +146,7 @@ function onMessage(message) {
       updatePoll();
       break;
     case "state":
+      announce($("announcer"), describeChange(state, message.state));
       state = message.state;
       qa.setSettings(state.qa ?? null);
       privacy.update(room, state.privacy ?? null);
@@ -186,6 +192,7 @@ function noticeReset(status) {
 
 function render() {
   document.title = state.title ? `${state.title} · handsup` : "handsup";
+  setDocumentLanguage(state.lang, state.dir);
   $("paused").hidden = !state.blackout;
   $("slide").hidden = state.blackout;
   const key = JSON.stringify(state.slide);
@@ -198,7 +205,7 @@ function render() {
     }
     // The questions slide: the way in to asking and upvoting, right on the slide.
     qa.offer(article.querySelector(".questions-area"));
-    $("slide").replaceChildren(article);
+    swapSlide($("slide"), article);
   }
   if (state.slide.kind === "leaderboard") {
     renderLeaderboard(document.querySelector("#slide .leaderboard-area"), state.leaderboard);
@@ -211,8 +218,8 @@ function render() {
 function buildPoll(article, slidePoll) {
   const kind = kindOf(slidePoll);
   const area = article.querySelector(".poll-area");
-  // Said politely when it changes: voting opens, or closes (by itself, for a timed question).
-  const line = el("p", { class: "poll-state", "aria-live": "polite" });
+  // Not a live region: the page's one status region says when voting opens or closes.
+  const line = el("p", { class: "poll-state" });
   const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
   area.append(line, clock);
   const view = kind.audience(area, slidePoll, { answer });
@@ -262,9 +269,9 @@ function updatePoll() {
   const open = status.status === "open";
   poll.line.dataset.status = status.status;
   poll.line.textContent = {
-    idle: "Voting hasn't started yet",
-    open: view.prompt && !full ? view.prompt(chosen) : "Voting is open",
-    closed: "Voting is closed",
+    idle: t("poll.idle"),
+    open: view.prompt && !full ? view.prompt(chosen) : t("poll.open"),
+    closed: t("poll.closed"),
   }[status.status];
   view.update({
     status,
@@ -277,15 +284,15 @@ function updatePoll() {
   });
 
   if (pending) {
-    setVoteStatus(connection?.live ? "Sending…" : "Sending… (waiting for the connection)", "sending");
+    setVoteStatus(connection?.live ? t("vote.sending") : t("vote.sending_offline"), "sending");
   } else if (recorded !== null) {
     const what = kind.describe(slidePoll, recorded);
-    setVoteStatus(kind.confirmed ? kind.confirmed(slidePoll, recorded) : `Your vote is in ✓ (${what})`, "done");
+    setVoteStatus(kind.confirmed ? kind.confirmed(slidePoll, recorded) : t("vote.in", { answer: what }), "done");
   } else {
     setVoteStatus("");
   }
-  if (open && locked) poll.note.textContent = view.lockedNote ?? "This question takes one vote: yours is locked in.";
-  else if (open && recorded !== null && status.change_vote) poll.note.textContent = "You can change your answer until voting closes.";
+  if (open && locked) poll.note.textContent = view.lockedNote ?? t("vote.locked");
+  else if (open && recorded !== null && status.change_vote) poll.note.textContent = t("vote.change");
   else poll.note.textContent = "";
   showClock(open ? status.deadline : null);
 }
@@ -305,7 +312,7 @@ function showClock(deadline) {
   const tick = () => {
     const left = Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + serverSkew)));
     node.hidden = false;
-    node.textContent = left > 0 ? `${left} s left` : "Time is up";
+    node.textContent = left > 0 ? t("clock.left", { seconds: left }) : t("clock.up");
     node.toggleAttribute("data-urgent", left <= 5);
     if (left <= 0) clearInterval(clockTimer);
   };

@@ -1,5 +1,5 @@
 // Projector page: the current slide full screen, live poll bars, join panel, blackout.
-import { baseUrl, el } from "/static/shared/dom.js";
+import { baseUrl, el, setDocumentLanguage } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
@@ -31,7 +31,8 @@ const plural = (n) => `${n} ${n === 1 ? "vote" : "votes"}`;
 
 function buildPoll(article, slidePoll) {
   const area = article.querySelector(".poll-area");
-  const votes = el("p", { class: "poll-votes", "aria-live": "polite" });
+  // Not a live region: it changes with every vote.
+  const votes = el("p", { class: "poll-votes" });
   const clock = el("p", { class: "poll-clock", role: "timer", hidden: true });
   area.append(votes, clock);
   const kind = kindOf(slidePoll);
@@ -49,13 +50,28 @@ function buildPoll(article, slidePoll) {
   return { id: slidePoll.id, view, badge, votes, strip, clock, count };
 }
 
+/** The opening title slide says how to join: the address, the room code and the QR code. */
+function titleJoin(article) {
+  const url = baseUrl(state.join?.url);
+  const strip = el(
+    "div",
+    { class: "join-strip" },
+    el("p", {}, el("span", { class: "strip-label", text: "Code " }), el("strong", { class: "strip-code", text: state.join?.room ?? "" })),
+    el("img", { class: "strip-qr", alt: "QR code to join" }),
+  );
+  showQr(strip.querySelector(".strip-qr"));
+  const badge = el("p", { class: "poll-badge" }, url ? "Join at " : "Join", url ? el("bdi", { text: url }) : null);
+  article.append(el("footer", { class: "poll-footer title-join" }, badge, strip));
+}
+
 function showSlide() {
   const slide = state.slide;
-  const key = JSON.stringify(slide);
+  const key = JSON.stringify([slide, state.join?.on_title]);
   if (key === shownKey) return;
   shownKey = key;
   const article = renderSlide(slide, { fit: true });
   poll = slide.kind === "poll" && slide.poll ? buildPoll(article, slide.poll) : null;
+  if (slide.kind === "title" && slide.index === 0 && state.join?.on_title) titleJoin(article);
   stage.replaceChildren(article);
   updatePoll();
   fitAll(stage);
@@ -133,6 +149,7 @@ function onMessage(message) {
     case "state":
       state = message.state;
       document.title = state.title ? `${state.title} · Display` : "Display · handsup";
+      setDocumentLanguage(state.lang, state.dir);
       showSlide();
       renderLeaderboard(stage.querySelector(".leaderboard-area"), state.leaderboard);
       updatePoll();

@@ -19,12 +19,16 @@ const KEYMAP = {
 function typing(target) {
   return (
     target instanceof Element &&
-    (target.closest("input, textarea, select, [contenteditable], dialog") !== null)
+    (target.closest("input:not([type=checkbox]), textarea, select, [contenteditable], dialog") !== null)
   );
 }
 
-/** Call run(action) for shortcut keys. */
-export function bindKeys(run) {
+/**
+ * Call run(action) for shortcut keys. Single-letter keys (O, C, R, B...) only while
+ * `letters()` says so: speech-input users can turn them off (WCAG 2.1.4); arrows and Page
+ * keys always work.
+ */
+export function bindKeys(run, { letters = () => true } = {}) {
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target) || document.querySelector("dialog[open]")) return;
@@ -33,6 +37,7 @@ export function bindKeys(run) {
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     const action = KEYMAP[key];
     if (!action) return;
+    if (key.length === 1 && key !== " " && !letters()) return;
     event.preventDefault();
     run(action);
   });

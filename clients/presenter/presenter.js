@@ -2,7 +2,8 @@
 // Several presenter tabs stay in step: each shows the state the server broadcasts.
 import { startClock } from "/static/presenter/clock.js";
 import { bindKeys } from "/static/presenter/keys.js";
-import { baseUrl, el, flash } from "/static/shared/dom.js";
+import { announce, describeChange, Summary } from "/static/shared/announce.js";
+import { baseUrl, el, flash, setDocumentLanguage } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
@@ -10,6 +11,7 @@ import { renderLeaderboard } from "/static/shared/leaderboard.js";
 import { moderationQueue } from "/static/shared/qa.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
+import { load, save } from "/static/shared/store.js";
 
 const $ = (id) => document.getElementById(id);
 const key = new URLSearchParams(location.search).get("key") || "";
@@ -46,6 +48,7 @@ function showFrame(name, slide) {
 function render() {
   const total = state.total;
   document.title = state.title ? `Presenter · ${state.title}` : "Presenter · handsup";
+  setDocumentLanguage(state.lang, state.dir);
   $("deck-title").textContent = state.title || "Presenter";
   $("position").textContent = `Slide ${state.position + 1} of ${total}`;
   $("join-url").textContent = baseUrl(state.join?.url);
@@ -98,7 +101,12 @@ function renderPoll() {
   results.view.update({ status, tally });
   const voters = tally?.voters ?? 0;
   $("poll-voters").textContent = `${voters} voted`;
+  // The count itself is not a live region (it changes with every vote): a summary at most
+  // every 12 seconds.
+  if (status.status === "open" && voters > 0) voterSummary.offer(`${voters} voted`);
 }
+
+const voterSummary = new Summary($("announcer"), 12000);
 
 /** Hide, show or approve one item (a word, an answer) of the current poll. */
 function moderate(action, item) {
@@ -191,7 +199,11 @@ for (const button of $("controls").querySelectorAll("button[data-action]")) {
     if (event.detail > 0) button.blur();
   });
 }
-bindKeys((action) => run(action, true));
+// Letter shortcuts can be turned off (speech input types letters); the choice is remembered.
+const LETTERS_KEY = "handsup.presenter.letters";
+$("letter-keys").checked = load(localStorage, LETTERS_KEY) !== false;
+$("letter-keys").addEventListener("change", () => save(localStorage, LETTERS_KEY, $("letter-keys").checked));
+bindKeys((action) => run(action, true), { letters: () => $("letter-keys").checked });
 
 // Go to slide.
 
@@ -239,6 +251,7 @@ function showNotice(notice) {
 function onMessage(message) {
   switch (message.type) {
     case "state":
+      announce($("announcer"), describeChange(state, message.state));
       state = message.state;
       render();
       break;

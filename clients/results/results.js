@@ -1,4 +1,6 @@
 // Results page: fetches a session's results (presenter key from the URL) and draws them.
+import { setDocumentLanguage } from "/static/shared/dom.js";
+
 const params = new URLSearchParams(location.search);
 const key = params.get("key") || "";
 const $ = (id) => document.getElementById(id);
@@ -105,11 +107,14 @@ function drawQuestions(questions) {
 async function show(id) {
   const results = await getJSON(`/api/sessions/${id}/results.json`);
   const s = results.session;
+  setDocumentLanguage(results.lang, results.dir);
   $("title").textContent = s.title || "Results";
   $("meta").textContent = `Session ${s.id} · room ${s.room} · started ${new Date(s.started_at).toLocaleString()} · ${s.participants} participants`;
   const base = `/api/sessions/${id}/results`;
   $("csv").href = `${base}.csv?key=${encodeURIComponent(key)}`;
   $("json").href = `${base}.json?key=${encodeURIComponent(key)}`;
+  $("votes-csv").href = `${base}.votes.csv?key=${encodeURIComponent(key)}`;
+  $("keepsake").href = `${base}.html?key=${encodeURIComponent(key)}`;
   $("polls").replaceChildren(...results.polls.map(drawPoll));
   drawTimeline(results.votes, s.started_at);
   drawQuestions(results.questions ?? []);

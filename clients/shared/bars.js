@@ -1,5 +1,6 @@
 // Poll results as horizontal bars: letter, option text, count and share; widths animate (CSS).
 import { el, letter } from "/static/shared/dom.js";
+import { number, percent, t } from "/static/shared/i18n.js";
 
 export class Bars {
   #fresh = true;
@@ -8,13 +9,13 @@ export class Bars {
   constructor(options, { label = "Results" } = {}) {
     this.rows = options.map((text, index) => {
       const fill = el("span", { class: "bar-fill" });
-      const count = el("span", { class: "bar-count" });
+      const count = el("bdi", { class: "bar-count" });
       const tag = el("span", { class: "bar-tag" });
       const row = el(
         "li",
         { class: "bar-row", "data-option": index },
         el("span", { class: "bar-letter", text: letter(index) }),
-        el("span", { class: "bar-label" }, el("span", { class: "bar-text", text }), tag),
+        el("span", { class: "bar-label" }, el("span", { class: "bar-text", dir: "auto", text }), tag),
         count,
         el("span", { class: "bar-track", "aria-hidden": "true" }, fill),
       );
@@ -36,14 +37,14 @@ export class Bars {
     this.rows.forEach(({ row, fill, count, tag }, index) => {
       const votes = counts?.[index] ?? 0;
       const share = total ? votes / total : 0;
-      count.textContent = counts ? `${votes} · ${Math.round(share * 100)}%` : "";
+      count.textContent = counts ? t("bar.count", { votes: number(votes), share: percent(share) }) : "";
       fill.style.width = `${(share * 100).toFixed(2)}%`;
       const isCorrect = correct === index;
       row.classList.toggle("correct", isCorrect);
       row.classList.toggle("mine", mine === index);
       const tags = [];
-      if (isCorrect) tags.push("✓ correct");
-      if (mine === index) tags.push("your answer");
+      if (isCorrect) tags.push(t("bar.correct"));
+      if (mine === index) tags.push(t("bar.yours"));
       tag.textContent = tags.join(" · ");
     });
   }

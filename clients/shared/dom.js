@@ -44,3 +44,14 @@ export function flash(region, text, ms = 6000) {
     }, ms);
   }
 }
+
+/**
+ * The deck's language and direction on the whole page (`<html lang dir>`), so screen readers
+ * read the slides with the right voice and a right-to-left deck mirrors.
+ */
+export function setDocumentLanguage(lang, dir) {
+  const root = document.documentElement;
+  if (lang && root.lang !== lang) root.lang = lang;
+  const direction = dir === "rtl" ? "rtl" : "ltr";
+  if (root.dir !== direction) root.dir = direction;
+}

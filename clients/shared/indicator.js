@@ -1,14 +1,10 @@
 // The small connection indicator every page shows: "Connecting…", "Live", "Reconnecting…".
+import { t } from "/static/shared/i18n.js";
 
-const LABELS = {
-  connecting: "Connecting…",
-  live: "Live",
-  reconnecting: "Reconnecting…",
-  stopped: "Disconnected",
-};
+const KNOWN = new Set(["connecting", "live", "reconnecting", "stopped"]);
 
 /** Show a connection status in `node` (an aria-live="polite" element with class "conn"). */
 export function showConnection(node, status) {
-  node.textContent = LABELS[status] ?? status;
+  node.textContent = KNOWN.has(status) ? t(`conn.${status}`) : status;
   node.dataset.status = status;
 }

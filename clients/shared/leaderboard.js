@@ -1,19 +1,20 @@
 // The quiz's standings: a podium for the first three, then places four to ten.
 import { el } from "/static/shared/dom.js";
+import { plural, t } from "/static/shared/i18n.js";
 
-const points = (n) => `${n.toLocaleString()} ${n === 1 ? "point" : "points"}`;
+const points = (n) => plural("board.points", n);
 
 /** Fill `area` with `board` ({players, top: [{rank, name, score}]}) from the state. */
 export function renderLeaderboard(area, board) {
   if (!area || !board) return;
   const top = board?.top ?? [];
   if (!top.length) {
-    area.replaceChildren(el("p", { class: "leaderboard-empty", text: "No scores yet: answer a quiz question to get on the board." }));
+    area.replaceChildren(el("p", { class: "leaderboard-empty", text: t("board.empty") }));
     return;
   }
   const podium = el(
     "ol",
-    { class: "podium", "aria-label": "Top three" },
+    { class: "podium", "aria-label": t("board.top") },
     ...top.slice(0, 3).map((row) =>
       el(
         "li",
@@ -26,7 +27,7 @@ export function renderLeaderboard(area, board) {
   );
   const rest = el(
     "ol",
-    { class: "standings", "aria-label": "Places four to ten" },
+    { class: "standings", "aria-label": t("board.rest") },
     ...top.slice(3).map((row) =>
       el(
         "li",
@@ -37,7 +38,7 @@ export function renderLeaderboard(area, board) {
       ),
     ),
   );
-  const players = el("p", { class: "leaderboard-players", text: `${board.players} ${board.players === 1 ? "player" : "players"}` });
+  const players = el("p", { class: "leaderboard-players", text: plural("board.players", board.players) });
   area.replaceChildren(podium, ...(top.length > 3 ? [rest] : []), players);
 }
 
@@ -45,8 +46,8 @@ export function renderLeaderboard(area, board) {
 export function renderMine(node, score) {
   if (!node) return;
   if (!score || score.rank === null) {
-    node.textContent = score?.players ? "You have no score yet." : "";
+    node.textContent = score?.players ? t("board.none") : "";
     return;
   }
-  node.textContent = `You are number ${score.rank} of ${score.players} with ${points(score.score)}`;
+  node.textContent = t("board.mine", { rank: score.rank, players: score.players, points: points(score.score) });
 }

@@ -1,6 +1,7 @@
 // Renders one slide view (as the server sends it) into DOM, for every slide kind.
 // Only `slide.html` and `cell.html` (sanitised by the server) go in as HTML; all else is text.
 import { el, letter } from "/static/shared/dom.js";
+import { t } from "/static/shared/i18n.js";
 
 /** Largest auto-fit size (em of the slide's base size) per kind, where fitting is asked for. */
 const FIT_MAX = {
@@ -23,7 +24,7 @@ function fromHtml(html) {
 }
 
 function htmlBlock(html, className = "slide-html") {
-  const block = el("div", { class: className });
+  const block = el("div", { class: className, dir: "auto" });
   block.append(fromHtml(html));
   return block;
 }
@@ -45,7 +46,7 @@ function linkParts(slide) {
   }
   const parts = [];
   if (rest.textContent.trim()) {
-    const block = el("div", { class: "slide-html" });
+    const block = el("div", { class: "slide-html", dir: "auto" });
     block.append(rest);
     parts.push(block);
   }
@@ -72,7 +73,7 @@ function linkParts(slide) {
 
 function cells(slide) {
   return (slide.cells || []).map((cell) =>
-    el("section", { class: "cell" }, el("h2", { text: cell.heading }), htmlBlock(cell.html, "cell-html")),
+    el("section", { class: "cell" }, el("h2", { dir: "auto", text: cell.heading }), htmlBlock(cell.html, "cell-html")),
   );
 }
 
@@ -86,7 +87,7 @@ function steps(slide) {
       el(
         "div",
         { class: "rung" },
-        el("span", { class: "step-name", text: cell.heading }),
+        el("span", { class: "step-name", dir: "auto", text: cell.heading }),
         cell.html ? htmlBlock(cell.html, "step-text") : null,
       ),
     );
@@ -106,7 +107,7 @@ export function optionList(options) {
         "li",
         {},
         el("span", { class: "option-letter", "aria-hidden": "true", text: letter(index) }),
-        el("span", { class: "option-text", text }),
+        el("span", { class: "option-text", dir: "auto", text }),
       ),
     ),
   );
@@ -149,10 +150,10 @@ export function renderSlide(slide, { fit = false } = {}) {
     }
     case "poll": {
       const poll = slide.poll;
-      body.append(el("h1", { class: "poll-question", text: poll.question }));
+      body.append(el("h1", { class: "poll-question", dir: "auto", text: poll.question }));
       if (slide.html) body.append(htmlBlock(slide.html));
       body.append(el("div", { class: "poll-area", "data-type": poll.type ?? "choice" }));
-      if (poll.source) body.append(el("p", { class: "poll-source", text: `Source: ${poll.source}` }));
+      if (poll.source) body.append(el("p", { class: "poll-source" }, t("source"), el("bdi", { text: poll.source })));
       break;
     }
     case "leaderboard":

@@ -2,6 +2,7 @@
 import { Bars } from "/static/shared/bars.js";
 import { el, letter } from "/static/shared/dom.js";
 import { optionList } from "/static/shared/slide.js";
+import { plural, t } from "/static/shared/i18n.js";
 
 /** The message that sends this answer (a choice is a `vote`, as it always was). */
 export function wire(poll, value, voteId) {
@@ -20,19 +21,19 @@ export function audience(area, poll, { answer }) {
       "button",
       { type: "button", class: "choice", "aria-pressed": "false", "data-option": index },
       el("span", { class: "choice-letter", text: letter(index) }),
-      el("span", { class: "choice-text", text }),
+      el("span", { class: "choice-text", dir: "auto", text }),
       el("span", { class: "choice-mark", "aria-hidden": "true", text: "✓" }),
     );
     button.addEventListener("click", () => answer(index));
     return button;
   });
-  const list = el("div", { class: "choices", role: "group", "aria-label": "Answers" }, ...buttons);
-  const results = el("section", { class: "results", "aria-label": "Results", hidden: true });
+  const list = el("div", { class: "choices", role: "group", "aria-label": t("answers") }, ...buttons);
+  const results = el("section", { class: "results", "aria-label": t("results"), hidden: true });
   area.append(list, results);
   let bars = null;
   let summary = null;
   return {
-    prompt: (chosen) => (chosen === null ? "Voting is open: tap your answer" : "Voting is open"),
+    prompt: (chosen) => (chosen === null ? t("poll.open_choice") : t("poll.open")),
     update({ status, tally, chosen, mine, canAnswer }) {
       buttons.forEach((button, index) => {
         button.disabled = !canAnswer;
@@ -43,13 +44,13 @@ export function audience(area, poll, { answer }) {
       results.hidden = !visible;
       if (!visible) return;
       if (!bars) {
-        bars = new Bars(poll.options, { label: "Results" });
+        bars = new Bars(poll.options, { label: t("results") });
         summary = el("p", { class: "results-summary" });
-        results.append(el("h2", { class: "results-title", text: "Results" }), summary, bars.root);
+        results.append(el("h2", { class: "results-title", text: t("results") }), summary, bars.root);
       }
       bars.update({ counts: tally?.counts ?? poll.options.map(() => 0), correct: status.correct, mine });
       const voters = tally?.voters ?? 0;
-      summary.textContent = `${voters} ${voters === 1 ? "vote" : "votes"}`;
+      summary.textContent = plural("votes", voters);
     },
   };
 }

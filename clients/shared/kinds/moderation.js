@@ -49,7 +49,7 @@ export class ModerationList {
 
   #row(item) {
     made += 1;
-    const text = el("span", { class: "moderation-text", id: `moderation-item-${made}` });
+    const text = el("span", { class: "moderation-text", dir: "auto", id: `moderation-item-${made}` });
     const state = el("span", { class: "moderation-state" });
     const count = el("span", { class: "moderation-count" });
     const buttons = el("span", { class: "moderation-actions" });

@@ -1,6 +1,7 @@
 // Rating scale: phones pick a point from min to max; screens show the distribution, the mean
 // and the median.
 import { el } from "/static/shared/dom.js";
+import { t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -61,8 +62,8 @@ class Histogram {
     });
     this.stats.textContent =
       tally?.mean === null || tally?.mean === undefined
-        ? "No ratings yet"
-        : `Mean ${figure(tally.mean)} · median ${figure(tally.median)}`;
+        ? t("rating.none")
+        : t("rating.summary", { mean: figure(tally.mean), median: figure(tally.median) });
   }
 }
 
@@ -72,15 +73,15 @@ export function audience(area, poll, { answer }) {
     button.addEventListener("click", () => answer(point));
     return button;
   });
-  const group = el("div", { class: "scale-buttons", role: "group", "aria-label": "Your rating" }, ...buttons);
+  const group = el("div", { class: "scale-buttons", role: "group", "aria-label": t("rating.label") }, ...buttons);
   const ends = poll.labels
     ? el("p", { class: "scale-ends" }, el("span", { text: `${poll.min}: ${poll.labels[0]}` }), el("span", { text: `${poll.max}: ${poll.labels[1]}` }))
     : null;
-  const results = el("section", { class: "results", "aria-label": "Results", hidden: true });
+  const results = el("section", { class: "results", "aria-label": t("results"), hidden: true });
   let histogram = null;
   area.append(group, ...(ends ? [ends] : []), results);
   return {
-    prompt: (chosen) => (chosen === null ? "Voting is open: tap your rating" : "Voting is open"),
+    prompt: (chosen) => (chosen === null ? t("poll.open_rating") : t("poll.open")),
     update({ status, tally, chosen, mine, canAnswer }) {
       buttons.forEach((button, index) => {
         button.disabled = !canAnswer;
@@ -93,8 +94,8 @@ export function audience(area, poll, { answer }) {
       results.hidden = !visible;
       if (!visible) return;
       if (!histogram) {
-        histogram = new Histogram(poll, "Ratings");
-        results.append(el("h2", { class: "results-title", text: "Results" }), histogram.root);
+        histogram = new Histogram(poll, t("ratings"));
+        results.append(el("h2", { class: "results-title", text: t("results") }), histogram.root);
       }
       histogram.update(tally, mine);
     },

@@ -3,6 +3,7 @@
 import { el } from "/static/shared/dom.js";
 import { fitText, overflows } from "/static/shared/fit.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
+import { plural, t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -19,7 +20,7 @@ export function describe(poll, value) {
 
 export function confirmed(poll, value) {
   const n = Array.isArray(value) ? value.length : 1;
-  return n === 1 ? "Your answer is in ✓" : `Your ${n} answers are in ✓`;
+  return plural("text.in", n);
 }
 
 export function full(poll, recorded) {
@@ -30,29 +31,30 @@ function wall(items, label) {
   return el(
     "ul",
     { class: "wall", "aria-label": label },
-    ...(items || []).filter((item) => item.state === "shown").map((item) => el("li", { class: "wall-card", text: item.text })),
+    ...(items || []).filter((item) => item.state === "shown").map((item) => el("li", { class: "wall-card", dir: "auto", text: item.text })),
   );
 }
 
 export function audience(area, poll, { answer }) {
   const box = el("textarea", {
     id: `text-${poll.id}`,
+    dir: "auto",
     maxlength: String(poll.max_length),
     rows: "3",
     "aria-describedby": `text-help-${poll.id}`,
   });
-  const button = el("button", { type: "submit", class: "primary", text: "Send" });
+  const button = el("button", { type: "submit", class: "primary", text: t("text.send") });
   const help = el("p", { id: `text-help-${poll.id}`, class: "entry-help" });
   const form = el(
     "form",
     { class: "entry-form text-form" },
-    el("label", { for: box.id, text: "Your answer" }),
+    el("label", { for: box.id, text: t("text.label") }),
     box,
     help,
     button,
   );
-  const mineList = el("ul", { class: "my-entries", "aria-label": "What you sent" });
-  const results = el("section", { class: "results", "aria-label": "Answers", hidden: true });
+  const mineList = el("ul", { class: "my-entries", "aria-label": t("text.sent") });
+  const results = el("section", { class: "results", "aria-label": t("answers"), hidden: true });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = box.value.trim();
@@ -65,19 +67,19 @@ export function audience(area, poll, { answer }) {
   });
   area.append(form, mineList, results);
   return {
-    prompt: () => "Voting is open: write your answer",
-    lockedNote: poll.answers === 1 ? "You have sent your answer." : "You have sent all your answers.",
+    prompt: () => t("poll.open_text"),
+    lockedNote: poll.answers === 1 ? t("text.locked_one") : t("text.locked_all"),
     update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : mine ? [mine] : [];
       box.disabled = !canAnswer;
       button.disabled = !canAnswer;
       // Shown (disabled) until voting opens; gone once closed or once every answer is in.
       form.hidden = status.status === "closed" || done;
-      if (!box.value) help.textContent = `At most ${poll.max_length} characters`;
-      mineList.replaceChildren(...sent.map((text) => el("li", { text })));
+      if (!box.value) help.textContent = t("text.max", { max: poll.max_length });
+      mineList.replaceChildren(...sent.map((text) => el("li", { dir: "auto", text })));
       const visible = status.revealed && status.counts_visible;
       results.hidden = !visible;
-      if (visible) results.replaceChildren(el("h2", { class: "results-title", text: "Answers" }), wall(tally?.items, "Answers"));
+      if (visible) results.replaceChildren(el("h2", { class: "results-title", text: t("answers") }), wall(tally?.items, t("answers")));
     },
   };
 }

@@ -3,6 +3,7 @@
 import { el } from "/static/shared/dom.js";
 import { fitText } from "/static/shared/fit.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
+import { plural, t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -19,7 +20,7 @@ export function describe(poll, value) {
 
 export function confirmed(poll, value) {
   const n = Array.isArray(value) ? value.length : 0;
-  return `${n === 1 ? "Your word is" : "Your words are"} in ✓ (${describe(poll, value)})`;
+  return plural("words.in", n, { words: describe(poll, value) });
 }
 
 /** Entries given so far and new ones, each once (as the server counts them: case-folded). */
@@ -67,7 +68,7 @@ class Cloud {
         node = el(
           "li",
           { class: "cloud-word", "data-word": item.id, "data-hue": place % 5 },
-          el("span", { class: "cloud-text", text: item.text }),
+          el("span", { class: "cloud-text", dir: "auto", text: item.text }),
           el("span", { class: "cloud-count" }),
         );
         this.words.set(item.id, node);
@@ -85,25 +86,26 @@ class Cloud {
 export function audience(area, poll, { answer }) {
   const input = el("input", {
     id: `words-${poll.id}`,
+    dir: "auto",
     type: "text",
     maxlength: String(poll.max_length),
     autocomplete: "off",
     enterkeyhint: "send",
     "aria-describedby": `words-help-${poll.id}`,
   });
-  const button = el("button", { type: "submit", class: "primary", text: "Send" });
+  const button = el("button", { type: "submit", class: "primary", text: t("text.send") });
   const help = el("p", { id: `words-help-${poll.id}`, class: "entry-help" });
   const form = el(
     "form",
     { class: "entry-form words-form" },
-    el("label", { for: input.id, text: "Your word or short phrase" }),
+    el("label", { for: input.id, text: t("words.label") }),
     el("div", { class: "entry-row" }, input, button),
     help,
   );
-  const mineList = el("ul", { class: "my-entries", "aria-label": "What you sent" });
-  const results = el("section", { class: "results", "aria-label": "Results", hidden: true });
-  const cloud = new Cloud("The room's words");
-  results.append(el("h2", { class: "results-title", text: "The room's words" }), cloud.root);
+  const mineList = el("ul", { class: "my-entries", "aria-label": t("text.sent") });
+  const results = el("section", { class: "results", "aria-label": t("results"), hidden: true });
+  const cloud = new Cloud(t("words.title"));
+  results.append(el("h2", { class: "results-title", text: t("words.title") }), cloud.root);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const word = input.value.trim();
@@ -113,8 +115,8 @@ export function audience(area, poll, { answer }) {
   });
   area.append(form, mineList, results);
   return {
-    prompt: () => "Voting is open: send a word",
-    lockedNote: "You have sent all your words.",
+    prompt: () => t("poll.open_words"),
+    lockedNote: t("words.locked"),
     update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : [];
       input.disabled = !canAnswer;
@@ -123,7 +125,7 @@ export function audience(area, poll, { answer }) {
       // once every entry is in.
       form.hidden = status.status === "closed" || done;
       help.textContent = `${sent.length} of ${poll.entries} sent · at most ${poll.max_length} characters each`;
-      mineList.replaceChildren(...sent.map((word) => el("li", { text: word })));
+      mineList.replaceChildren(...sent.map((word) => el("li", { dir: "auto", text: word })));
       const visible = status.revealed && status.counts_visible;
       results.hidden = !visible;
       if (visible) cloud.update(tally?.items);
