@@ -73,7 +73,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one session's results from a data folder."""
-    from server.results import load, to_csv, votes_csv
+    from server.results import CSV_TABLES, load, to_csv
 
     if args.format in ("html", "pdf"):
         return _export_keepsake(args)
@@ -84,8 +84,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 1
     if args.format == "csv":
         text = to_csv(results)
-    elif args.format == "votes-csv":
-        text = votes_csv(results)
+    elif args.format in ("votes-csv", "questions-csv"):
+        text = CSV_TABLES[args.format.replace("-", ".")](results)
     else:
         text = results.model_dump_json(indent=2) + "\n"
     if args.output:
@@ -232,10 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--session", type=int, help="session id (default: the newest)")
     export.add_argument(
         "--format",
-        choices=["csv", "votes-csv", "json", "html", "pdf"],
+        choices=["csv", "votes-csv", "questions-csv", "json", "html", "pdf"],
         default="csv",
         help="csv: one row per poll option, with the poll's turnout, mean and median; "
-        "votes-csv: each person's final answer, anonymised; json: both; html: the talk as a "
+        "votes-csv: each person's final answer, anonymised; questions-csv: the questions from the "
+        "room; json: all three; html: the talk as a "
         "keepsake, one file that opens with no server; pdf: the same, a page per slide "
         "(default: csv)",
     )

@@ -18,9 +18,10 @@ def lock_folder(folder: Path) -> IO[str]:
     """Take the folder's lock and write our process id in it; keep the returned file open for
     as long as the lock should hold (the kernel releases it when the process exits, even on
     kill -9, so a crash never leaves the folder locked)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # it will hold the presenter key
     path = folder / LOCK_NAME
-    handle = path.open("a+", encoding="utf-8")
+    # Private like everything in the folder (0600 whatever the umask).
+    handle = os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

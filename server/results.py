@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -241,17 +242,28 @@ def votes_csv(results: Results) -> str:
     for vote in results.votes:
         chosen = "" if vote.option is None else vote.option
         writer.writerow([vote.poll, vote.participant, chosen, vote.text or "", vote.at])
-    if results.questions:  # a third table, for talks that took questions
-        writer.writerow([])
-        writer.writerow(
-            ["question", "text", "name", "upvotes", "state", "pinned", "participant", "at"]
-        )
-        for q in results.questions:
-            writer.writerow(
-                [q.id, q.text, q.name or "", q.votes, q.state, "yes" if q.pinned else "no",
-                 q.participant, q.at]
-            )  # fmt: skip
     return out.getvalue()
+
+
+def questions_csv(results: Results) -> str:
+    """Every question from the room, one row each with its moderation, askers anonymised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["question", "text", "name", "upvotes", "state", "pinned", "participant", "at"])
+    for q in results.questions:
+        writer.writerow(
+            [q.id, q.text, q.name or "", q.votes, q.state, "yes" if q.pinned else "no",
+             q.participant, q.at]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+# The CSV tables, by the name of their file: one table and one header each.
+CSV_TABLES: dict[str, Callable[[Results], str]] = {
+    "csv": to_csv,
+    "votes.csv": votes_csv,
+    "questions.csv": questions_csv,
+}
 
 
 def load(data_dir: Path, session_id: int | None) -> Results:

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 
 from server.export_html import from_row
 from server.keys import key_matches
-from server.results import compute, session_info, to_csv, votes_csv
+from server.results import CSV_TABLES, compute, session_info
 from server.sqlite_store import SQLiteStore
 
 
@@ -72,7 +72,7 @@ def results_router(db_path: Path, presenter_key: str, clients_dir: Path) -> APIR
                     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                 },
             )
-        if fmt not in ("csv", "votes.csv", "json"):
+        if fmt not in (*CSV_TABLES, "json"):
             raise HTTPException(404)
         found = await asyncio.to_thread(read, session_id)
         if found is None:
@@ -81,7 +81,7 @@ def results_router(db_path: Path, presenter_key: str, clients_dir: Path) -> APIR
             return JSONResponse(found.model_dump())
         name = f"handsup-session-{session_id}.{fmt}"
         return PlainTextResponse(
-            to_csv(found) if fmt == "csv" else votes_csv(found),
+            CSV_TABLES[fmt](found),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

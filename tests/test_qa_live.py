@@ -116,7 +116,7 @@ async def test_kill_9_keeps_every_acknowledged_question_and_upvote(tmp_path: Pat
         async with httpx.AsyncClient(base_url=server.base, headers=headers) as http:
             session = (await http.get("/api/sessions")).json()[0]["id"]
             exported = (await http.get(f"/api/sessions/{session}/results.json")).json()
-            table = (await http.get(f"/api/sessions/{session}/results.csv")).text.split("\n\n")[-1]
+            table = (await http.get(f"/api/sessions/{session}/results.questions.csv")).text
         exported = exported["questions"]
         assert [(q["text"], q["votes"], q["state"], q["pinned"]) for q in exported] == [
             ("Kept after a crash?", 3, "approved", False),
