@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from tests.browser import Devices, chromium
+from tests.browser import Devices
 from tests.serverproc import ServerProcess, start_server
 
 pytestmark = pytest.mark.browser
 
 DECKS = Path(__file__).resolve().parent / "decks" / "compat"
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
-
-
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
 
 
 def serving(deck: Path) -> ServerProcess:

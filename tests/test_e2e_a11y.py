@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import PHONE, SCREEN, Devices, chromium
+from tests.browser import PHONE, SCREEN, Devices
 from tests.serverproc import ServerProcess, start_server
 from tests.test_e2e_browser import PUBLIC_URL, urls
 
@@ -47,20 +47,6 @@ _LISTEN = """() => {
     if (text) window.said.push(text);
   }).observe(region, { childList: true, characterData: true, subtree: true });
 }"""
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
-
-
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
 
 
 @pytest.fixture

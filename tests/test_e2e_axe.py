@@ -65,14 +65,6 @@ def browser() -> Iterator[Browser]:
         yield chromium_browser
 
 
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
-
-
 @pytest.mark.parametrize("deck_text", [ENGLISH, ARABIC], ids=["english", "arabic"])
 def test_every_page_in_every_state_has_no_serious_violation(
     tmp_path: Path, devices: Devices, deck_text: str

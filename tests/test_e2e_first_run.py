@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from tests.browser import PROJECTOR, Devices, chromium
+from tests.browser import PROJECTOR, Devices
 from tests.serverproc import start_server
 from tests.test_e2e_browser import PUBLIC_URL
 
@@ -26,20 +25,6 @@ title: Welcome
 
 # Second slide
 """
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
-
-
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
 
 
 @pytest.mark.parametrize("shown", [True, False], ids=["default", "turned-off"])

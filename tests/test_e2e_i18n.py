@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser import PHONE, chromium
+from tests.browser import PHONE
 from tests.serverproc import ServerProcess, start_server
 from tests.test_e2e_browser import PUBLIC_URL, urls
 
@@ -33,12 +33,6 @@ poll:
 - [ ] Red
 - [x] Blue
 """
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
 
 
 @pytest.fixture

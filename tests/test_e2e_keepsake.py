@@ -13,18 +13,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser import chromium
 from tests.serverproc import ROOT, start_server
 from tests.test_e2e_results import cast_in_thread
 from tests.test_results import QUIZ
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
 
 
 @pytest.fixture(scope="module")

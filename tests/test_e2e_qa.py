@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from tests.browser import PROJECTOR, Devices, chromium, screenshots
+from tests.browser import PROJECTOR, Devices, screenshots
 from tests.serverproc import ServerProcess, start_server
 from tests.test_e2e_browser import PUBLIC_URL, urls
 
@@ -19,20 +19,6 @@ pytestmark = pytest.mark.browser
 
 DECK = Path(__file__).parent / "decks" / "qa.md"
 HOSTILE = "How long is <b>my data</b> kept after the talk?"
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
-
-
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
 
 
 @pytest.fixture

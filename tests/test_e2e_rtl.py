@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser import PROJECTOR, Devices, chromium
+from tests.browser import PROJECTOR, Devices
 from tests.serverproc import ServerProcess, start_server
 from tests.test_e2e_browser import PUBLIC_URL, urls
 
@@ -35,20 +35,6 @@ poll:
 - [ ] أخضر
 """
 QUESTION = "ما هو لونك المفضل؟"
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with chromium() as chromium_browser:
-        yield chromium_browser
-
-
-@pytest.fixture
-def devices(browser: Browser) -> Iterator[Devices]:
-    opened = Devices(browser)
-    yield opened
-    opened.close()
-    assert opened.errors == []
 
 
 @pytest.fixture
