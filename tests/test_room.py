@@ -83,9 +83,10 @@ class HeldStore(MemoryStore):
                 future.set_result(None)
 
 
-def make_room(store: MemoryStore | None = None) -> Room:
+def make_room(store: MemoryStore | None = None, deck: str = DECK) -> Room:
+    """A room on `deck` with a fixed clock, tallies flushed every 10 ms."""
     return Room(
-        Session(parse_deck(DECK)),
+        Session(parse_deck(deck)),
         store or MemoryStore(),
         Hub(),
         room_code="ROOM1",

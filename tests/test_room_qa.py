@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 
-from server.hub import Hub
 from server.room import Denied, Room
-from server.session import Session
 from server.store import MemoryStore
-from slides import parse_deck
 from tests.test_room import KEY, FrameLink, HeldStore, connect, send, until
+from tests.test_room import make_room as room_on
 
 DECK = """\
 ---
@@ -31,16 +29,8 @@ layout: questions
 
 
 def make_room(store: MemoryStore | None = None, deck: str = DECK) -> Room:
-    return Room(
-        Session(parse_deck(deck)),
-        store or MemoryStore(),
-        Hub(),
-        room_code="ROOM1",
-        presenter_key=KEY,
-        join_url="http://127.0.0.1:9/?room=ROOM1",
-        tally_interval=0.01,
-        clock=lambda: 1000.0,
-    )
+    """The room of tests/test_room.py, on this file's Q&A deck."""
+    return room_on(store, deck)
 
 
 async def settled(room: Room) -> None:
