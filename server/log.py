@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 from server.commands import Ask, Command, Event, GoTo, Refused, VoteCast
+from server.protocol import ClientMessage
+from server.session import Session
 from server.store import Store
 from slides import Deck
 
@@ -25,8 +28,24 @@ Then = Callable[[Outcome, "asyncio.Future[None]"], None]
 _LOG = logging.getLogger("handsup.log")
 
 
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """A presenter's (or moderator's) message, made a command only as the log applies it:
+    "next slide" or "open this slide's poll" mean the slide shown then, which a message
+    still on its way through a shared log must not guess."""
+
+    message: ClientMessage
+    now: float
+
+
 class Sink(Protocol):
     """What a log drives: the room owning the session copy and its sockets."""
+
+    session: Session
+
+    def resolve(self, deferred: Deferred) -> Command:
+        """The command a deferred message means now; raise Refused if none."""
+        ...
 
     def apply_command(self, command: Command) -> list[Event]:
         """Apply to the session; raise Refused having changed nothing."""
@@ -54,7 +73,7 @@ class CommandLog(Protocol):
         """Apply to this sink from now on."""
         ...
 
-    def submit(self, command: Command, extra: dict[str, object] | None, then: Then | None) -> None:
+    def submit(self, command: Command | Deferred, then: Then | None) -> None:
         """Order, apply and make durable a command; `then` hears how it went."""
         ...
 
@@ -64,6 +83,14 @@ class CommandLog(Protocol):
 
     def redact(self, participant: str) -> None:
         """Overwrite what this participant typed in the durable log (once Forget is durable)."""
+        ...
+
+    async def start(self) -> None:
+        """Begin (once the event loop runs)."""
+        ...
+
+    async def close(self) -> None:
+        """Stop; the room's store is closed by its owner."""
         ...
 
 
@@ -91,10 +118,12 @@ class LocalLog:
         """Apply to this sink."""
         self.sink = sink
 
-    def submit(self, command: Command, extra: dict[str, object] | None, then: Then | None) -> None:
+    def submit(self, command: Command | Deferred, then: Then | None) -> None:
         """Apply now; the durable future is the store's."""
         assert self.sink is not None
         try:
+            if isinstance(command, Deferred):
+                command = self.sink.resolve(command)
             events = self.sink.apply_command(command)
         except Refused as refused:
             if then is not None:
@@ -109,6 +138,7 @@ class LocalLog:
         elif not worth_logging(events):
             durable = self.store.record([])  # a resent vote: once the original is durable
         else:
+            extra = goto_extra(command, self.sink.session.deck)
             durable = self.store.record([command], [extra])
             self.sink.applied(command, events, durable)
         if then is not None:
@@ -123,8 +153,14 @@ class LocalLog:
         """The store overwrites the texts."""
         self.store.redact(participant)
 
+    async def start(self) -> None:
+        """Nothing to start: the store starts its writer on first use."""
 
-def goto_extra(command: Command, deck: Deck) -> dict[str, object] | None:
+    async def close(self) -> None:
+        """Nothing of its own to stop."""
+
+
+def goto_extra(command: Command, deck: Deck) -> dict[str, Any] | None:
     """A slide move is logged with its slide's id, so a replay on an edited deck follows the
     slide, not the index."""
     if isinstance(command, GoTo) and 0 <= command.index < len(deck.slides):

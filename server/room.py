@@ -41,7 +41,7 @@ from server.frames import Frame
 from server.hub import ROLES, Client, Hub
 from server.keys import key_matches
 from server.limits import AnswerLimiter
-from server.log import CommandLog, LocalLog, Outcome, Then, goto_extra
+from server.log import CommandLog, Deferred, LocalLog, Outcome, Then
 from server.protocol import (
     AnswerMessage,
     AskAck,
@@ -277,13 +277,11 @@ class Room:
                 state = self.session.polls.get(message.poll or "")
                 if state is None or state.poll.type not in TYPED:
                     raise Refused("unknown_poll", "name a poll whose answers are typed")
-            command = presenter_command(self.session, message, self.clock())
-            self.run(command, partial(self._refused, client, message))
+            self.run(Deferred(message, self.clock()), partial(self._refused, client, message))
             return
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
-        command = presenter_command(self.session, message, self.clock())
-        self.run(command, partial(self._refused, client, message))
+        self.run(Deferred(message, self.clock()), partial(self._refused, client, message))
 
     def _voted(
         self,
@@ -395,11 +393,15 @@ class Room:
         if state is not None and state.status is PollStatus.OPEN and state.opened_at == opened_at:
             self.run(ClosePoll(poll))
 
-    def run(self, command: Command, then: Then | None = None) -> None:
+    def run(self, command: Command | Deferred, then: Then | None = None) -> None:
         """Submit a command to the log, which applies it (here at once; with Redis once it
         comes back in order) and tells `then` its events or refusal, with the future that
         resolves when it is durable (what a vote's acknowledgement waits for)."""
-        self.log.submit(command, goto_extra(command, self.session.deck), then)
+        self.log.submit(command, then)
+
+    def resolve(self, deferred: Deferred) -> Command:
+        """A presenter's message as the command it means now (called by the log)."""
+        return presenter_command(self.session, deferred.message, deferred.now)
 
     def apply_command(self, command: Command) -> list[Event]:
         """Apply to this room's copy of the session (called by the log, in log order)."""

@@ -1,0 +1,297 @@
+"""Several workers share one session through a real redis-server: one log, the same state
+everywhere, and no acknowledged vote lost when a worker or Redis itself is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.redisproc import RedisProcess
+from tests.serverproc import ROOT, ServerProcess, start_server
+from tests.test_durability import QUIZ, Phone, open_poll
+from tests.wsclient import Peer
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+def worker(redis: RedisProcess, data: Path, *extra: str) -> ServerProcess:
+    """`handsup serve --redis` as one of several hosts would run it, with its own folder."""
+    return start_server(QUIZ, "--redis", redis.url, *extra, data=data)
+
+
+class Voter(Phone):
+    """A phone that votes until told to stop, counting its acknowledgements."""
+
+    acks = 0
+
+    async def vote_until(self, stop: asyncio.Event, rng: random.Random) -> None:
+        assert self.peer is not None
+        try:
+            while not stop.is_set():
+                option = rng.randrange(3)
+                vote_id = uuid.uuid4().hex
+                self.pending = (vote_id, option)
+                await self.peer.vote("colour", option, vote_id)
+                ack = await self.peer.of_type("vote_ack", timeout=30, vote_id=vote_id)
+                self.acked, self.pending = ack["option"], None
+                self.acks += 1
+        except (ConnectionClosed, TimeoutError, OSError):
+            return
+
+
+async def settle(phones: list[Voter], server: ServerProcess) -> dict[str, int]:
+    """Reconnect each phone to `server`: it must find its acknowledged vote (or the newer one
+    in flight), which it sends again; returns each participant's final vote."""
+    final: dict[str, int] = {}
+    for phone in phones:
+        token = phone.token
+        votes = await phone.connect(server)
+        assert phone.token == token, "the phone kept its identity on the other worker"
+        recorded = votes.get("colour")
+        allowed = {phone.acked} | ({phone.pending[1]} if phone.pending else set())
+        assert recorded in allowed, "an acknowledged vote came back (or the newer one in flight)"
+        if phone.pending is not None:
+            assert phone.peer is not None
+            vote_id, option = phone.pending
+            await phone.peer.vote("colour", option, vote_id)
+            assert (await phone.peer.of_type("vote_ack", vote_id=vote_id))["option"] == option
+            recorded = option
+        assert recorded is not None
+        final[token or ""] = recorded
+    return final
+
+
+def counts(final: dict[str, int]) -> list[int]:
+    return [list(final.values()).count(option) for option in range(3)]
+
+
+async def test_presenter_display_and_phones_on_two_workers_share_one_session(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a", "--presenter-key", "shared-key")
+    b = worker(redis_server, tmp_path / "b", "--presenter-key", "other", "--room", "OTHER")
+    try:
+        assert (b.key, b.room) == ("shared-key", "TESTR"), "the first worker's codes, everywhere"
+        boss = await open_poll(a)
+        await boss.send({"type": "reveal"})
+        screen = await Peer.open(b.ws, "display", room=b.room)
+        await screen.until(
+            lambda m: m["type"] == "state" and m["state"]["position"] == 1, timeout=10
+        )
+        phones = [Phone() for _ in range(12)]
+        for n, phone in enumerate(phones):
+            await phone.connect(a if n % 2 else b)
+        for n, phone in enumerate(phones):
+            assert phone.peer is not None
+            await phone.peer.vote("colour", n % 3)
+        for phone in phones:
+            assert phone.peer is not None
+            await phone.peer.of_type("vote_ack")
+        expected = [4, 4, 4]
+        on_a = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+        on_b = await screen.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+        assert on_a["voters"] == on_b["voters"] == 12
+        presence = await boss.until(
+            lambda m: m["type"] == "presence" and m["audience"] == 12 and m["display"] == 1,
+            timeout=10,
+        )
+        assert presence["participants"] == 12, "presence counts the whole room, both workers"
+
+        # A slide move on A shows on B; one phone's vote is one vote whichever worker sent it.
+        first = phones[0]
+        assert first.peer is not None
+        vote_id = await first.peer.vote("colour", 2)
+        await first.peer.of_type("vote_ack", vote_id=vote_id)
+        await first.connect(a)
+        assert first.peer is not None
+        await first.peer.vote("colour", 2, vote_id)  # the same vote, resent to the other worker
+        assert (await first.peer.of_type("vote_ack", vote_id=vote_id))["option"] == 2
+        await boss.send({"type": "goto", "index": 2})
+        await screen.until(lambda m: m["type"] == "state" and m["state"]["position"] == 2)
+        await boss.send({"type": "goto", "index": 1})
+        shown = await screen.until(lambda m: m["type"] == "tally" and m["poll"] == "colour")
+        assert shown["counts"] == [3, 4, 5] and shown["voters"] == 12
+
+        # The results page of either worker has the session (each keeps a copy of the log).
+        async with httpx.AsyncClient(base_url=b.base) as http:
+            results = await until_results(http, [3, 4, 5])
+        assert results["session"]["room"] == "TESTR"
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
+    colour = next(p for p in export(tmp_path / "a")["polls"] if p["id"] == "colour")
+    assert [o["votes"] for o in colour["options"]] == [3, 4, 5], "handsup export has it all"
+
+
+def export(data: Path) -> dict[str, Any]:
+    """`handsup export --format json` of a data folder, as a person would run it."""
+    exported = subprocess.run(
+        [sys.executable, "-m", "server.cli", "export", "--data", str(data), "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    results: dict[str, Any] = json.loads(exported.stdout)
+    return results
+
+
+async def until_results(http: httpx.AsyncClient, expected: list[int]) -> dict[str, Any]:
+    """The newest session's results once its colour poll shows `expected` (the copy in the
+    data folder is written just after the votes are applied, not before they are acked)."""
+    key = {"X-Handsup-Key": "shared-key"}
+    async with asyncio.timeout(10):
+        while True:
+            sessions = (await http.get("/api/sessions", headers=key)).json()
+            assert len(sessions) == 1
+            got = await http.get(f"/api/sessions/{sessions[0]['id']}/results.json", headers=key)
+            results: dict[str, Any] = got.json()
+            polls = results["polls"]
+            assert isinstance(polls, list)
+            colour = next(p for p in polls if p["id"] == "colour")
+            if [o["votes"] for o in colour["options"]] == expected:
+                return results
+            await asyncio.sleep(0.05)
+
+
+async def test_a_worker_killed_mid_vote_loses_no_acknowledged_vote(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    try:
+        await open_poll(a)
+        phones = [Voter() for _ in range(30)]
+        for n, phone in enumerate(phones):
+            await phone.connect(a if n % 3 else b)  # two thirds on A, the one to be killed
+        stop = asyncio.Event()
+        rng = random.Random(13)
+        voting = [asyncio.create_task(p.vote_until(stop, rng)) for p in phones]
+        async with asyncio.timeout(20):
+            while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        a.stop(signal.SIGKILL)  # mid-vote: the phones on A have votes in flight
+        stop.set()
+        await asyncio.gather(*voting)
+        await Peer.close_all()
+
+        final = await settle(phones, b)
+        boss = await Peer.open(b.ws, "presenter", key=b.key)
+        state = await boss.state()
+        assert state["position"] == 1 and state["poll"]["status"] == "open"
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == counts(final))
+        assert tally["voters"] == len(phones), "each phone counted once"
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
+
+
+async def test_redis_killed_mid_vote_and_restarted_loses_no_acknowledged_vote(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    c: ServerProcess | None = None
+    try:
+        boss = await open_poll(a)
+        phones = [Voter() for _ in range(20)]
+        for n, phone in enumerate(phones):
+            await phone.connect(a if n % 2 else b)
+        stop = asyncio.Event()
+        rng = random.Random(5)
+        voting = [asyncio.create_task(p.vote_until(stop, rng)) for p in phones]
+        async with asyncio.timeout(20):
+            while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        redis_server.stop(signal.SIGKILL)
+        away = await boss.of_type("notice", level="warning", timeout=10)
+        assert "unreachable" in away["message"], "the presenter is told votes wait"
+        before = [p.acks for p in phones]
+        redis_server.start()  # on the same append-only file
+        await boss.of_type("notice", level="info", timeout=15)
+        async with asyncio.timeout(30):  # everything resumes, unaided: every phone acked again
+            while any(p.acks <= n for p, n in zip(phones, before, strict=True)):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.gather(*voting)
+        final = {p.token or "": p.acked for p in phones if p.acked is not None}
+        assert len(final) == len(phones) and all(p.pending is None for p in phones)
+
+        # A new worker builds the session from Redis alone: every acknowledged vote is there.
+        c = worker(redis_server, tmp_path / "c")
+        late = await Peer.open(c.ws, "presenter", key=c.key)
+        expected = counts(final)
+        tally = await late.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+        assert tally["voters"] == len(phones)
+        await boss.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+    finally:
+        await Peer.close_all()
+        for server in (a, b, c):
+            if server is not None:
+                server.stop()
+
+
+async def test_redis_restarted_empty_is_reported_not_ignored(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    try:
+        boss = await open_poll(a)
+        phone = Phone()
+        await phone.connect(a)
+        assert phone.peer is not None
+        await phone.peer.vote("colour", 1)
+        await phone.peer.of_type("vote_ack")
+        redis_server.stop(signal.SIGKILL)
+        redis_server.wipe()
+        redis_server.start()
+        notice = await boss.of_type("notice", level="error", timeout=15)
+        assert notice["message"] == "the shared session log was lost"
+        assert any("came back empty" in line for line in notice["details"])
+        vote_id = await phone.peer.vote("colour", 2)
+        refused = await phone.peer.of_type("error", ref=vote_id)
+        assert refused["code"] == "log_lost", "nothing new is acknowledged into an empty log"
+        late = await Peer.open(a.ws, "presenter", key=a.key)
+        assert (await late.of_type("notice"))["level"] == "error", "a new tab is told too"
+    finally:
+        await Peer.close_all()
+        a.stop()
+
+
+async def test_workers_without_redis_start_a_private_one_and_share_the_session(
+    tmp_path: Path,
+) -> None:
+    server = start_server(QUIZ, "--workers", "2", data=tmp_path / "data")
+    try:
+        assert "handsup: started a private redis-server for 2 workers" in server.banner
+        boss = await open_poll(server)
+        phones = [Phone() for _ in range(16)]
+        for n, phone in enumerate(phones):
+            await phone.connect(server)
+            assert phone.peer is not None
+            await phone.peer.vote("colour", n % 3)
+            await phone.peer.of_type("vote_ack")
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == [6, 5, 5])
+        assert tally["voters"] == 16
+        await boss.until(lambda m: m["type"] == "presence" and m["audience"] == 16, timeout=10)
+        assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir(), "its data is kept"
+    finally:
+        await Peer.close_all()
+        server.stop()
+    assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), "redis-server stopped"
