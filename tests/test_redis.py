@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -274,6 +276,51 @@ async def test_redis_restarted_empty_is_reported_not_ignored(
         a.stop()
 
 
+async def test_a_deck_saved_on_one_host_is_served_by_every_worker(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    deck = tmp_path / "talk.md"
+    shutil.copy(QUIZ, deck)
+    a = start_server(deck, "--redis", redis_server.url, data=tmp_path / "a")
+    b = start_server(deck, "--redis", redis_server.url, "--no-watch", data=tmp_path / "b")
+    c: ServerProcess | None = None
+    try:
+        await open_poll(a)
+        boss = await Peer.open(b.ws, "presenter", key=b.key)
+        phone = Phone()
+        await phone.connect(b)
+        assert phone.peer is not None
+        await phone.peer.vote("colour", 1)
+        await phone.peer.of_type("vote_ack")
+        deck.write_text(deck.read_text() + "\n---\n\n# One more slide\n")
+        notice = await boss.of_type("notice", timeout=10)
+        assert notice["level"] == "info" and notice["message"] == "deck reloaded: 5 slides"
+        state = boss.last("state")["state"]  # sent just before the notice
+        assert state["total"] == 5 and state["position"] == 1 and state["poll"]["status"] == "open"
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["poll"] == "colour")
+        assert tally["counts"] == [0, 1, 0], "votes survive the edit on the other worker"
+        c = start_server(deck, "--redis", redis_server.url, "--no-watch", data=tmp_path / "c")
+        late = await Peer.open(c.ws, "presenter", key=c.key)
+        assert (await late.state())["total"] == 5, "a worker joining later replays the edit"
+    finally:
+        await Peer.close_all()
+        for server in (a, b, c):
+            if server is not None:
+                server.stop()
+
+
+def workers_of(server: ServerProcess) -> list[psutil.Process]:
+    """The worker processes a `--workers` supervisor runs."""
+    found = []
+    for child in psutil.Process(server.process.pid).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "--worker-index" in child.cmdline():
+                found.append(child)
+        except psutil.Error:  # gone meanwhile (the one just killed)
+            continue
+    return found
+
+
 async def test_workers_without_redis_start_a_private_one_and_share_the_session(
     tmp_path: Path,
 ) -> None:
@@ -281,7 +328,7 @@ async def test_workers_without_redis_start_a_private_one_and_share_the_session(
     try:
         assert "handsup: started a private redis-server for 2 workers" in server.banner
         boss = await open_poll(server)
-        phones = [Phone() for _ in range(16)]
+        phones = [Voter() for _ in range(16)]
         for n, phone in enumerate(phones):
             await phone.connect(server)
             assert phone.peer is not None
@@ -291,6 +338,27 @@ async def test_workers_without_redis_start_a_private_one_and_share_the_session(
         assert tally["voters"] == 16
         await boss.until(lambda m: m["type"] == "presence" and m["audience"] == 16, timeout=10)
         assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir(), "its data is kept"
+
+        # One worker killed mid-vote: its phones redial the same port, the other worker (or
+        # its replacement) takes them, and no acknowledged vote is lost or counted twice.
+        stop = asyncio.Event()
+        rng = random.Random(3)
+        voting = [asyncio.create_task(p.vote_until(stop, rng)) for p in phones]
+        async with asyncio.timeout(20):
+            while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        victim = workers_of(server)[1]
+        victim.kill()
+        stop.set()
+        await asyncio.gather(*voting)
+        await Peer.close_all()
+        final = await settle(phones, server)
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == counts(final))
+        assert tally["voters"] == len(phones)
+        async with asyncio.timeout(20):  # the supervisor starts a new one
+            while len([p for p in workers_of(server) if p.pid != victim.pid]) < 2:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
     finally:
         await Peer.close_all()
         server.stop()
