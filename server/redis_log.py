@@ -207,6 +207,7 @@ class RedisLog:
         self.sink: Sink | None = None
         self.deck_text = info.deck_text
         self.others: dict[Role, int] = dict.fromkeys(_ROLES, 0)
+        self.warnings: list[str] = []  # for the terminal at start-up
         self.on_presence: Callable[[], None] | None = None
         self.counts: Callable[[], dict[Role, int]] | None = None
         self._mirror: _Mirror | None = None
@@ -516,12 +517,18 @@ class RedisLog:
             except Exception:  # the reader reports Redis away; presence just waits
                 continue
             others: dict[Role, int] = dict.fromkeys(_ROLES, 0)
+            gone = []
             for worker, raw in everyone.items():
                 counts = json.loads(raw)
-                if worker == self.worker or now - float(counts.get("t", 0)) > PRESENCE_STALE:
+                if now - float(counts.get("t", 0)) > PRESENCE_STALE:
+                    gone.append(worker)  # killed: nobody else will take its entry away
+                if worker == self.worker or worker in gone:
                     continue
                 for role in _ROLES:
                     others[role] += int(counts.get(role, 0))
+            if gone:
+                with contextlib.suppress(Exception):
+                    await self._client.hdel(KEY_PRESENCE, *gone)
             if others != self.others:
                 self.others = others
                 if self.on_presence is not None:

@@ -225,7 +225,7 @@ def serve(args: argparse.Namespace) -> int:
     lowered = "; lowered to fit, see the warning" if low else ""
     print(f"  limits:    {max_connections} connections (open files: {open_files}{lowered})")
     print(f"  data:      {settings.data_path}")
-    for problem in (warning, low):
+    for problem in (warning, low, *(shared.warnings if shared is not None else [])):
         if problem:
             print(f"  warning: {problem}")
     for note in deck.warnings:  # what was ignored or dropped, so nothing vanishes silently

@@ -95,10 +95,16 @@ def open_shared_talk(settings: Settings, deck: Deck, deck_text: str) -> Talk:
     )
     # The session's own deck: the one it started with, its edits come in its log.
     first = deck if info.created else parse_deck(info.deck_text, str(settings.deck))
+    differs = not info.created and deck_text != info.deck_text
     mirror = _mirror(store, settings, info.epoch, first, info) if settings.mirror else None
     log = RedisLog(settings.redis_url, info, settings.deck, mirror)
     session = Session(first)
     log.replay(session)
+    if differs and log.deck_text != deck_text:
+        log.warnings.append(
+            "this deck file differs from the one the shared session runs: serving the "
+            "session's (a save of this file replaces it on every worker)"
+        )
     return Talk(
         session,
         store,

@@ -271,6 +271,18 @@ async def test_redis_restarted_empty_is_reported_not_ignored(
         assert refused["code"] == "log_lost", "nothing new is acknowledged into an empty log"
         late = await Peer.open(a.ws, "presenter", key=a.key)
         assert (await late.of_type("notice"))["level"] == "error", "a new tab is told too"
+        await Peer.close_all()
+        a.stop()
+
+        # The way back (docs/scaling.md): one process on the data folder's copy of the log.
+        alone = start_server(QUIZ, data=tmp_path / "a")
+        try:
+            boss = await Peer.open(alone.ws, "presenter", key=alone.key)
+            state = await boss.state()
+            assert state["position"] == 1 and state["poll"]["status"] == "open"
+            assert (await boss.of_type("tally"))["counts"] == [0, 1, 0], "the vote is kept"
+        finally:
+            alone.stop()
     finally:
         await Peer.close_all()
         a.stop()
