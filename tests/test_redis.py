@@ -125,8 +125,9 @@ async def test_presenter_display_and_phones_on_two_workers_share_one_session(
         assert first.peer is not None
         await first.peer.vote("colour", 2, vote_id)  # the same vote, resent to the other worker
         assert (await first.peer.of_type("vote_ack", vote_id=vote_id))["option"] == 2
-        await boss.send({"type": "goto", "index": 2})
-        await screen.until(lambda m: m["type"] == "state" and m["state"]["position"] == 2)
+        await boss.send({"type": "next"})  # two presses before either comes back: two slides
+        await boss.send({"type": "next"})
+        await screen.until(lambda m: m["type"] == "state" and m["state"]["position"] == 3)
         await boss.send({"type": "goto", "index": 1})
         shown = await screen.until(lambda m: m["type"] == "tally" and m["poll"] == "colour")
         assert shown["counts"] == [3, 4, 5] and shown["voters"] == 12
