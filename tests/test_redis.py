@@ -20,6 +20,9 @@ import psutil
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from server.app import create_app
+from server.log import LocalLog
+from server.settings import Settings
 from tests.redisproc import RedisProcess
 from tests.serverproc import ROOT, ServerProcess, start_server
 from tests.test_durability import QUIZ, Phone, open_poll
@@ -376,3 +379,12 @@ async def test_workers_without_redis_start_a_private_one_and_share_the_session(
         await Peer.close_all()
         server.stop()
     assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), "redis-server stopped"
+
+
+def test_one_process_needs_no_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if the redis package were not installed: importing it would fail.
+    monkeypatch.setitem(sys.modules, "redis", None)
+    app = create_app(Settings(deck=QUIZ, data_dir=tmp_path / "data", watch=False))
+    talk = app.state.talk
+    assert talk.shared is None and isinstance(app.state.room.log, LocalLog)
+    talk.store.close_reader()
