@@ -244,6 +244,31 @@ async def test_behind_nginx_each_phone_is_limited_by_its_own_address() -> None:
         server.stop()
 
 
+async def test_behind_nginx_each_phone_has_its_own_budget_of_new_connections() -> None:
+    # Two new connections per address, hardly refilled: through nginx, which opens every one
+    # of them from its own address, a hall of more phones than that still gets in, while a
+    # device that keeps reconnecting is held back as itself.
+    server = start_server(QUIZ, "--connect-burst", "2", "--connect-rate", "0.01")
+    try:
+        with running_nginx([upstream(server)]) as nginx:
+            devices = [f"127.0.0.{n}" for n in range(2, 7)]
+            for device in devices:
+                await phone_through(nginx, server.room, local_host=device)
+            await phone_through(nginx, server.room, local_host=devices[0])
+            with pytest.raises(websockets.InvalidStatus) as refused:
+                await through(nginx, "audience", local_host=devices[0])
+            assert refused.value.response.status_code == 429
+            assert int(refused.value.response.headers["Retry-After"]) >= 1
+            # Page loads through nginx do not spend the phones' budget.
+            async with httpx.AsyncClient(timeout=10) as http:
+                for _ in range(3):
+                    page = await http.get(f"{nginx.base}/?room={server.room}")
+                    assert page.status_code == 200
+            await phone_through(nginx, server.room, local_host="127.0.0.7")
+    finally:
+        server.stop()
+
+
 async def test_least_conn_sends_new_phones_to_the_emptier_worker() -> None:
     a, b = start_server(QUIZ, room="TESTR"), start_server(QUIZ, room="TESTR")
     try:
