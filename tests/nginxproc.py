@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -39,12 +40,24 @@ def _prefix() -> Path:
     return prefix
 
 
-def check(config: str, *, file_name: str = "nginx.conf") -> subprocess.CompletedProcess[str]:
-    """`nginx -t` on a whole configuration, in a throwaway prefix: its verdict and output."""
+def _on_free_ports(config: str) -> str:
+    """The configuration with each `listen` moved to a free loopback port: `nginx -t` binds
+    what it listens on, and port 80 or 443 needs root and may be taken (a system nginx)."""
+    return re.sub(
+        r"^(\s*listen )\S+?( ssl)?;",
+        lambda m: f"{m.group(1)}127.0.0.1:{_free_port()}{m.group(2) or ''};",
+        config,
+        flags=re.MULTILINE,
+    )
+
+
+def check(config: str) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on a whole configuration, in a throwaway prefix, listening on free loopback
+    ports whatever it says: its verdict and output."""
     prefix = _prefix()
     try:
-        path = prefix / file_name
-        path.write_text(config)
+        path = prefix / "nginx.conf"
+        path.write_text(_on_free_ports(config))
         return subprocess.run(
             [NGINX, "-t", "-c", str(path), "-p", f"{prefix}/"],
             capture_output=True,

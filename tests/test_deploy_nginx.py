@@ -13,7 +13,7 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import websockets
 
 from server.app import DEAD_AFTER
 from server.deploy import KEEPALIVE, NginxOptions, http_part, nginx_config
-from tests.nginxproc import check, running_nginx
+from tests.nginxproc import NginxProcess, check, start_nginx
 from tests.serverproc import ROOT, ServerProcess, start_server
 from tests.test_security_limits import closed_with, eventually, reading
 from tests.wsclient import Message, Peer
@@ -46,8 +46,27 @@ def quiz() -> Iterator[ServerProcess]:
         server.stop()
 
 
+StartNginx = Callable[..., NginxProcess]
+
+
+@pytest.fixture
+def nginx() -> Iterator[StartNginx]:
+    """Start nginx (`start_nginx`: upstreams, then `NginxOptions` fields); all are stopped
+    after the test, and their error logs shown if it failed."""
+    started: list[NginxProcess] = []
+
+    def start(upstreams: list[str], **options: Any) -> NginxProcess:
+        started.append(start_nginx(upstreams, **options))
+        return started[-1]
+
+    yield start
+    for process in started:
+        print(f"nginx error log:\n{process.error_log()}")
+        process.stop()
+
+
 async def through(
-    nginx: Any,
+    proxy: NginxProcess,
     role: str,
     *,
     local_host: str | None = None,
@@ -59,30 +78,30 @@ async def through(
     client writes itself; `browser`: send an Origin as a page served through nginx would."""
     options: dict[str, Any] = {"max_size": 2**22}
     if browser:
-        options["origin"] = nginx.base
+        options["origin"] = proxy.base
     if forwarded_for is not None:
         options["additional_headers"] = {"X-Forwarded-For": forwarded_for}
     if local_host is not None:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind((local_host, 0))
         sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", nginx.port))
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", proxy.port))
         options["sock"] = sock
-    connection = await websockets.connect(f"{nginx.ws}/{role}", **options)
+    connection = await websockets.connect(f"{proxy.ws}/{role}", **options)
     peer = Peer(connection, role)
     Peer.opened.append(peer)
     return peer
 
 
-async def phone_through(nginx: Any, room: str, **options: Any) -> Peer:
-    peer = await through(nginx, "audience", **options)
+async def phone_through(proxy: NginxProcess, room: str, **options: Any) -> Peer:
+    peer = await through(proxy, "audience", **options)
     await peer.send({"type": "hello", "room": room})
     await peer.of_type("welcome", role="audience")
     return peer
 
 
-async def refused_as_full(nginx: Any, **options: Any) -> str:
-    peer = await through(nginx, "audience", **options)
+async def refused_as_full(proxy: NginxProcess, **options: Any) -> str:
+    peer = await through(proxy, "audience", **options)
     error = await peer.next()  # at once, before any hello
     assert error["type"] == "error" and error["code"] == "server_full", error
     assert await closed_with(peer) == 1013
@@ -180,96 +199,102 @@ def test_timeouts_sit_above_the_servers_own_drop_of_a_silent_phone(keepalive: fl
 # Through a running nginx.
 
 
-async def test_phone_presenter_and_display_through_nginx(quiz: ServerProcess) -> None:
-    with running_nginx([upstream(quiz)]) as nginx:
-        async with httpx.AsyncClient(timeout=10) as http:
-            page = await http.get(f"{nginx.base}/?room={quiz.room}")
-        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-        assert "script-src 'self'" in page.headers["content-security-policy"]
-        boss = await through(nginx, "presenter")
-        await boss.send({"type": "hello", "key": quiz.key})
-        await boss.of_type("welcome", role="presenter")
-        screen = await through(nginx, "display")
-        await screen.send({"type": "hello", "room": quiz.room})
-        await screen.of_type("welcome", role="display")
-        phones = [await phone_through(nginx, quiz.room) for _ in range(3)]
-        await boss.send({"type": "goto", "index": 1})
-        await boss.send({"type": "open"})
-        await boss.send({"type": "reveal"})
-        for peer in phones:
-            await peer.state(position=1)
-        for peer, option in zip(phones, (0, 1, 1), strict=True):
-            vote_id = await peer.vote("colour", option)
-            assert (await peer.of_type("vote_ack", vote_id=vote_id))["option"] == option
-        for screen_or_boss in (boss, screen):
-            tally = await screen_or_boss.until(
-                lambda m: m["type"] == "tally" and m.get("counts") == [1, 2, 0]
-            )
-            assert tally["voters"] == 3
+async def test_phone_presenter_and_display_through_nginx(
+    quiz: ServerProcess, nginx: StartNginx
+) -> None:
+    proxy = nginx([upstream(quiz)])
+    async with httpx.AsyncClient(timeout=10) as http:
+        page = await http.get(f"{proxy.base}/?room={quiz.room}")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    boss = await through(proxy, "presenter")
+    await boss.send({"type": "hello", "key": quiz.key})
+    await boss.of_type("welcome", role="presenter")
+    screen = await through(proxy, "display")
+    await screen.send({"type": "hello", "room": quiz.room})
+    await screen.of_type("welcome", role="display")
+    phones = [await phone_through(proxy, quiz.room) for _ in range(3)]
+    await boss.send({"type": "goto", "index": 1})
+    await boss.send({"type": "open"})
+    await boss.send({"type": "reveal"})
+    for peer in phones:
+        await peer.state(position=1)
+    for peer, option in zip(phones, (0, 1, 1), strict=True):
+        vote_id = await peer.vote("colour", option)
+        assert (await peer.of_type("vote_ack", vote_id=vote_id))["option"] == option
+    for screen_or_boss in (boss, screen):
+        tally = await screen_or_boss.until(
+            lambda m: m["type"] == "tally" and m.get("counts") == [1, 2, 0]
+        )
+        assert tally["voters"] == 3
 
 
-def test_nginx_serves_the_static_files_while_the_workers_restart(quiz: ServerProcess) -> None:
-    with running_nginx([upstream(quiz)], static=ROOT / "clients") as nginx:
-        script = httpx.get(f"{nginx.base}/static/shared/socket.js", timeout=10)
-        assert script.status_code == 200
-        assert script.headers["content-type"] == "application/javascript"
-        assert script.text == (ROOT / "clients" / "shared" / "socket.js").read_text()
-        assert script.headers["x-content-type-options"] == "nosniff"
-        quiz.stop()
-        # The worker is gone: the page cannot be made, but its scripts still load.
-        assert httpx.get(f"{nginx.base}/?room={quiz.room}", timeout=10).status_code == 502
-        again = httpx.get(f"{nginx.base}/static/shared/socket.js", timeout=10)
-        assert again.status_code == 200 and again.text == script.text
+def test_nginx_serves_the_static_files_while_the_workers_restart(
+    quiz: ServerProcess, nginx: StartNginx
+) -> None:
+    proxy = nginx([upstream(quiz)], static=ROOT / "clients")
+    script = httpx.get(f"{proxy.base}/static/shared/socket.js", timeout=10)
+    assert script.status_code == 200
+    assert script.headers["content-type"] == "application/javascript"
+    assert script.text == (ROOT / "clients" / "shared" / "socket.js").read_text()
+    assert script.headers["x-content-type-options"] == "nosniff"
+    quiz.stop()
+    # The worker is gone: the page cannot be made, but its scripts still load.
+    assert httpx.get(f"{proxy.base}/?room={quiz.room}", timeout=10).status_code == 502
+    again = httpx.get(f"{proxy.base}/static/shared/socket.js", timeout=10)
+    assert again.status_code == 200 and again.text == script.text
 
 
-async def test_behind_nginx_each_phone_is_limited_by_its_own_address() -> None:
+async def test_behind_nginx_each_phone_is_limited_by_its_own_address(nginx: StartNginx) -> None:
     # One socket per address: through nginx, whose own address is the same for everyone,
     # the server must count each phone under the address nginx saw it come from.
     server = start_server(QUIZ, "--max-per-address", "1")
     try:
-        with running_nginx([upstream(server)]) as nginx:
-            first = await phone_through(nginx, server.room, local_host="127.0.0.2")
-            # Another device: its own allowance, though nginx connects for both.
-            other = await phone_through(nginx, server.room, local_host="127.0.0.3")
-            # A second socket from the first device is over its limit...
-            message = await refused_as_full(nginx, local_host="127.0.0.2")
-            assert "one address" in message
-            # ...and naming someone else in its own X-Forwarded-For does not get it in:
-            # nginx appends the address it saw, and that is the one the server believes.
-            await refused_as_full(nginx, local_host="127.0.0.2", forwarded_for="198.51.100.7")
-            for peer in (first, other):  # the two are untouched
-                await peer.send({"type": "ping"})
-                await peer.of_type("pong")
+        proxy = nginx([upstream(server)])
+        first = await phone_through(proxy, server.room, local_host="127.0.0.2")
+        # Another device: its own allowance, though nginx connects for both.
+        other = await phone_through(proxy, server.room, local_host="127.0.0.3")
+        # A second socket from the first device is over its limit...
+        message = await refused_as_full(proxy, local_host="127.0.0.2")
+        assert "one address" in message
+        # ...and naming someone else in its own X-Forwarded-For does not get it in:
+        # nginx appends the address it saw, and that is the one the server believes.
+        await refused_as_full(proxy, local_host="127.0.0.2", forwarded_for="198.51.100.7")
+        for peer in (first, other):  # the two are untouched
+            await peer.send({"type": "ping"})
+            await peer.of_type("pong")
     finally:
         server.stop()
 
 
-async def test_behind_nginx_each_phone_has_its_own_budget_of_new_connections() -> None:
+async def test_behind_nginx_each_phone_has_its_own_budget_of_new_connections(
+    nginx: StartNginx,
+) -> None:
     # Two new connections per address, hardly refilled: through nginx, which opens every one
     # of them from its own address, a hall of more phones than that still gets in, while a
     # device that keeps reconnecting is held back as itself.
     server = start_server(QUIZ, "--connect-burst", "2", "--connect-rate", "0.01")
     try:
-        with running_nginx([upstream(server)]) as nginx:
-            devices = [f"127.0.0.{n}" for n in range(2, 7)]
-            for device in devices:
-                await phone_through(nginx, server.room, local_host=device)
-            await phone_through(nginx, server.room, local_host=devices[0])
-            with pytest.raises(websockets.InvalidStatus) as refused:
-                await through(nginx, "audience", local_host=devices[0])
-            assert refused.value.response.status_code == 429
-            assert int(refused.value.response.headers["Retry-After"]) >= 1
-            # Page loads through nginx do not spend the phones' budget.
-            async with httpx.AsyncClient(timeout=10) as http:
-                for _ in range(3):
-                    page = await http.get(f"{nginx.base}/?room={server.room}")
-                    assert page.status_code == 200
-            await phone_through(nginx, server.room, local_host="127.0.0.7")
+        proxy = nginx([upstream(server)])
+        devices = [f"127.0.0.{n}" for n in range(2, 7)]
+        for device in devices:
+            await phone_through(proxy, server.room, local_host=device)
+        await phone_through(proxy, server.room, local_host=devices[0])
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await through(proxy, "audience", local_host=devices[0])
+        assert refused.value.response.status_code == 429
+        assert int(refused.value.response.headers["Retry-After"]) >= 1
+        # Page loads through nginx do not spend the phones' budget.
+        async with httpx.AsyncClient(timeout=10) as http:
+            for _ in range(3):
+                page = await http.get(f"{proxy.base}/?room={server.room}")
+                assert page.status_code == 200
+        await phone_through(proxy, server.room, local_host="127.0.0.7")
     finally:
         server.stop()
 
 
-async def test_least_conn_sends_new_phones_to_the_emptier_worker() -> None:
+async def test_least_conn_sends_new_phones_to_the_emptier_worker(nginx: StartNginx) -> None:
     a, b = start_server(QUIZ, room="TESTR"), start_server(QUIZ, room="TESTR")
     try:
         bosses = [await Peer.open(s.ws, "presenter", key=s.key) for s in (a, b)]
@@ -287,25 +312,25 @@ async def test_least_conn_sends_new_phones_to_the_emptier_worker() -> None:
             await eventually(lambda: sum(counts()) == total, what=f"{total} phones in all")
             return counts()
 
-        with running_nginx([upstream(a), upstream(b)]) as nginx:
-            async with reading(*bosses):
-                on: dict[int, list[Peer]] = {0: [], 1: []}
-                for joined in range(1, 5):
-                    before = counts()
-                    peer = await phone_through(nginx, "TESTR")
-                    after = await settle(joined)
-                    on[0 if after[0] > before[0] else 1].append(peer)
-                assert counts() == (2, 2), "four phones, two workers: two each"
-                # The phones on the first worker leave (their worker restarted, say)...
-                for peer in on[0]:
-                    await peer.close()
-                assert await settle(2) == (0, 2)
-                # ...and the next two go to it, the emptier one: not one each (round robin),
-                # not all to one (ip_hash: every phone here has the same address).
-                for joined in (3, 4):
-                    await phone_through(nginx, "TESTR")
-                    await settle(joined)
-                assert counts() == (2, 2)
+        proxy = nginx([upstream(a), upstream(b)])
+        async with reading(*bosses):
+            on: dict[int, list[Peer]] = {0: [], 1: []}
+            for joined in range(1, 5):
+                before = counts()
+                peer = await phone_through(proxy, "TESTR")
+                after = await settle(joined)
+                on[0 if after[0] > before[0] else 1].append(peer)
+            assert counts() == (2, 2), "four phones, two workers: two each"
+            # The phones on the first worker leave (their worker restarted, say)...
+            for peer in on[0]:
+                await peer.close()
+            assert await settle(2) == (0, 2)
+            # ...and the next two go to it, the emptier one: not one each (round robin),
+            # not all to one (ip_hash: every phone here has the same address).
+            for joined in (3, 4):
+                await phone_through(proxy, "TESTR")
+                await settle(joined)
+            assert counts() == (2, 2)
     finally:
         a.stop()
         b.stop()
