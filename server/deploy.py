@@ -66,8 +66,8 @@ def proxy_timeout(keepalive: float) -> int:
 
 def header_buffers() -> tuple[int, int]:
     """nginx's `large_client_header_buffers` (count, size): a request nginx forwards always
-    fits the server's header limit. Were it refused (431), the offence would count against
-    nginx's address, which is every phone behind it."""
+    fits the server's header limit, so nginx refuses an oversized one itself rather than pass
+    on what the server would refuse (431) as an offence."""
     size = MAX_HEADER // 8
     return 4, size  # at most 4 + 1 buffers of it, plus the few headers nginx adds
 
