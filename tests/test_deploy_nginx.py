@@ -294,6 +294,21 @@ async def test_behind_nginx_each_phone_has_its_own_budget_of_new_connections(
         server.stop()
 
 
+async def test_straight_from_the_proxys_own_address_sockets_still_spend_a_budget() -> None:
+    # 127.0.0.1 is a trusted proxy by default, so its connections are not counted when
+    # accepted: a socket from it that names no one else is counted at its handshake instead.
+    server = start_server(QUIZ, "--connect-burst", "2", "--connect-rate", "0.01")
+    try:
+        for _ in range(2):
+            peer = await Peer.open(server.ws, "audience", room=server.room)
+            await peer.of_type("welcome", role="audience")
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(f"{server.ws}/audience")
+        assert refused.value.response.status_code == 429
+    finally:
+        server.stop()
+
+
 async def test_least_conn_sends_new_phones_to_the_emptier_worker(nginx: StartNginx) -> None:
     a, b = start_server(QUIZ, room="TESTR"), start_server(QUIZ, room="TESTR")
     try:
