@@ -181,6 +181,18 @@ http {{
     assert verdict.returncode == 0, verdict.stderr
 
 
+def test_the_command_refuses_what_cannot_work() -> None:
+    def run(*flags: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "server.cli", "deploy", "nginx", *flags]
+        return subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+
+    half = run("--tls-certificate", "/etc/ssl/cert.pem")
+    assert half.returncode == 2 and "go together" in half.stderr and half.stdout == ""
+    silent = run("--keepalive", "0")
+    assert silent.returncode == 2 and "--keepalive" in silent.stderr and silent.stdout == ""
+    assert run("--upstream", "8001").returncode == 2  # HOST:PORT
+
+
 def _seconds(config: str, directive: str) -> int:
     match = re.search(rf"^\s*{directive} (\d+)s;", config, re.MULTILINE)
     assert match, directive
