@@ -52,6 +52,11 @@ def _assets_of(current: Callable[[], Deck]) -> Callable[[], frozenset[str]]:
     return referenced
 
 
+# A socket silent this many keepalive periods is dropped (nginx's timeouts sit above it:
+# server/deploy.py).
+DEAD_AFTER = 3
+
+
 async def _sweep(
     room: Room, stuck_after: float, keepalive: float, guards: tuple[AddressGuard, ...] = ()
 ) -> None:
@@ -68,7 +73,8 @@ async def _sweep(
         if ticks % 60 == 0:
             for guard in guards:
                 guard.prune(now)
-        silent = room.hub.keep_alive(now, keepalive, 3 * keepalive) if keepalive > 0 else []
+        dead = DEAD_AFTER * keepalive
+        silent = room.hub.keep_alive(now, keepalive, dead) if keepalive > 0 else []
         # Neither would read a close frame: drop them.
         for client in room.hub.stuck(now, stuck_after) + silent:
             room.leave(client)

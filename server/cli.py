@@ -268,8 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(func=cmd_schema)
 
     from server.bench.cli import add_parser as add_bench
+    from server.deploy import add_parser as add_deploy
 
     add_bench(sub)
+    add_deploy(sub)
     return parser
 
 

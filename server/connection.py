@@ -200,6 +200,16 @@ class Connection(asyncio.Protocol):
             ws.send_response(ws.reject(status, text))
             return
         assert role is not None  # refusal() turns away a path that names no role
+        endpoint = self._endpoint
+        # Proxies may each add their own X-Forwarded-For line: together they are one list.
+        forwarded = ",".join(headers.get_all("X-Forwarded-For")) or None
+        address = endpoint.client_address(self.address, forwarded)
+        wait = endpoint.door_wait(self.address, address)
+        if wait > 0:
+            refused = ws.reject(429, "too many new connections from your address; try again\n")
+            refused.headers["Retry-After"] = str(max(1, round(wait)))
+            ws.send_response(refused)
+            return
         response = ws.accept(request)
         ws.send_response(response)
         if response.status_code == 101:
@@ -210,10 +220,7 @@ class Connection(asyncio.Protocol):
             self._ws = ServerProtocol(
                 state=State.OPEN, max_size=self._endpoint.max_size, logger=_LOG
             )
-            endpoint = self._endpoint
-            # Proxies may each add their own X-Forwarded-For line: together they are one list.
-            forwarded = ",".join(headers.get_all("X-Forwarded-For")) or None
-            self.address = endpoint.client_address(self.address, forwarded)
+            self.address = address
             endpoint.limiter.readdress(self, self.address)
             self._conversation = endpoint.start(role, self.address, self, self)
 

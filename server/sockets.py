@@ -124,11 +124,26 @@ class Endpoint:
             return 403, "this server does not accept sockets from that page\n"
         return None
 
+    def trusts(self, peer: str) -> bool:
+        """Whether `peer` is a reverse proxy whose X-Forwarded-For names the client."""
+        return peer in self.trusted_proxies or "*" in self.trusted_proxies
+
+    def door_wait(self, peer: str, address: str) -> float:
+        """Seconds the client at `address` must wait before this socket is let in (0: now).
+
+        A socket straight from its client was counted against the client's budget of new
+        connections when accepted (`server.gate`). A trusted proxy relays everyone, so its
+        sockets are counted here instead, against the client it names: behind nginx each
+        phone has its own budget and waits after its own offences, not nginx's."""
+        if not self.trusts(peer):
+            return 0.0
+        return self.guards.doors.connect(address, self.now())
+
     def client_address(self, peer: str, forwarded_for: str | None) -> str:
         """Who is at the other end: the peer, or behind a trusted reverse proxy the nearest
         address in X-Forwarded-For that is not itself a trusted proxy."""
         trusted = self.trusted_proxies
-        if forwarded_for is None or (peer not in trusted and "*" not in trusted):
+        if forwarded_for is None or not self.trusts(peer):
             return peer
         hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
         if "*" in trusted:  # every proxy is trusted (as uvicorn's "*"): the first address
