@@ -26,13 +26,6 @@ if [ ${#MISSING[@]} -gt 0 ]; then
     if [ "$(trap -p EXIT)" ]; then $SUDO rm -f "$POLICY"; trap - EXIT; fi
 fi
 
-# Debian's redis-server for the tests of workers sharing a session (tests/test_redis.py).
-if ! command -v redis-server >/dev/null 2>&1; then
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null
-fi
-
 # axe-core (npm registry) for the accessibility checks the browser tests inject into pages.
 AXE=tests/.axe/node_modules/axe-core/axe.min.js
 [ -f "$AXE" ] || npm install --silent --no-audit --no-fund --no-save --prefix tests/.axe axe-core@4.14.1

@@ -23,8 +23,10 @@ from websockets.exceptions import ConnectionClosed
 from server.app import create_app
 from server.log import LocalLog
 from server.settings import Settings
+from tests.nginxproc import NginxProcess, start_nginx
 from tests.redisproc import RedisProcess
 from tests.serverproc import ROOT, ServerProcess, start_server
+from tests.test_deploy_nginx import through, upstream
 from tests.test_durability import QUIZ, Phone, open_poll
 from tests.wsclient import Peer
 
@@ -45,6 +47,16 @@ class Voter(Phone):
     """A phone that votes until told to stop, counting its acknowledgements."""
 
     acks = 0
+
+    async def dial(self, proxy: NginxProcess) -> dict[str, int]:
+        """Connect through nginx, as the page would (with its identity once it has one)."""
+        self.peer = await through(proxy, "audience")
+        hello = {"room": "TESTR"} | ({"participant": self.token} if self.token else {})
+        await self.peer.send({"type": "hello", **hello})
+        welcome = await self.peer.of_type("welcome")
+        self.token = welcome["participant"]
+        votes: dict[str, int] = welcome["votes"]
+        return votes
 
     async def vote_until(self, stop: asyncio.Event, rng: random.Random) -> None:
         assert self.peer is not None
@@ -204,6 +216,69 @@ async def test_a_worker_killed_mid_vote_loses_no_acknowledged_vote(
         assert tally["voters"] == len(phones), "each phone counted once"
     finally:
         await Peer.close_all()
+        a.stop()
+        b.stop()
+
+
+def sockets_of(server: ServerProcess) -> int:
+    """Connections the server holds (through nginx: one per phone, presenter or screen)."""
+    held = psutil.Process(server.process.pid).net_connections(kind="tcp")
+    return sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == server.port for c in held)
+
+
+async def test_behind_nginx_a_worker_killed_mid_vote_hands_its_phones_to_the_other(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    proxy = start_nginx([upstream(a), upstream(b)])
+    try:
+        boss = await through(proxy, "presenter")
+        await boss.send({"type": "hello", "key": a.key})
+        await boss.send({"type": "goto", "index": 1})
+        await boss.send({"type": "open"})
+        await boss.until(
+            lambda m: m["type"] == "state" and (m["state"]["poll"] or {}).get("status") == "open"
+        )
+        phones = [Voter() for _ in range(20)]
+        for phone in phones:
+            await phone.dial(proxy)
+        stop = asyncio.Event()
+        rng = random.Random(21)
+        voting = [asyncio.create_task(p.vote_until(stop, rng)) for p in phones]
+        async with asyncio.timeout(20):
+            while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert sockets_of(a) >= 5, "least_conn gave the worker to be killed its share"
+        a.stop(signal.SIGKILL)
+        stop.set()
+        await asyncio.gather(*voting)
+        await Peer.close_all()
+
+        final: dict[str, int] = {}
+        for phone in phones:  # each redials through nginx, which sends it to B
+            token = phone.token
+            votes = await phone.dial(proxy)
+            assert phone.token == token, "the phone kept its identity"
+            allowed = {phone.acked} | ({phone.pending[1]} if phone.pending else set())
+            assert votes.get("colour") in allowed, "its acknowledged vote (or the newer one)"
+            recorded = votes["colour"]
+            if phone.pending is not None:
+                assert phone.peer is not None
+                vote_id, recorded = phone.pending
+                await phone.peer.vote("colour", recorded, vote_id)
+                await phone.peer.of_type("vote_ack", vote_id=vote_id)
+            final[token or ""] = recorded
+        boss = await through(proxy, "presenter")
+        await boss.send({"type": "hello", "key": b.key})
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == counts(final))
+        assert tally["voters"] == len(phones), "0 acknowledged votes lost, 0 counted twice"
+        screen = await through(proxy, "display")
+        await screen.send({"type": "hello", "room": b.room})
+        assert (await screen.state())["position"] == 1, "every screen back in sync"
+    finally:
+        await Peer.close_all()
+        proxy.stop()
         a.stop()
         b.stop()
 
