@@ -18,9 +18,12 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+import redis
 from websockets.exceptions import ConnectionClosed
 
 from server.app import create_app
+from server.codec import encode
+from server.commands import GoTo, Join, OpenPoll, ResetPoll, SetBlackout, Vote
 from server.log import LocalLog
 from server.settings import Settings
 from tests.nginxproc import NginxProcess, start_nginx
@@ -463,3 +466,30 @@ def test_one_process_needs_no_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     talk = app.state.talk
     assert talk.shared is None and isinstance(app.state.room.log, LocalLog)
     talk.store.close_reader()
+
+
+async def test_an_append_sent_again_after_a_lost_reply_is_applied_once(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    client = redis.Redis(port=redis_server.port, decode_responses=True)
+    try:
+        boss = await Peer.open(a.ws, "presenter", key=a.key)
+        await boss.state()
+        sent = [
+            GoTo(1), OpenPoll("colour", 1.0), Join("ann"), Vote("ann", "colour", 0, "v1", 2.0),
+            ResetPoll("colour"), OpenPoll("colour", 3.0), Vote("ann", "colour", 1, "v2", 4.0),
+        ]  # fmt: skip
+        entries = [(n, *encode(command)) for n, command in enumerate(sent, start=1)]
+        entries.append(entries[4])  # the reset again, as a worker retrying a batch sends it
+        entries.append((8, *encode(SetBlackout(True))))  # then something to wait for
+        for seq, kind, data in entries:
+            client.xadd("handsup:log", {"k": kind, "d": data, "w": "another", "s": str(seq)})
+        state = await boss.state(blackout=True)
+        assert state["poll"]["status"] == "open", "one reset, not two (a second: idle)"
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["poll"] == "colour")
+        assert (tally["counts"], tally["voters"]) == ([0, 1, 0], 1)
+    finally:
+        client.close()
+        await Peer.close_all()
+        a.stop()
