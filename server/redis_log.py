@@ -26,6 +26,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -121,6 +122,15 @@ class _Mirror:
     skip: int  # accepted commands already in it (a restarted worker replays them again)
     seen: int = 0
     backlog: list[tuple[Command, dict[str, Any] | None]] = field(default_factory=list)
+
+
+def _redact(store: SQLiteStore, participant: str, written: asyncio.Future[None]) -> None:
+    """Once a Forget is in the SQLite copy, overwrite the texts logged before it there."""
+    if not written.cancelled() and written.exception() is None:
+        try:
+            store.redact(participant)
+        except Exception:  # the deletion stands in the session; say so, keep serving
+            _LOG.exception("could not overwrite a participant's texts in the SQLite copy")
 
 
 def connect_sync(url: str) -> redis.Redis:
@@ -256,9 +266,13 @@ class RedisLog:
         mirror = self._mirror
         if mirror is not None and mirror.backlog:
             backlog, mirror.backlog = mirror.backlog, []
-            mirror.store.record([c for c, _ in backlog], [e for _, e in backlog])
-        if mirror is not None and mirror.store.session_id is not None:
-            mirror.store.set_deck(mirror.store.session_id, self.deck_text, None)
+            written = mirror.store.record([c for c, _ in backlog], [e for _, e in backlog])
+            for command, _ in backlog:
+                if isinstance(command, Forget):
+                    written.add_done_callback(partial(_redact, mirror.store, command.participant))
+        if mirror is not None and mirror.store.session_id is not None and self.sink is not None:
+            title = self.sink.session.deck.meta.title
+            mirror.store.set_deck(mirror.store.session_id, self.deck_text, title)
         for job in (self._read(), self._write(), self._presence()):
             self._tasks.append(asyncio.create_task(job))
 
@@ -429,8 +443,7 @@ class RedisLog:
             return
         written = mirror.store.record([command], [extra])
         if isinstance(command, Forget):
-            store, who = mirror.store, command.participant
-            written.add_done_callback(lambda _: store.redact(who))
+            written.add_done_callback(partial(_redact, mirror.store, command.participant))
 
     # Redis going away and coming back.
 

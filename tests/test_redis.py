@@ -26,11 +26,13 @@ from server.codec import encode
 from server.commands import GoTo, Join, OpenPoll, ResetPoll, SetBlackout, Vote
 from server.log import LocalLog
 from server.settings import Settings
+from server.sqlite_store import SQLiteStore
 from tests.nginxproc import NginxProcess, start_nginx
 from tests.redisproc import RedisProcess
 from tests.serverproc import ROOT, ServerProcess, start_server
 from tests.test_deploy_nginx import through, upstream
 from tests.test_durability import QUIZ, Phone, open_poll
+from tests.test_privacy import DECK as PRIVACY_DECK
 from tests.wsclient import Peer
 
 
@@ -493,3 +495,47 @@ async def test_an_append_sent_again_after_a_lost_reply_is_applied_once(
         client.close()
         await Peer.close_all()
         a.stop()
+
+
+async def test_what_a_phone_deletes_is_gone_from_every_workers_copy(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    deck = tmp_path / "talk.md"
+    deck.write_text(PRIVACY_DECK)
+    a = start_server(deck, "--redis", redis_server.url, data=tmp_path / "a")
+    b = start_server(deck, "--redis", redis_server.url, "--no-watch", data=tmp_path / "b")
+    try:
+        boss = await Peer.open(a.ws, "presenter", key=a.key)
+        await boss.send({"type": "goto", "index": 1})
+        await boss.send({"type": "open"})
+        ann = await Peer.open(b.ws, "audience", room=b.room)
+        await ann.state(position=1)
+        answer = {"type": "answer", "poll": "wall", "answer": "My secret idea", "vote_id": "v1"}
+        await ann.send(answer)
+        await ann.of_type("vote_ack")
+        await ann.send({"type": "ask", "text": "My secret question", "ask_id": "k1"})
+        await ann.of_type("ask_ack")
+        await ann.send({"type": "forget_me"})
+        await ann.of_type("forgotten")
+        for data in (tmp_path / "a", tmp_path / "b"):
+            await until_forgotten(data / "handsup.db", "secret")
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
+
+
+async def until_forgotten(db: Path, text: str) -> None:
+    """Wait until no command in the SQLite copy holds `text` (overwritten once the Forget
+    is in the copy too)."""
+    async with asyncio.timeout(10):
+        while True:
+            reader = SQLiteStore(db)
+            try:
+                logged = repr(reader.commands(reader.sessions()[0].id))
+            finally:
+                reader.close_reader()
+            assert "Forget" in logged or text in logged
+            if text not in logged and "Forget" in logged:
+                return
+            await asyncio.sleep(0.05)
