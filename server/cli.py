@@ -186,8 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--redis",
         metavar="URL",
+        default=os.environ.get("HANDSUP_REDIS_URL"),
         help="share one session with every worker using this Redis, e.g. redis://HOST:6379/0 "
-        "(see docs/scaling.md)",
+        "(default: $HANDSUP_REDIS_URL, which keeps a password out of the process list; "
+        "see docs/scaling.md)",
     )
     serve.add_argument(
         "--workers",

@@ -105,14 +105,17 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
 
         forget_session(url)
     print(f"  workers:   {args.workers} processes share port {sock.getsockname()[1]}", flush=True)
-    base = [sys.executable, "-m", "server.cli", *args.argv, "--redis", url]
+    base = [sys.executable, "-m", "server.cli", *args.argv]
+    # The URL goes in the environment, not the command line: other users can list processes,
+    # and a Redis URL may hold a password.
+    env = {**os.environ, "HANDSUP_REDIS_URL": url}
 
     def spawn(index: int) -> subprocess.Popen[bytes]:
         command = [*base, "--worker-index", str(index), "--listen-fd", str(sock.fileno())]
         # The first worker prints the banner (the URLs) and the deck reloads; the others
         # would only repeat it.
         quiet = subprocess.DEVNULL if index else None
-        return subprocess.Popen(command, pass_fds=(sock.fileno(),), stdout=quiet)
+        return subprocess.Popen(command, pass_fds=(sock.fileno(),), stdout=quiet, env=env)
 
     stopping = False
 
