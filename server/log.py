@@ -59,6 +59,10 @@ class Sink(Protocol):
         """Serve an edited deck."""
         ...
 
+    def show_deck_problems(self, problems: list[str]) -> None:
+        """Tell the presenters why a saved deck was refused."""
+        ...
+
     def notify(
         self, level: Literal["info", "warning", "error"], message: str, details: list[str]
     ) -> None:
@@ -79,6 +83,10 @@ class CommandLog(Protocol):
 
     def edit_deck(self, deck: Deck, text: str) -> None:
         """Serve an edited deck on every copy of the session (in log order)."""
+        ...
+
+    def deck_refused(self, problems: list[str]) -> None:
+        """A saved deck has errors: every worker's presenters are told."""
         ...
 
     def redact(self, participant: str) -> None:
@@ -148,6 +156,11 @@ class LocalLog:
         """Serve it at once (the caller records the text beside the session)."""
         assert self.sink is not None
         self.sink.reload(deck)
+
+    def deck_refused(self, problems: list[str]) -> None:
+        """Tell the presenters at once."""
+        assert self.sink is not None
+        self.sink.show_deck_problems(problems)
 
     def redact(self, participant: str) -> None:
         """The store overwrites the texts."""

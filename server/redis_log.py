@@ -51,6 +51,7 @@ KEY_SESSION = "handsup:session"
 KEY_LOG = "handsup:log"
 KEY_PRESENCE = "handsup:presence"
 DECK = "deck"  # the kind of a log entry carrying an edited deck's text
+REFUSED = "deck_refused"  # a saved deck with errors: its problems, for every presenter
 PRESENTER = "presenter"  # a presenter's message, resolved as it is applied (log.Deferred)
 BATCH = 2000  # entries per XADD pipeline and per XREAD
 PRESENCE_EVERY = 1.0  # seconds between publishing this worker's counts
@@ -106,6 +107,9 @@ class _Bootstrap:
 
     def reload(self, deck: Deck) -> object:
         return self.session.reload(deck)
+
+    def show_deck_problems(self, problems: list[str]) -> None:
+        pass
 
     def notify(
         self, level: Literal["info", "warning", "error"], message: str, details: list[str]
@@ -309,6 +313,12 @@ class RedisLog:
         if text != self.deck_text and not self.lost:
             self._append(DECK, text, None)
 
+    def deck_refused(self, problems: list[str]) -> None:
+        """Append the problems: every worker's presenters are told (the presenter's page
+        may be on any of them)."""
+        if not self.lost:
+            self._append(REFUSED, json.dumps(problems), None)
+
     def redact(self, participant: str) -> None:
         """The mirror overwrites the texts when it logs the Forget (see `_mirror_row`)."""
 
@@ -397,6 +407,10 @@ class RedisLog:
         kind, data = fields["k"], fields["d"]
         if kind == DECK:
             self._reload(sink, data)
+            return
+        if kind == REFUSED:
+            if self._tasks:  # live, not a replay at start-up: a notice for who is connected
+                sink.show_deck_problems(json.loads(data))
             return
         try:
             if kind == PRESENTER:

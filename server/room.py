@@ -459,7 +459,12 @@ class Room:
         return report
 
     def deck_broken(self, problems: list[str]) -> None:
-        """The saved deck has errors: keep the last good one and show the presenter why."""
+        """The saved deck has errors: keep the last good one and show the presenters why (on
+        every worker: the log carries it)."""
+        self.log.deck_refused(problems)
+
+    def show_deck_problems(self, problems: list[str]) -> None:
+        """Tell this room's presenters why a saved deck was refused (called by the log)."""
         self.notify(
             "error", "the saved deck has errors; still showing the last good version", problems
         )

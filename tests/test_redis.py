@@ -398,6 +398,9 @@ async def test_a_deck_saved_on_one_host_is_served_by_every_worker(
         c = start_server(deck, "--redis", redis_server.url, "--no-watch", data=tmp_path / "c")
         late = await Peer.open(c.ws, "presenter", key=c.key)
         assert (await late.state())["total"] == 5, "a worker joining later replays the edit"
+        deck.write_text(deck.read_text().replace("- [ ] Green\n", "- [ ] Red\n"))
+        notice = await boss.of_type("notice", timeout=10, level="error")
+        assert any("duplicate option" in line for line in notice["details"]), "told on B too"
     finally:
         await Peer.close_all()
         for server in (a, b, c):
