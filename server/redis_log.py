@@ -489,7 +489,7 @@ class RedisLog:
     def _lose(self, epoch: str | None, last: str) -> None:
         self.lost = True
         why = (
-            "Redis came back empty (its data was lost)"
+            "Redis no longer has the session (restarted empty, or emptied)"
             if epoch is None
             else "Redis holds another session now"
             if epoch != self.info.epoch
@@ -528,10 +528,22 @@ class RedisLog:
         room.tallies.counts = everyone
 
     async def _presence(self) -> None:
-        """Publish this worker's counts; sum the others' (each stamped, stale ones dropped)."""
+        """Publish this worker's counts; sum the others' (each stamped, stale ones dropped).
+        Also look at the epoch: a Redis emptied without a restart (FLUSHALL, a failover to an
+        empty replica) drops no connection, and a quiet talk appends nothing that would fail."""
         assert self._client is not None
         while True:
             await asyncio.sleep(PRESENCE_EVERY)
+            if self.lost:
+                return
+            if not self.away:
+                try:
+                    epoch: Any = await self._client.get(KEY_EPOCH)
+                except Exception:  # the reader reports Redis away
+                    continue
+                if epoch != self.info.epoch:
+                    self._lose(epoch, "0-0")
+                    return
             if self.counts is None:
                 continue
             now = time.time()

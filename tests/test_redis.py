@@ -349,7 +349,7 @@ async def test_redis_restarted_empty_is_reported_not_ignored(
         redis_server.start()
         notice = await boss.of_type("notice", level="error", timeout=15)
         assert notice["message"] == "the shared session log was lost"
-        assert any("came back empty" in line for line in notice["details"])
+        assert any("no longer has the session" in line for line in notice["details"])
         vote_id = await phone.peer.vote("colour", 2)
         refused = await phone.peer.of_type("error", ref=vote_id)
         assert refused["code"] == "log_lost", "nothing new is acknowledged into an empty log"
@@ -542,3 +542,19 @@ async def until_forgotten(db: Path, text: str) -> None:
             if text not in logged and "Forget" in logged:
                 return
             await asyncio.sleep(0.05)
+
+
+async def test_redis_emptied_while_running_is_reported(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    client = redis.Redis(port=redis_server.port)
+    try:
+        boss = await open_poll(a)
+        client.flushall()  # no restart, no dropped connection: the epoch is what tells
+        notice = await boss.of_type("notice", level="error", timeout=10)
+        assert any("no longer has the session" in line for line in notice["details"])
+    finally:
+        client.close()
+        await Peer.close_all()
+        a.stop()
