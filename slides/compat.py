@@ -89,6 +89,11 @@ class Foreign:
     ignored: dict[str, int] = field(default_factory=dict)  # key -> first line
     values: dict[str, Any] = field(default_factory=dict)  # the deck-wide keys set aside
     includes: set[int] = field(default_factory=set)  # lines of Slidev `src:` keys
+    reads_includes: bool = False  # the parser was given a reader: `src:` files are read
+
+    def for_file(self) -> Foreign:
+        """The same deck's record for another (included) file: its keys, its lines."""
+        return Foreign(tool=self.tool, values=self.values, reads_includes=self.reads_includes)
 
     @property
     def other_tool(self) -> bool:
@@ -178,9 +183,14 @@ def adapt_slide_keys(
             continue
         if name in HANDSUP_SLIDE:
             continue
+        if name == "src" and isinstance(data[key], str) and foreign.reads_includes:
+            # Read by slides/includes.py: this slide is replaced by that file's slides.
+            foreign.includes.add(line_of(name))
+            del data[key]
+            continue
         if name == "src" and isinstance(data[key], str):
-            # Reading other files is the server's job, and it does not do it yet: say so,
-            # rather than show a blank slide with no reason.
+            # Reading other files is the server's job (slides/ reads none): with no reader,
+            # say so, rather than show a blank slide with no reason.
             notes.append(
                 (
                     line_of(name),

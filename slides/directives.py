@@ -8,6 +8,7 @@ either way such a comment never becomes a speaker note.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -150,14 +151,16 @@ def divide(slides: list[RawSlide], levels: set[int], rulers: bool = False) -> li
             divided.append(raw if lines == raw.body.lines else _with(raw, lines))
             continue
         first = raw.body.line
-        divided.append(RawSlide(raw.line, raw.options, Chunk(first, lines[: cuts[0][0]])))
+        divided.append(replace(raw, body=Chunk(first, lines[: cuts[0][0]])))
         for (_, begin), (end, _) in zip(cuts, [*cuts[1:], (len(lines), 0)], strict=True):
-            divided.append(RawSlide(first + begin, None, Chunk(first + begin, lines[begin:end])))
+            # A page cut from an included file's slide is still that file's.
+            body = Chunk(first + begin, lines[begin:end])
+            divided.append(replace(raw, line=first + begin, options=None, body=body))
     return divided
 
 
 def _with(raw: RawSlide, lines: list[str]) -> RawSlide:
-    return RawSlide(raw.line, raw.options, Chunk(raw.body.line, lines))
+    return replace(raw, body=Chunk(raw.body.line, lines))
 
 
 def drop_backgrounds(body: Chunk) -> tuple[Chunk, list[int]]:
@@ -216,7 +219,11 @@ def ignored_warnings(
     """One warning per kind of setting set aside: keys, directive comments, backgrounds."""
     warnings: list[Problem] = []
     tool = foreign.tool or "Marp/Slidev"
-    if isinstance(foreign.values.get("src"), str) and foreign.includes:
+    if (
+        isinstance(foreign.values.get("src"), str)
+        and foreign.includes
+        and not foreign.reads_includes
+    ):
         warnings.append(
             Problem(
                 file,
