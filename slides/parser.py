@@ -15,21 +15,22 @@ from pydantic import TypeAdapter
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
 from slides.compat import Foreign, first_slide_kind
+from slides.decor import DecorState
 from slides.directives import (
     LEAD,
     divide_at_headings,
     drop_backgrounds,
-    drop_image_keywords,
     drop_slots,
     ignored_warnings,
     line_list,
     show_checkboxes,
+    size_images,
     slide_class,
 )
 from slides.errors import DeckError, Problem
 from slides.includes import Expander, IncludeReader, flatten, include_target, merged
 from slides.mistakes import UNCLOSED_COMMENT, mistakes
-from slides.model import Cell, Deck, DeckMeta, QaSettings, Slide, SlideKind
+from slides.model import Cell, Deck, DeckMeta, Decor, QaSettings, Slide, SlideKind
 from slides.notes import split_notes
 from slides.options import (
     FrontMatter,
@@ -41,7 +42,7 @@ from slides.options import (
 )
 from slides.polls import PARSERS, Poll, PollSource
 from slides.rawhtml import dropped, has_html
-from slides.render import markdown, render
+from slides.render import asset_url, markdown, render
 from slides.split import Chunk, RawSlide, split_deck
 
 # One parser for every deck: building it costs more than a small slide, and parsing leaves
@@ -191,6 +192,18 @@ class _SlideParser:
         self.record = self.files[file]
         self.marp_class = ""  # a Marp `class:` directive holds until the next one
         self.first: RawSlide | None = None  # the deck's first slide, for Slidev's cover
+        self.decor = DecorState(self.inline_html)  # Marp's header, footer, page numbers...
+
+    def inline_html(self, text: str) -> str:
+        """A Marp header or footer: inline markdown, sanitised as slides are."""
+        tokens = _MARKDOWN.parseInline(text)
+        for token in tokens:
+            for child in token.children or ():
+                if child.type == "image":
+                    src = str(child.attrGet("src") or "")
+                    child.attrSet("src", asset_url(src, self.asset_prefix))
+        size_images(tokens, 0)  # `![h:30](logo.png)` in a header is a small logo
+        return render(_MARKDOWN, tokens, self.asset_prefix)
 
     @property
     def foreign(self) -> Foreign:
@@ -223,7 +236,7 @@ class _SlideParser:
 
     def compat_warnings(self) -> list[Problem]:
         """One warning for each kind of Marp or Slidev setting set aside, in each file."""
-        found: list[Problem] = []
+        found = self.decor_warnings()
         for file, notes in self.files.items():
             found.extend(ignored_warnings(file, notes.foreign, notes.directives, notes.backgrounds))
             if notes.image_keywords:
@@ -231,7 +244,7 @@ class _SlideParser:
                     Problem(
                         file,
                         notes.image_keywords[0],
-                        "warning: Marp image sizes and filters (w:, h:, sepia...) ignored: "
+                        "warning: Marp image filters (sepia...) and sizes not in pixels ignored: "
                         + line_list(notes.image_keywords),
                     )
                 )
@@ -247,6 +260,28 @@ class _SlideParser:
                         "options to make a poll",
                     )
                 )
+        return found
+
+    def decor_warnings(self) -> list[Problem]:
+        """Marp colours not used: not a colour handsup takes, or one without the other."""
+        found = [
+            Problem(
+                self.deck_file,
+                line,
+                f"warning: {key} {value!r} ignored: a colour is a name, #hex, rgb() or hsl()",
+            )
+            for line, key, value in self.decor.bad_colours
+        ]
+        lone = sorted(self.decor.lone_colours)
+        if lone:
+            found.append(
+                Problem(
+                    self.deck_file,
+                    lone[0],
+                    "warning: backgroundColor without color, or color without backgroundColor, "
+                    f"ignored ({line_list(lone)}): set both, so that the text stays readable",
+                )
+            )
         return found
 
     def slide(self, raw: RawSlide) -> _Built | None:
@@ -270,21 +305,22 @@ class _SlideParser:
             marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
         if raw is self.first and isinstance(self.foreign.values.get("_class"), str):
             marp_class = self.foreign.values["_class"]
+        # Front matter directives are the first page's, as in Marp.
+        decor = self.decor.page(self.foreign if raw is self.first else None, found.directives)
         body = found.body
         text = body.text
         # Slot lines and Marp's image syntax need `::` or `![`: most slides skip all three.
         if "::" in text or "![" in text:
             body, backgrounds = drop_backgrounds(drop_slots(body))
             self.record.backgrounds.extend(backgrounds)
-            if self.foreign.tool == "Marp":
-                body, sized = drop_image_keywords(body)
-                self.record.image_keywords.extend(sized)
             text = body.text
         notes = found.notes
         # Raw HTML and math cost another parser only on the slides that hold some.
         html = has_html(text)
         self.md = _parser(html, "$" in text, self.foreign.values.get("marp") is True)
         blocks = to_blocks(self.md.parse(text), body.line, self.asset_prefix)
+        if self.foreign.tool == "Marp" and "![" in text:
+            self.record.image_keywords.extend(size_images(all_tokens(blocks), body.line))
         if html:
             for line, what in dropped(all_tokens(blocks), body.line):
                 self.warnings.append(
@@ -302,6 +338,7 @@ class _SlideParser:
         kind = options.layout or self.inferred_kind(raw, options, blocks, marp_class)
         built = _Built(kind=kind, line=raw.line, options=options, notes=notes, chunk=raw.options)
         built.file = self.file
+        built.decor = decor
         built.text = joined_text(blocks)
         handler = {
             SlideKind.POLL: self.poll,
@@ -423,6 +460,7 @@ class _Built:
     cells: list[Cell] | None = None
     poll_parts: dict[str, object] | None = None
     file: str = ""
+    decor: Decor | None = None
 
 
 def slugify(text: str, limit: int = 48) -> str:
@@ -492,6 +530,7 @@ def _assign_ids(built: list[_Built], problems: list[Problem]) -> list[Slide]:
                 cells=item.cells or [],
                 url=item.url,
                 image=item.image,
+                decor=item.decor,
             )
         )
     return slides
