@@ -328,8 +328,10 @@ class _SlideParser:
                 )
         if html and all(b.type == "html_block" for b in blocks) and not self.html(blocks):
             blocks = []  # only a <style> or <script>, say: nothing would be shown
-        if not blocks and raw.options is not None and self.only_includes(raw.options):
-            return None  # a Slidev `src:` placeholder: its warning says what to do
+        if raw.options is not None and self.only_includes(raw.options):
+            # A Slidev `src:` slide whose file was not read: its warning says what to do. Its
+            # own text is not shown (Slidev ignores it too).
+            return None
         if not blocks:
             if raw.options is None:
                 self.warnings.append(Problem(self.file, raw.line, "warning: empty slide skipped"))
