@@ -11,7 +11,7 @@ the text stays readable: one without the other would meet handsup's own colours.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,11 +82,13 @@ class DecorState:
     bad_colours: list[tuple[int, str, str]] = field(default_factory=list)  # line, key, value
     lone_colours: set[int] = field(default_factory=set)  # where one was set without the other
 
-    def page(self, front: Foreign | None, directives: Iterable[tuple[int, str]]) -> Decor | None:
+    def page(self, front: Foreign | None, directives: list[tuple[int, str]]) -> Decor | None:
         """This page's decor, from the front matter (first page only) and its comments.
 
         A directive with no `_` holds from here on; with `_`, for this page only.
         """
+        if front is None and not directives and not self.held:
+            return None  # most slides of most decks: nothing set, nothing held
         spot: dict[str, tuple[Any, int]] = {}
         settings: list[tuple[int, str, Any]] = []
         if front is not None:
@@ -107,6 +109,8 @@ class DecorState:
         return self._decor({**self.held, **spot})
 
     def _decor(self, now: dict[str, tuple[Any, int]]) -> Decor | None:
+        if not now:
+            return None
         value = {name: held[0] for name, held in now.items()}
         background, color = css_colour(value.get("backgroundColor")), css_colour(value.get("color"))
         if (background is None) != (color is None):
