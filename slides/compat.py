@@ -190,6 +190,9 @@ def adapt_slide_keys(
             continue
         if name in HANDSUP_SLIDE:
             continue
+        if name == "src" and isinstance(data[key], str):
+            # Only Slidev includes files: a deck that does was written for it.
+            foreign.tool = foreign.tool or "Slidev"
         if name == "src" and isinstance(data[key], str) and foreign.reads_includes:
             # Read by slides/includes.py: this slide is replaced by that file's slides.
             foreign.includes.add(line_of(name))

@@ -126,6 +126,10 @@ def parse_deck_source(
         problems.append(Problem(file, 1, f"the deck has no slides{why}"))
     warnings.extend(parser.compat_warnings())
     slides = _assign_ids(built, problems)
+    if source is not text:
+        # A file included twice (Slidev's docs reuse one) is read twice: say each thing once.
+        problems[:] = dict.fromkeys(problems)
+        warnings[:] = dict.fromkeys(warnings)
     if problems:
         raise DeckError(problems, warnings)
     meta = DeckMeta(
@@ -238,23 +242,27 @@ class _SlideParser:
         """One warning for each kind of Marp or Slidev setting set aside, in each file."""
         found = self.decor_warnings()
         for file, notes in self.files.items():
-            found.extend(ignored_warnings(file, notes.foreign, notes.directives, notes.backgrounds))
+            # A file included twice is read twice: its lines count once.
+            directives = list(dict.fromkeys(notes.directives))
+            backgrounds = sorted(set(notes.backgrounds))
+            found.extend(ignored_warnings(file, notes.foreign, directives, backgrounds))
             if notes.image_keywords:
                 found.append(
                     Problem(
                         file,
                         notes.image_keywords[0],
                         "warning: Marp image filters (sepia...) and sizes not in pixels ignored: "
-                        + line_list(notes.image_keywords),
+                        + line_list(sorted(set(notes.image_keywords))),
                     )
                 )
             if notes.checklists:
-                lines = ", ".join(str(line) for line in notes.checklists)
-                where = "slide on line" if len(notes.checklists) == 1 else "slides on lines"
+                checklists = sorted(set(notes.checklists))
+                lines = ", ".join(str(line) for line in checklists)
+                where = "slide on line" if len(checklists) == 1 else "slides on lines"
                 found.append(
                     Problem(
                         file,
-                        notes.checklists[0],
+                        checklists[0],
                         "warning: checklists shown as lists, not polls, in this "
                         f"{notes.foreign.name} deck ({where} {lines}); give a slide `poll:` "
                         "options to make a poll",

@@ -248,3 +248,18 @@ def test_handsup_check_names_an_error_inside_an_included_file(tmp_path: Path) ->
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Part one" in done.stdout and "Part two" in done.stdout
+
+
+def test_a_file_included_twice_gives_its_slides_twice_and_each_warning_once() -> None:
+    # Slidev's own docs reuse a table of contents this way.
+    toc = "# Contents\n\n- [ ] Part 1\n- [ ] Part 2\n\n<!-- _class: lead -->\n"
+    deck = parsed(
+        "# A\n\n---\nsrc: ./toc.md\n---\n\n---\n\n# B\n\n---\nsrc: ./toc.md\n---\n",
+        {"toc.md": "---\nclass: text-center\n---\n\n" + toc},
+    )
+    assert [s.title for s in deck.slides] == ["A", "Contents", "B", "Contents"]
+    assert len({s.id for s in deck.slides}) == 4
+    included = [w for w in deck.warnings if w.startswith("talk/toc.md")]
+    assert len(included) == len(set(included)) > 0
+    # Its checklist is a list, in a deck that includes files as only Slidev does.
+    assert any("slide on line 1);" in w for w in included)
