@@ -64,7 +64,8 @@ async def test_a_served_deck_shows_its_included_slides_and_reloads_when_one_is_s
     deck = tmp_path / "slides.md"
     deck.write_text("# Opening\n\n---\nsrc: ./pages/part.md\n---\n\n---\n\n# Closing\n")
     part = tmp_path / "pages" / "part.md"
-    part.write_text("# Part one\n\n---\n\n# Which?\n\n- [ ] A\n- [ ] B\n")
+    # In a deck that includes files (a Slidev deck), a poll is a slide that says `poll:`.
+    part.write_text("# Part one\n\n---\npoll:\n---\n\n# Which?\n\n- [ ] A\n- [ ] B\n")
     server = start_server(deck, data=tmp_path / "data")
     try:
         boss = await Peer.open(server.ws, "presenter", key=server.key)
@@ -76,7 +77,7 @@ async def test_a_served_deck_shows_its_included_slides_and_reloads_when_one_is_s
         assert shown["state"]["slide"]["poll"]["options"] == ["A", "B"]
 
         # Saved mid-talk, the included file is read again: the deck reloads.
-        part.write_text("# Part one, revised\n\n---\n\n# Which?\n\n- [ ] A\n- [ ] B\n")
+        part.write_text("# Part one, revised\n\n---\npoll:\n---\n\n# Which?\n\n- [ ] A\n- [ ] B\n")
         notice = await boss.of_type("notice", timeout=10)
         assert notice["level"] == "info"
         state = boss.last("state")["state"]
