@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import Devices
+from tests.test_e2e_axe import violations
 from tests.serverproc import ServerProcess, start_server
 
 pytestmark = pytest.mark.browser
@@ -259,6 +260,9 @@ def test_marp_header_footer_page_numbers_and_colours_on_the_display(devices: Dev
             assert background == "rgb(30, 41, 59)"
             heading = page.locator(".slide h1").first
             assert heading.evaluate("(h) => getComputedStyle(h).color") == "rgb(248, 250, 252)"
+        # Readable and well formed: no serious accessibility problem, contrast included.
+        assert violations(display) == []
+        assert violations(phone) == []
         # A phone shows the slide, not the projector's header, footer and page number.
         expect(phone.locator(".slide h1")).to_have_text("Quarterly review")
         expect(phone.locator(".slide-header, .slide-footer, .slide-page")).to_have_count(0)

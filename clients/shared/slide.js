@@ -131,7 +131,7 @@ function decorate(article, slide, stage) {
   if (decor.header) article.append(htmlBlock(decor.header, "slide-header"));
   if (decor.footer) article.append(htmlBlock(decor.footer, "slide-footer"));
   if (decor.paginate) {
-    article.append(el("div", { class: "slide-page", "aria-label": `Page ${slide.index + 1}`, text: String(slide.index + 1) }));
+    article.append(el("div", { class: "slide-page", text: String(slide.index + 1) }));
   }
 }
 
