@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import Devices
-from tests.test_e2e_axe import violations
 from tests.serverproc import ServerProcess, start_server
+from tests.test_e2e_axe import violations
 
 pytestmark = pytest.mark.browser
 
