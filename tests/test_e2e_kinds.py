@@ -516,7 +516,7 @@ def test_a_refused_answer_stays_in_the_box_with_the_reason(
         expect(box).to_have_attribute("aria-invalid", "true")
         expect(box).to_have_accessible_description(too_fast)  # read out with the box
         expect(box).to_be_enabled()
-        expect(phone.locator(".my-entries li")).to_have_text(["trust"]), "not counted as sent"
+        expect(phone.locator(".my-entries li")).to_have_text(["trust"])  # not counted as sent
         box.press_sequentially("!")  # typing again: the refusal no longer applies
         expect(box).not_to_have_attribute("aria-invalid", "true")
         expect(box).to_have_accessible_description("1 of 3 sent · at most 25 characters each")
