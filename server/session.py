@@ -42,6 +42,7 @@ from server.commands import (
     VoteCast,
 )
 from server.kinds import LivePoll, Timing, live
+from server.kinds.choice import streak_bonus
 from server.qa import ACTIONS, QA
 from slides import Deck, Poll, QaSettings
 
@@ -325,11 +326,35 @@ class Session:
         return state
 
     def scores(self) -> dict[str, int]:
-        """Quiz points per participant, over every scored poll."""
+        """Quiz points per participant, over every scored poll, with the deck's streak bonus."""
         total: Counter[str] = Counter()
         for state in self.polls.values():
             total.update(state.answers.scores())
+        if self.deck.meta.streak is not None:
+            total.update(self._streak_bonuses(self.deck.meta.streak))
         return dict(total)
+
+    def _streak_bonuses(self, step: int) -> Counter[str]:
+        """Each participant's streak bonus: the scored questions taken in the order they were
+        opened, a correct answer extends the participant's run of correct answers and earns
+        `streak_bonus` for it; a wrong answer, or none to a question that has closed, ends it.
+        A question still open that they have not answered yet leaves the run as it is."""
+        asked = sorted(
+            (s for s in self.polls.values() if s.answers.scored and s.opened_at is not None),
+            key=lambda s: (s.opened_at, s.slide),
+        )
+        runs: dict[str, int] = {}
+        bonuses: Counter[str] = Counter()
+        for state in asked:
+            right = state.answers.right()
+            if state.status is PollStatus.CLOSED:
+                for who in runs.keys() - right.keys():
+                    runs[who] = 0
+            for who, correct in right.items():
+                run = runs.get(who, 0) + 1 if correct else 0
+                runs[who] = run
+                bonuses[who] += streak_bonus(run, step)
+        return bonuses
 
     def standings(self) -> list[Standing]:
         """Everyone who answered a scored question, best first; ties share a rank (1, 2, 2, 4)."""
