@@ -383,7 +383,10 @@ class Session:
         taken = {n.casefold() for who, n in self.nicknames.items() if who != participant}
         unique, number = wanted, 2
         while unique.casefold() in taken:
-            unique, number = f"{wanted} {number}", number + 1
+            # "Ann 2": shortened to make room for the number, so a name stays within its length.
+            suffix = f" {number}"
+            unique = text.clean(wanted[: NICKNAME_LENGTH - len(suffix)]) + suffix
+            number += 1
         if self.nicknames.get(participant) == unique:
             return []
         self.nicknames[participant] = unique
