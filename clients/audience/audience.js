@@ -172,8 +172,8 @@ function onMessage(message) {
       updatePoll();
       break;
     case "error": {
-      const why = explain(message);
       const refusedPoll = book.refused(message.ref);
+      const why = refusedPoll !== null ? explainRefusedAnswer(message) : message.message;
       if (refusedPoll !== null && poll?.id === refusedPoll) poll.view.settled?.(message.ref, why);
       flash($("errors"), why);
       updatePoll();
@@ -184,17 +184,19 @@ function onMessage(message) {
   }
 }
 
-// Refusals a phone meets in normal use, in the phone's language; any other shows the server's
-// own (English) explanation.
+// Why an answer was refused, for the refusals a phone meets in normal use, in the phone's
+// language; any other shows the server's own (English) explanation.
 const REFUSALS = {
   too_fast: () => t("error.too_fast"),
   too_long: () => t("error.too_long"),
   empty_answer: () => t("error.empty_answer"),
   too_many_entries: () => t("error.too_many_entries"),
   poll_not_open: () => t("error.poll_not_open"),
+  too_late: () => t("error.too_late"),
+  nickname_required: () => t("error.nickname_required"),
 };
 
-function explain(error) {
+function explainRefusedAnswer(error) {
   return REFUSALS[error.code]?.() || error.message;
 }
 
