@@ -334,7 +334,7 @@ class Session:
             total.update(self._streak_bonuses(self.deck.meta.streak))
         return dict(total)
 
-    def _streak_bonuses(self, step: int) -> Counter[str]:
+    def _streak_bonuses(self, step: int) -> dict[str, int]:
         """Each participant's streak bonus: the scored questions taken in the order they were
         opened, a correct answer extends the participant's run of correct answers and earns
         `streak_bonus` for it; a wrong answer, or none to a question that has closed, ends it.
@@ -344,7 +344,7 @@ class Session:
             key=lambda s: (s.opened_at, s.slide),
         )
         runs: dict[str, int] = {}
-        bonuses: Counter[str] = Counter()
+        bonuses: dict[str, int] = {}
         for state in asked:
             right = state.answers.right()
             if state.status is PollStatus.CLOSED:
@@ -353,7 +353,8 @@ class Session:
             for who, correct in right.items():
                 run = runs.get(who, 0) + 1 if correct else 0
                 runs[who] = run
-                bonuses[who] += streak_bonus(run, step)
+                if run > 1:  # the first in a run earns no bonus: most answers, in a big hall
+                    bonuses[who] = bonuses.get(who, 0) + streak_bonus(run, step)
         return bonuses
 
     def standings(self) -> list[Standing]:
