@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ from server.qa import ACTIONS, QA
 from slides import Deck, Poll, QaSettings
 
 NICKNAME_LENGTH = 24
+# What the leaderboard calls someone without a nickname (see name_of). A nickname that looks
+# like one is numbered like a taken name, so nobody can pass for another player.
+_PSEUDONYM = re.compile(r"player [0-9a-f]{4}")
 
 
 class PollStatus(StrEnum):
@@ -383,7 +387,7 @@ class Session:
         wanted = text.checked(name, NICKNAME_LENGTH, "nickname")
         taken = {n.casefold() for who, n in self.nicknames.items() if who != participant}
         unique, number = wanted, 2
-        while unique.casefold() in taken:
+        while unique.casefold() in taken or _PSEUDONYM.fullmatch(unique.casefold()):
             # "Ann 2": shortened to make room for the number, so a name stays within its length.
             suffix = f" {number}"
             unique = text.clean(wanted[: NICKNAME_LENGTH - len(suffix)]) + suffix
