@@ -88,6 +88,9 @@ class DeckMeta(_Frozen):
     date: str | None = None
     # Every choice question with a correct answer is scored, with a leaderboard.
     quiz: bool = False
+    # Kahoot's answer streak bonus: points per correct answer in a row before a correct one
+    # (at most five of them); None: no bonus.
+    streak: int | None = None
     nicknames: Literal["off", "optional", "required"] = "off"
     # None: this talk takes no questions.
     qa: QaSettings | None = None

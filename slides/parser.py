@@ -137,7 +137,8 @@ def parse_deck_source(
         author=front.author,
         event=front.event,
         date=front.date,
-        quiz=front.quiz,
+        quiz=front.quiz_on(),
+        streak=front.streak(),
         nicknames=front.nicknames,
         qa=_qa(front.qa),
         privacy=front.privacy.strip() if front.privacy else None,
@@ -444,7 +445,7 @@ class _SlideParser:
             error=self.error,
             key_line=lambda key: key_line(chunk, key) if chunk is not None else built.line,
             render=self.html,
-            quiz=self.front.quiz,
+            quiz=self.front.quiz_on(),
         )
         parts = PARSERS[kind](source)
         if parts is None:

@@ -2,6 +2,7 @@
 // (with `moderation: before`, an answer shows only once approved).
 import { el } from "/static/shared/dom.js";
 import { fitText, overflows } from "/static/shared/fit.js";
+import { Entry } from "/static/shared/kinds/entry.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
 import { plural, t } from "/static/shared/i18n.js";
 
@@ -55,27 +56,33 @@ export function audience(area, poll, { answer }) {
   );
   const mineList = el("ul", { class: "my-entries", "aria-label": t("text.sent") });
   const results = el("section", { class: "results", "aria-label": t("answers"), hidden: true });
+  // The box empties only once the server has the answer: one refused (too fast, too long)
+  // stays there, with the reason, to be sent again.
+  const usual = () =>
+    box.value ? t("text.count", { count: box.value.length, max: poll.max_length }) : t("text.max", { max: poll.max_length });
+  const entry = new Entry(box, help, usual);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = box.value.trim();
     if (!text) return;
-    answer(text);
-    box.value = "";
+    entry.sent(answer(text));
   });
   box.addEventListener("input", () => {
-    help.textContent = `${box.value.length} of ${poll.max_length} characters`;
+    entry.edited();
+    help.textContent = usual();
   });
   area.append(form, mineList, results);
   return {
     prompt: () => t("poll.open_text"),
     lockedNote: poll.answers === 1 ? t("text.locked_one") : t("text.locked_all"),
+    settled: (voteId, problem) => entry.settled(voteId, problem),
     update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : mine ? [mine] : [];
       box.disabled = !canAnswer;
       button.disabled = !canAnswer;
       // Shown (disabled) until voting opens; gone once closed or once every answer is in.
       form.hidden = status.status === "closed" || done;
-      if (!box.value) help.textContent = t("text.max", { max: poll.max_length });
+      if (!entry.problem) help.textContent = usual();
       mineList.replaceChildren(...sent.map((text) => el("li", { dir: "auto", text })));
       const visible = status.revealed && status.counts_visible;
       results.hidden = !visible;

@@ -2,6 +2,7 @@
 // each; the presenter can hide a word from every screen.
 import { el } from "/static/shared/dom.js";
 import { fitText } from "/static/shared/fit.js";
+import { Entry } from "/static/shared/kinds/entry.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
 import { plural, t } from "/static/shared/i18n.js";
 
@@ -106,17 +107,23 @@ export function audience(area, poll, { answer }) {
   const results = el("section", { class: "results", "aria-label": t("results"), hidden: true });
   const cloud = new Cloud(t("words.title"));
   results.append(el("h2", { class: "results-title", text: t("words.title") }), cloud.root);
+  // The box empties only once the server has the word: one refused (too fast, too long)
+  // stays there, with the reason, to be sent again.
+  let sentCount = 0;
+  const usual = () => t("words.help", { sent: sentCount, entries: poll.entries, max: poll.max_length });
+  const entry = new Entry(input, help, usual);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const word = input.value.trim();
     if (!word) return;
-    answer([word]);
-    input.value = "";
+    entry.sent(answer([word]));
   });
+  input.addEventListener("input", () => entry.edited());
   area.append(form, mineList, results);
   return {
     prompt: () => t("poll.open_words"),
     lockedNote: t("words.locked"),
+    settled: (voteId, problem) => entry.settled(voteId, problem),
     update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : [];
       input.disabled = !canAnswer;
@@ -124,7 +131,8 @@ export function audience(area, poll, { answer }) {
       // Shown (disabled) until voting opens, so people see what is coming; gone once closed or
       // once every entry is in.
       form.hidden = status.status === "closed" || done;
-      help.textContent = `${sent.length} of ${poll.entries} sent · at most ${poll.max_length} characters each`;
+      sentCount = sent.length;
+      if (!entry.problem) help.textContent = usual();
       mineList.replaceChildren(...sent.map((word) => el("li", { dir: "auto", text: word })));
       const visible = status.revealed && status.counts_visible;
       results.hidden = !visible;
