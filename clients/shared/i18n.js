@@ -44,6 +44,14 @@ export function language() {
   return active;
 }
 
+// Languages written right to left, of those with a catalogue (and those likely next).
+const RIGHT_TO_LEFT = new Set(["ar", "he", "fa", "ur"]);
+
+/** The interface language's direction: "rtl" or "ltr". */
+export function direction() {
+  return RIGHT_TO_LEFT.has(active) ? "rtl" : "ltr";
+}
+
 /** Speak the best of `requested` (default: the browser's languages) that has a catalogue. */
 export async function useLanguage(requested = navigator.languages) {
   const lang = negotiate(requested);
@@ -118,6 +126,7 @@ export function translatePage(root = document) {
   for (const node of root.querySelectorAll("[data-i18n]")) {
     node.textContent = t(node.dataset.i18n);
     node.lang = active;
+    node.dir = direction();
   }
   // Parts of the page whose text the scripts write in the interface's language.
   for (const node of root.querySelectorAll("[data-i18n-lang]")) node.lang = active;
