@@ -38,6 +38,7 @@ class Talk:
     presenter_open: dict[str, str | re.Pattern[str]]
     display_open: dict[str, str | re.Pattern[str]]
     results: dict[str, str | re.Pattern[str]]
+    join: str  # the title slide's "Join at …"
 
 
 FRENCH = Talk(
@@ -94,6 +95,7 @@ Source: une enquête
         ".source": "Source : une enquête",
         ".downloads": re.compile(r"^Télécharger : CSV · Votes \(CSV\) · JSON · La présentation"),
     },
+    join=f"Participez sur {PUBLIC_URL}",
 )
 
 ARABIC = Talk(
@@ -144,6 +146,7 @@ Source: استبيان
         ".turnout": re.compile(rf"^صوّت شخص واحد · المشاركة .*{HUNDRED}.* من المشاركين$"),
         ".source": "المصدر: استبيان",
     },
+    join=f"انضم عبر {PUBLIC_URL}",
 )
 
 
@@ -214,6 +217,8 @@ def test_the_display_presenter_and_results_page_speak_the_browsers_language(
     expect(display.locator(".title-join .strip-label")).to_have_text(
         said.display_open[".strip-label"]
     )
+    expect(display.locator(".title-join .poll-badge")).to_have_text(said.join)
+    expect(display.locator(".title-join .poll-badge bdi")).to_have_text(PUBLIC_URL)
     check_translated(display, said)
 
     phone = devices.open(phone_url, phone=True)
