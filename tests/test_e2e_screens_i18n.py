@@ -239,3 +239,33 @@ def test_the_display_presenter_and_results_page_speak_the_browsers_language(
     expect_texts(results, said.results)
     expect(results.locator("html")).to_have_attribute("dir", said.dir)
     check_translated(results, said)
+
+
+QA_DECK = Path(__file__).parent / "decks" / "qa.md"
+
+
+def test_the_questions_speak_each_screens_language(tmp_path: Path, devices: Devices) -> None:
+    """A Welsh phone asks; a French presenter sees it in the queue; the data notice and the
+    Q&A panel are Welsh on the phone."""
+    server = start_server(QA_DECK, "--public-url", PUBLIC_URL, data=tmp_path / "data")
+    try:
+        presenter_url, _, phone_url = urls(server)
+        presenter = devices.open(presenter_url, locale="fr-FR")
+        phone = devices.open(phone_url, phone=True, locale="cy-GB")
+        expect(phone.locator("#privacy h2")).to_have_text("Am eich data")
+        phone.get_by_role("button", name="Iawn").tap()
+        expect(phone.locator("#privacy")).to_be_hidden()
+        expect(phone.get_by_role("button", name="Eich data")).to_be_visible()
+        phone.get_by_role("button", name="Cwestiynau").tap()
+        phone.get_by_label("Eich cwestiwn", exact=True).fill("Pa mor hir?")
+        phone.get_by_role("button", name="Gofyn", exact=True).tap()
+        expect(phone.locator(".qa-status")).to_have_text(re.compile(r"^Wedi\u2019i anfon\."))
+        expect(presenter.locator("#qa-queue-title")).to_have_text("Questions · 1 en attente")
+        expect(presenter.locator("#qa-queue .qa-state")).to_have_text(
+            "En attente d\u2019approbation"
+        )
+        presenter.locator("#qa-queue").get_by_role("button", name="Approuver").click()
+        expect(presenter.locator("#qa-queue-title")).to_have_text("Questions · 0 en attente")
+        expect(phone.locator(".qa-mine .qa-state")).to_have_text(re.compile(r"^Eich un chi · "))
+    finally:
+        server.stop()
