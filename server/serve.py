@@ -21,7 +21,7 @@ from server.limits import HEADROOM
 from server.lock import FolderInUse, lock_folder
 from server.net import public_base_url
 from server.privacy import due
-from server.settings import Settings
+from server.settings import LIMIT_FLAGS, Settings
 from slides import DeckError
 
 # Descriptors that are not client sockets: the listener, SQLite's three files, the event
@@ -100,24 +100,9 @@ def connection_budget(open_files: int, asked: int | None) -> tuple[int, str | No
 
 def _limits(args: argparse.Namespace) -> dict[str, Any]:
     """Limit settings given on the command line (the rest keep their defaults)."""
-    names = {
-        "max_frame": "max_frame_audience",
-        "rate": "messages_per_second",
-        "burst": "message_burst",
-        "text_rate": "text_answers_per_second",
-        "text_burst": "text_answer_burst",
-        "max_per_address": "max_per_address",
-        "max_displays": "max_displays",
-        "max_header": "max_header",
-        "header_timeout": "header_timeout",
-        "connect_rate": "connect_rate",
-        "connect_burst": "connect_burst",
-        "stuck_after": "stuck_after",
-        "keepalive": "keepalive",
-    }
     return {
         setting: getattr(args, flag)
-        for flag, setting in names.items()
+        for flag, setting in LIMIT_FLAGS.items()
         if getattr(args, flag, None) is not None
     }
 
@@ -145,6 +130,7 @@ def serve(args: argparse.Namespace) -> int:
         data_dir=args.data,
         new_session=args.new_session,
         watch=not args.no_watch,
+        presence_every=args.presence_every,
         trusted_proxies=frozenset(
             ip.strip() for ip in args.forwarded_allow_ips.split(",") if ip.strip()
         ),

@@ -4,7 +4,7 @@ import { el } from "/static/shared/dom.js";
 import { fitText } from "/static/shared/fit.js";
 import { Entry } from "/static/shared/kinds/entry.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
-import { plural, t } from "/static/shared/i18n.js";
+import { number, plural, t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -12,7 +12,7 @@ export function wire(poll, value, voteId) {
 
 /** How the display counts those who answered. */
 export function voters(n) {
-  return `${n} ${n === 1 ? "person" : "people"}`;
+  return plural("people", n);
 }
 
 export function describe(poll, value) {
@@ -110,7 +110,8 @@ export function audience(area, poll, { answer }) {
   // The box empties only once the server has the word: one refused (too fast, too long)
   // stays there, with the reason, to be sent again.
   let sentCount = 0;
-  const usual = () => t("words.help", { sent: sentCount, entries: poll.entries, max: poll.max_length });
+  const usual = () =>
+    t("words.help", { sent: number(sentCount), entries: number(poll.entries), max: number(poll.max_length) });
   const entry = new Entry(input, help, usual);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -142,7 +143,7 @@ export function audience(area, poll, { answer }) {
 }
 
 export function display(area, poll) {
-  const cloud = new Cloud("Words from the room");
+  const cloud = new Cloud(t("display.words"));
   // The cloud takes the room the slide leaves it, and its type shrinks as words arrive so
   // that all of them (at most 50) stay on the screen.
   const holder = el("div", { class: "cloud-holder" }, cloud.root);
@@ -158,7 +159,7 @@ export function display(area, poll) {
 }
 
 export function presenter(area, poll, { moderate }) {
-  const list = new ModerationList("Words", "No words yet.", moderate);
+  const list = new ModerationList(t("presenter.words"), t("presenter.no_words"), moderate);
   area.replaceChildren(list.root);
   return {
     update({ tally }) {
@@ -167,9 +168,9 @@ export function presenter(area, poll, { moderate }) {
           id: item.id,
           text: item.text,
           state: item.state,
-          stateText: item.state === "hidden" ? "Hidden" : "",
+          stateText: item.state === "hidden" ? t("moderate.hidden") : "",
           count: item.count,
-          actions: item.state === "hidden" ? [["show", "Show"]] : [["hide", "Hide"]],
+          actions: item.state === "hidden" ? [["show", t("moderate.show")]] : [["hide", t("moderate.hide")]],
         })),
       );
     },
@@ -177,5 +178,5 @@ export function presenter(area, poll, { moderate }) {
 }
 
 export function preview(poll) {
-  return el("p", { class: "kind-preview", text: `Word cloud: up to ${poll.entries} words from each person` });
+  return el("p", { class: "kind-preview", text: plural("preview.words", poll.entries) });
 }
