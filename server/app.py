@@ -26,6 +26,7 @@ from server.room import Room
 from server.settings import Settings
 from server.sockets import ROLE_NAMES, Endpoint, Guards, SocketPolicy
 from server.startup import open_talk
+from server.terminal import report_presence
 from server.watch import watch_deck
 from slides import Deck
 
@@ -124,6 +125,11 @@ def create_app(settings: Settings) -> FastAPI:
         tasks = [asyncio.create_task(sweep)]
         if settings.watch:
             tasks.append(asyncio.create_task(watch_deck(settings.deck, room, talk.store, stop)))
+        if settings.presence_every > 0:
+            tasks.append(
+                # Room-wide: with workers sharing a session, every worker's sockets.
+                asyncio.create_task(report_presence(room.tallies.counts, settings.presence_every))
+            )
         try:
             yield
         finally:

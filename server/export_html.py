@@ -39,6 +39,11 @@ body { background: var(--wash); margin: 0; }
 .page .bar-row.correct .bar-fill { background: var(--good); }
 .page .bar-row.correct .bar-label { color: var(--good); font-weight: 700; }
 .page .bar-count { text-align: end; font-variant-numeric: tabular-nums; }
+.page .cloud { list-style: none; padding: 0; margin: 0.6em 0; display: flex; flex-wrap: wrap;
+  justify-content: center; align-items: baseline; gap: 0.2em 0.8em; line-height: 1.15; }
+.page .cloud-word { color: var(--accent); font-weight: 700; overflow-wrap: anywhere; }
+.page .cloud-count { font-size: 0.4em; color: var(--muted); font-weight: 400;
+  vertical-align: super; }
 .page .turnout, .page .poll-source { color: var(--muted); margin: 0.2em 0; font-size: 0.8em; }
 .page .notes { margin-top: 1em; padding-top: 0.5em; border-top: 1px solid var(--line);
   font-size: 0.7em; color: var(--muted); white-space: pre-wrap; }
@@ -82,6 +87,25 @@ def _letter(index: int) -> str:
     return chr(65 + index) if index < 26 else str(index + 1)
 
 
+def _cloud_html(poll: PollResult) -> str:
+    """A word cloud as the display drew it: each word sized by its count against the most sent
+    one, in the results' order (no script: the size is in the markup). Words the
+    presenter hid stay hidden."""
+    shown = [option for option in poll.options if not option.hidden and option.votes > 0]
+    top = max((option.votes for option in shown), default=1)
+    words = []
+    for option in shown:
+        weight = option.votes / top
+        words.append(
+            f'<li class="cloud-word" style="font-size: {0.9 + 2.1 * weight:.2f}em">'
+            f'<span class="cloud-text" dir="auto">{_e(option.text)}</span> '
+            f'<bdi class="cloud-count">{option.votes}</bdi></li>'
+        )
+    if not words:
+        return '<p class="turnout">No words.</p>'
+    return f'<ul class="cloud" aria-label="Words">{"".join(words)}</ul>'
+
+
 def _poll_html(poll: PollResult) -> str:
     rows = []
     for option in poll.options:
@@ -95,7 +119,10 @@ def _poll_html(poll: PollResult) -> str:
             f'style="width: {option.percentage:.1f}%"></span></span>'
             f'<bdi class="bar-count">{option.votes} · {option.percentage:g}%</bdi></li>'
         )
-    parts = [f'<ol class="bars" aria-label="Results">{"".join(rows)}</ol>']
+    if poll.type == "words":
+        parts = [_cloud_html(poll)]
+    else:
+        parts = [f'<ol class="bars" aria-label="Results">{"".join(rows)}</ol>']
     if poll.mean is not None:
         parts.append(f'<p class="summary">Mean {poll.mean:g} · median {poll.median:g}</p>')
     did = "answered" if poll.type in ("words", "text") else "voted"

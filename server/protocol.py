@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter
 
-from slides import Cell, Poll, SlideKind
+from slides import Cell, Decor, Poll, SlideKind
 
 # A moderator approves questions (the presenter can too) and can do nothing else.
 Role = Literal["audience", "display", "presenter", "moderator"]
@@ -205,6 +205,8 @@ class SlideView(_Message):
     url: str | None = None
     image: str | None = None
     poll: Poll | None = None
+    # Marp's header, footer, page number and colours, as the deck set them (else null).
+    decor: Decor | None = None
 
 
 class JoinView(_Message):

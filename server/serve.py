@@ -23,7 +23,7 @@ from server.limits import HEADROOM
 from server.lock import FolderInUse, lock_folder
 from server.net import public_base_url
 from server.privacy import due
-from server.settings import Settings
+from server.settings import LIMIT_FLAGS, Settings
 from slides import DeckError
 
 # Descriptors that are not client sockets: the listener, SQLite's three files, the event
@@ -102,24 +102,9 @@ def connection_budget(open_files: int, asked: int | None) -> tuple[int, str | No
 
 def _limits(args: argparse.Namespace) -> dict[str, Any]:
     """Limit settings given on the command line (the rest keep their defaults)."""
-    names = {
-        "max_frame": "max_frame_audience",
-        "rate": "messages_per_second",
-        "burst": "message_burst",
-        "text_rate": "text_answers_per_second",
-        "text_burst": "text_answer_burst",
-        "max_per_address": "max_per_address",
-        "max_displays": "max_displays",
-        "max_header": "max_header",
-        "header_timeout": "header_timeout",
-        "connect_rate": "connect_rate",
-        "connect_burst": "connect_burst",
-        "stuck_after": "stuck_after",
-        "keepalive": "keepalive",
-    }
     return {
         setting: getattr(args, flag)
-        for flag, setting in names.items()
+        for flag, setting in LIMIT_FLAGS.items()
         if getattr(args, flag, None) is not None
     }
 
@@ -169,6 +154,7 @@ def serve(args: argparse.Namespace) -> int:
         new_session=args.new_session and worker is None,
         # One worker watches the deck: every worker serves an edit through the log.
         watch=not args.no_watch and not worker,
+        presence_every=args.presence_every,
         redis_url=getattr(args, "redis", None),
         mirror=not worker,
         trusted_proxies=frozenset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,10 +43,14 @@ from server.commands import (
     VoteCast,
 )
 from server.kinds import LivePoll, Timing, live
+from server.kinds.choice import streak_bonus
 from server.qa import ACTIONS, QA
 from slides import Deck, Poll, QaSettings
 
 NICKNAME_LENGTH = 24
+# What the leaderboard calls someone without a nickname (see name_of). A nickname that looks
+# like one is numbered like a taken name, so nobody can pass for another player.
+_PSEUDONYM = re.compile(r"player [0-9a-f]{4}")
 
 
 class PollStatus(StrEnum):
@@ -325,11 +330,36 @@ class Session:
         return state
 
     def scores(self) -> dict[str, int]:
-        """Quiz points per participant, over every scored poll."""
+        """Quiz points per participant, over every scored poll, with the deck's streak bonus."""
         total: Counter[str] = Counter()
         for state in self.polls.values():
             total.update(state.answers.scores())
+        if self.deck.meta.streak is not None:
+            total.update(self._streak_bonuses(self.deck.meta.streak))
         return dict(total)
+
+    def _streak_bonuses(self, step: int) -> dict[str, int]:
+        """Each participant's streak bonus: the scored questions taken in the order they were
+        opened, a correct answer extends the participant's run of correct answers and earns
+        `streak_bonus` for it; a wrong answer, or none to a question that has closed, ends it.
+        A question still open that they have not answered yet leaves the run as it is."""
+        asked = sorted(
+            (s for s in self.polls.values() if s.answers.scored and s.opened_at is not None),
+            key=lambda s: (s.opened_at, s.slide),
+        )
+        runs: dict[str, int] = {}
+        bonuses: dict[str, int] = {}
+        for state in asked:
+            right = state.answers.right()
+            if state.status is PollStatus.CLOSED:
+                for who in runs.keys() - right.keys():
+                    runs[who] = 0
+            for who, correct in right.items():
+                run = runs.get(who, 0) + 1 if correct else 0
+                runs[who] = run
+                if run > 1:  # the first in a run earns no bonus: most answers, in a big hall
+                    bonuses[who] = bonuses.get(who, 0) + streak_bonus(run, step)
+        return bonuses
 
     def standings(self) -> list[Standing]:
         """Everyone who answered a scored question, best first; ties share a rank (1, 2, 2, 4)."""
@@ -357,8 +387,11 @@ class Session:
         wanted = text.checked(name, NICKNAME_LENGTH, "nickname")
         taken = {n.casefold() for who, n in self.nicknames.items() if who != participant}
         unique, number = wanted, 2
-        while unique.casefold() in taken:
-            unique, number = f"{wanted} {number}", number + 1
+        while unique.casefold() in taken or _PSEUDONYM.fullmatch(unique.casefold()):
+            # "Ann 2": shortened to make room for the number, so a name stays within its length.
+            suffix = f" {number}"
+            unique = text.clean(wanted[: NICKNAME_LENGTH - len(suffix)]) + suffix
+            number += 1
         if self.nicknames.get(participant) == unique:
             return []
         self.nicknames[participant] = unique

@@ -11,6 +11,24 @@ from pydantic import BaseModel, ConfigDict, Field
 ROOM_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
+# `handsup serve`'s limit flags and the settings they set (a flag not given keeps the default).
+LIMIT_FLAGS = {
+    "max_frame": "max_frame_audience",
+    "rate": "messages_per_second",
+    "burst": "message_burst",
+    "text_rate": "text_answers_per_second",
+    "text_burst": "text_answer_burst",
+    "max_per_address": "max_per_address",
+    "max_displays": "max_displays",
+    "max_header": "max_header",
+    "header_timeout": "header_timeout",
+    "connect_rate": "connect_rate",
+    "connect_burst": "connect_burst",
+    "stuck_after": "stuck_after",
+    "keepalive": "keepalive",
+}
+
+
 def new_room_code(length: int = 5) -> str:
     """A short random code people type to join."""
     return "".join(secrets.choice(ROOM_ALPHABET) for _ in range(length))
@@ -44,6 +62,9 @@ class Settings(BaseModel):
     data_dir: Path | None = Field(default=None, description="None: handsup-data/ beside the deck")
     new_session: bool = Field(default=False, description="start afresh, keeping old results")
     watch: bool = Field(default=True, description="reload the deck when its file is saved")
+    presence_every: float = Field(
+        default=0.0, description="seconds between the terminal's 'phones connected' line; 0: never"
+    )
     clients_dir: Path = Path(__file__).resolve().parent.parent / "clients"
     tally_interval: float = Field(default=0.1, description="seconds between tally updates")
     stuck_after: float = Field(default=30.0, description="close a client blocked this long")

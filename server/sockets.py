@@ -8,7 +8,6 @@ client's link.
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from server.frames import Frame
 from server.hub import Client, Link
+from server.keys import key_matches
 from server.limits import AddressGuard, ConnectionLimiter, Door, TokenBucket
 from server.protocol import CLIENT_MESSAGE, ErrorMessage, Hello, Role
 from server.room import Denied, Room
@@ -198,7 +198,7 @@ class Endpoint:
             self.guards.keys.offend(address, self.now())
 
     def _key_matches(self, key: str, address: str) -> bool:
-        right = hmac.compare_digest(key.encode(), self.room.presenter_key.encode())
+        right = key_matches(key, self.room.presenter_key)
         self.key_tried(address, right)
         return right
 

@@ -43,6 +43,7 @@ def slide_view(slide: Slide) -> SlideView:
         url=slide.url,
         image=slide.image,
         poll=poll,
+        decor=slide.decor,
     )
 
 

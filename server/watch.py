@@ -1,14 +1,16 @@
-"""Watch the deck file and hand each saved version to the room (hot reload during the talk)."""
+"""Watch the deck file (and the files it includes) and hand each saved version to the room
+(hot reload during the talk)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
 import watchfiles
 
-from server.deckfile import read_deck
+from server.deckfile import FolderReader, read_deck_files
 from server.room import Room
 from server.sqlite_store import SQLiteStore
 from slides import DeckError
@@ -16,10 +18,14 @@ from slides import DeckError
 log = logging.getLogger("handsup.watch")
 
 
-def reload_deck(path: Path, room: Room, store: SQLiteStore) -> None:
-    """Parse the deck file again: serve it if good, else keep the last good deck and say why."""
+def reload_deck(path: Path, room: Room, store: SQLiteStore) -> frozenset[Path]:
+    """Parse the deck file again: serve it if good, else keep the last good deck and say why.
+
+    Returns the files it was read from (the deck and what it includes), to watch them all.
+    """
+    reader = FolderReader(path.resolve().parent)
     try:
-        deck, text = read_deck(path)
+        source = read_deck_files(path, reader)
     except DeckError as error:
         problems = [str(problem) for problem in error.problems]
         room.deck_broken(problems)
@@ -27,24 +33,44 @@ def reload_deck(path: Path, room: Room, store: SQLiteStore) -> None:
         print("handsup: deck refused, still showing the last good version:", flush=True)
         for problem in problems:
             print(f"  {problem}", flush=True)
-        return
+        return frozenset(reader.read)
+    deck, text = source.deck, source.text
     room.edit_deck(deck, text)
     if store.session_id is not None:
         store.set_deck(store.session_id, text, deck.meta.title)
     print(f"handsup: deck reloaded: {len(deck.slides)} slides", flush=True)
+    return source.files
 
 
 async def watch_deck(path: Path, room: Room, store: SQLiteStore, stop: asyncio.Event) -> None:
     """Reload on every save until `stop` is set. Watches the folder: editors often replace files."""
     target = await asyncio.to_thread(path.resolve)
+    # The files the deck includes (Slidev `src:`), all inside its folder: a save to one of
+    # them reloads the deck too. Learnt by reading the deck once, then at every reload.
+    included = await asyncio.to_thread(_included, path)
 
     def is_deck(_: watchfiles.Change, changed: str) -> bool:
-        return Path(changed).resolve() == target
+        return (resolved := Path(changed).resolve()) == target or resolved in included
 
     async for _ in watchfiles.awatch(
         target.parent, watch_filter=is_deck, stop_event=stop, debounce=200, step=50
     ):
         try:
-            reload_deck(path, room, store)
+            included = reload_deck(path, room, store)
         except Exception:  # a reload must never take the talk down
             log.exception("deck reload failed")
+
+
+def _included(path: Path) -> frozenset[Path]:
+    """The files a deck includes; a deck without `src:` anywhere includes none (no parse)."""
+    try:
+        if b"src" not in path.read_bytes():
+            return frozenset()
+    except OSError:
+        return frozenset()
+    reader = FolderReader(path.resolve().parent)
+    # The server started with this deck, so it parsed; if it no longer does, what was read
+    # before the problem still counts.
+    with contextlib.suppress(DeckError):
+        read_deck_files(path, reader)
+    return frozenset(reader.read)

@@ -1,7 +1,7 @@
 """The deck format: markdown in, a typed slide model out. Pure: no file or network access."""
 
 from slides.errors import DeckError, Problem
-from slides.model import Cell, Deck, DeckMeta, QaSettings, Slide, SlideKind
+from slides.model import Cell, Deck, DeckMeta, Decor, QaSettings, Slide, SlideKind
 from slides.parser import parse_deck
 from slides.polls import ChoicePoll, Poll, ScalePoll, TextPoll, WordsPoll
 
@@ -11,6 +11,7 @@ __all__ = [
     "Deck",
     "DeckError",
     "DeckMeta",
+    "Decor",
     "Poll",
     "Problem",
     "QaSettings",

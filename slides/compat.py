@@ -57,7 +57,10 @@ HANDSUP_SLIDE = {"layout", "id", "poll"}
 # Keys of those tools that handsup acts on, so they are not reported as ignored. (`fit` is
 # Marp's "scale this heading to fit": handsup fits every slide's text to the screen anyway;
 # `math` picks KaTeX or MathJax there: handsup renders every deck's math as MathML.)
-UNDERSTOOD = {"marp", "headingDivider", "fit", "math"}
+UNDERSTOOD = {"marp", "headingDivider", "fit", "math"} | {
+    # Shown on the display (slides/decor.py): header and footer lines, page numbers, colours.
+    "header", "footer", "paginate", "backgroundColor", "color",
+}  # fmt: skip
 
 # Slidev's built-in layouts and the slide kind closest to each; None: infer from the content.
 SLIDEV_LAYOUTS: dict[str, SlideKind | None] = {
@@ -88,7 +91,15 @@ class Foreign:
     tool: str | None = None  # "Marp" or "Slidev", once something only that tool defines is seen
     ignored: dict[str, int] = field(default_factory=dict)  # key -> first line
     values: dict[str, Any] = field(default_factory=dict)  # the deck-wide keys set aside
+    lines: dict[str, int] = field(default_factory=dict)  # the line of each of those keys
     includes: set[int] = field(default_factory=set)  # lines of Slidev `src:` keys
+    reads_includes: bool = False  # the parser was given a reader: `src:` files are read
+
+    def for_file(self) -> Foreign:
+        """The same deck's record for another (included) file: its keys, its lines."""
+        return Foreign(
+            tool=self.tool, values=self.values, lines=self.lines, reads_includes=self.reads_includes
+        )
 
     @property
     def other_tool(self) -> bool:
@@ -136,6 +147,7 @@ def strip_deck_keys(data: dict[str, Any], foreign: Foreign, line_of: Callable[[s
         spot = name.startswith("_") and name[1:] in MARP_LOCAL
         if name in MARP or name in SLIDEV_DECK or name in SLIDEV_SLIDE or spot:
             value = foreign.values[name] = data.pop(key)
+            foreign.lines[name] = line_of(name)
             # Slidev's headmatter is also the first slide's frontmatter: its layout is read.
             first_layout = name == "layout" and isinstance(value, str) and value in SLIDEV_LAYOUTS
             # Marp's `lead` class is read as a layout hint (see slides/directives.py).
@@ -143,7 +155,7 @@ def strip_deck_keys(data: dict[str, Any], foreign: Foreign, line_of: Callable[[s
             if name == "src":
                 # The headmatter's own include: warned about with the slides' ones.
                 foreign.includes.add(line_of(name))
-            elif name not in UNDERSTOOD and not first_layout and not lead:
+            elif name.removeprefix("_") not in UNDERSTOOD and not first_layout and not lead:
                 foreign.ignored.setdefault(name, line_of(name))
 
 
@@ -179,8 +191,16 @@ def adapt_slide_keys(
         if name in HANDSUP_SLIDE:
             continue
         if name == "src" and isinstance(data[key], str):
-            # Reading other files is the server's job, and it does not do it yet: say so,
-            # rather than show a blank slide with no reason.
+            # Only Slidev includes files: a deck that does was written for it.
+            foreign.tool = foreign.tool or "Slidev"
+        if name == "src" and isinstance(data[key], str) and foreign.reads_includes:
+            # Read by slides/includes.py: this slide is replaced by that file's slides.
+            foreign.includes.add(line_of(name))
+            del data[key]
+            continue
+        if name == "src" and isinstance(data[key], str):
+            # Reading other files is the server's job (slides/ reads none): with no reader,
+            # say so, rather than show a blank slide with no reason.
             notes.append(
                 (
                     line_of(name),

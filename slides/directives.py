@@ -8,9 +8,12 @@ either way such a comment never becomes a speaker note.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import yaml
+from markdown_it.token import Token
 
 from slides.blocks import Block
 from slides.compat import MARP, UNDERSTOOD, Foreign
@@ -150,14 +153,16 @@ def divide(slides: list[RawSlide], levels: set[int], rulers: bool = False) -> li
             divided.append(raw if lines == raw.body.lines else _with(raw, lines))
             continue
         first = raw.body.line
-        divided.append(RawSlide(raw.line, raw.options, Chunk(first, lines[: cuts[0][0]])))
+        divided.append(replace(raw, body=Chunk(first, lines[: cuts[0][0]])))
         for (_, begin), (end, _) in zip(cuts, [*cuts[1:], (len(lines), 0)], strict=True):
-            divided.append(RawSlide(first + begin, None, Chunk(first + begin, lines[begin:end])))
+            # A page cut from an included file's slide is still that file's.
+            body = Chunk(first + begin, lines[begin:end])
+            divided.append(replace(raw, line=first + begin, options=None, body=body))
     return divided
 
 
 def _with(raw: RawSlide, lines: list[str]) -> RawSlide:
-    return RawSlide(raw.line, raw.options, Chunk(raw.body.line, lines))
+    return replace(raw, body=Chunk(raw.body.line, lines))
 
 
 def drop_backgrounds(body: Chunk) -> tuple[Chunk, list[int]]:
@@ -216,7 +221,11 @@ def ignored_warnings(
     """One warning per kind of setting set aside: keys, directive comments, backgrounds."""
     warnings: list[Problem] = []
     tool = foreign.tool or "Marp/Slidev"
-    if isinstance(foreign.values.get("src"), str) and foreign.includes:
+    if (
+        isinstance(foreign.values.get("src"), str)
+        and foreign.includes
+        and not foreign.reads_includes
+    ):
         warnings.append(
             Problem(
                 file,
@@ -287,35 +296,44 @@ def drop_slots(body: Chunk) -> Chunk:
     return Chunk(body.line, lines)
 
 
-_IMAGE_ALT = re.compile(r"!\[([^\]\n]*)\]\(")
 _IMAGE_KEYWORD = re.compile(
     r"^(?:(?:w|h|width|height):\S+|(?:blur|brightness|contrast|drop-shadow|grayscale|"
     r"hue-rotate|invert|opacity|saturate|sepia)(?::\S+)?)$"
 )
+# `w:300` or `width:300px`: a size in pixels, which handsup keeps (at most MAX_IMAGE_SIDE).
+_IMAGE_SIZE = re.compile(r"^(w|h|width|height):([1-9][0-9]{0,3})(?:px)?$")
+MAX_IMAGE_SIDE = 4000
 
 
-def drop_image_keywords(body: Chunk) -> tuple[Chunk, list[int]]:
-    """Take Marp's size and filter keywords (`w:200`, `sepia`) out of image alt texts.
+def size_images(tokens: Iterable[Token], first_line: int) -> list[int]:
+    """Read Marp's image keywords out of alt texts: `w:300` and `h:200` (pixels) become the
+    image's width and height; filters (`sepia`) and other sizes (`w:50%`) are dropped.
 
-    Marp reads them as settings; here they would be the image's description. Returns the body
-    without them and the lines they were on.
+    Here they would be the image's description. Returns the lines where something was dropped.
     """
-    if "![" not in body.text:
-        return body, []
-    inside = fenced(body.lines)
-    lines = list(body.lines)
-    found: list[int] = []
-
-    def clean(match: re.Match[str]) -> str:
-        words = match.group(1).split(" ")
-        kept = [word for word in words if not _IMAGE_KEYWORD.match(word)]
-        return f"![{' '.join(kept).strip()}](" if len(kept) < len(words) else match.group(0)
-
-    for index, line in enumerate(lines):
-        if inside[index] or "![" not in line:
+    dropped: list[int] = []
+    for token in tokens:
+        if token.type != "inline" or "![" not in token.content:
             continue
-        cleaned = _IMAGE_ALT.sub(clean, line)
-        if cleaned != line:
-            lines[index] = cleaned
-            found.append(body.line + index)
-    return Chunk(body.line, lines), found
+        for image in token.children or ():
+            if image.type != "image":
+                continue
+            lost = False
+            for child in image.children or ():
+                if child.type != "text":
+                    continue
+                kept = []
+                for word in child.content.split(" "):
+                    size = _IMAGE_SIZE.match(word)
+                    if size and int(size.group(2)) <= MAX_IMAGE_SIDE:
+                        side = "width" if size.group(1).startswith("w") else "height"
+                        image.attrSet(side, size.group(2))
+                    elif _IMAGE_KEYWORD.match(word):
+                        lost = True
+                    else:
+                        kept.append(word)
+                child.content = " ".join(kept).strip()
+            image.content = "".join(c.content for c in image.children or ())
+            if lost:
+                dropped.append(first_line + (token.map[0] if token.map else 0))
+    return dropped

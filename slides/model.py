@@ -41,6 +41,18 @@ class Cell(_Frozen):
     html: str
 
 
+class Decor(_Frozen):
+    """What Marp shows around a slide's content: a header and a footer line (sanitised inline
+    HTML), its page number, and its text and background colours (validated CSS colours, both
+    or neither)."""
+
+    header: str | None = None
+    footer: str | None = None
+    paginate: bool = False
+    background: str | None = None
+    color: str | None = None
+
+
 class Slide(_Frozen):
     """One slide: its kind, its sanitised HTML body, plain text, notes and kind-specific parts."""
 
@@ -56,6 +68,7 @@ class Slide(_Frozen):
     cells: list[Cell] = Field(default_factory=list)
     url: str | None = None
     image: str | None = None
+    decor: Decor | None = None
 
 
 class QaSettings(_Frozen):
@@ -75,6 +88,9 @@ class DeckMeta(_Frozen):
     date: str | None = None
     # Every choice question with a correct answer is scored, with a leaderboard.
     quiz: bool = False
+    # Kahoot's answer streak bonus: points per correct answer in a row before a correct one
+    # (at most five of them); None: no bonus.
+    streak: int | None = None
     nicknames: Literal["off", "optional", "required"] = "off"
     # None: this talk takes no questions.
     qa: QaSettings | None = None

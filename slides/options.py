@@ -96,6 +96,14 @@ class QaOptions(_Strict):
     anonymous: bool = False
 
 
+class QuizOptions(_Strict):
+    """`quiz:` in the front matter, as a mapping: the quiz is on, with these settings."""
+
+    # Points per correct answer in a row before this one (Kahoot's answer streak bonus);
+    # None: no streak bonus.
+    streak: int | None = Field(default=None, ge=1, le=10_000)
+
+
 class FrontMatter(_Strict):
     """The deck's front matter."""
 
@@ -103,7 +111,8 @@ class FrontMatter(_Strict):
     author: str | None = None
     event: str | None = None
     date: str | None = None
-    quiz: bool = False
+    # Every choice question with a correct option is scored: `quiz: true`, or its settings.
+    quiz: bool | QuizOptions = False
     nicknames: Literal["off", "optional", "required"] = "off"
     # Q&A for the whole talk: `qa: true`, or its settings.
     qa: bool | QaOptions = False
@@ -121,6 +130,14 @@ class FrontMatter(_Strict):
         if not LANG_PATTERN.match(value):
             raise ValueError(f"{value!r} is not a language tag such as en, fr-CA or ar")
         return value
+
+    def quiz_on(self) -> bool:
+        """Whether `quiz:` is on (`true` or a mapping of settings)."""
+        return self.quiz is not False
+
+    def streak(self) -> int | None:
+        """The quiz's streak bonus step in points, if it has one."""
+        return self.quiz.streak if isinstance(self.quiz, QuizOptions) else None
 
     def direction(self) -> Literal["ltr", "rtl"]:
         """`dir:` as written, else the direction the deck's language is written in."""

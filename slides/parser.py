@@ -4,29 +4,33 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import posixpath
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from markdown_it import MarkdownIt
 from pydantic import TypeAdapter
 
 from slides.blocks import Block, all_tokens, infer_kind, joined_text, title, to_blocks
 from slides.compat import Foreign, first_slide_kind
+from slides.decor import DecorState
 from slides.directives import (
     LEAD,
     divide_at_headings,
     drop_backgrounds,
-    drop_image_keywords,
     drop_slots,
     ignored_warnings,
     line_list,
     show_checkboxes,
+    size_images,
     slide_class,
 )
 from slides.errors import DeckError, Problem
+from slides.includes import Expander, IncludeReader, flatten, include_target, merged
 from slides.mistakes import UNCLOSED_COMMENT, mistakes
-from slides.model import Cell, Deck, DeckMeta, QaSettings, Slide, SlideKind
+from slides.model import Cell, Deck, DeckMeta, Decor, QaSettings, Slide, SlideKind
 from slides.notes import split_notes
 from slides.options import (
     FrontMatter,
@@ -38,7 +42,7 @@ from slides.options import (
 )
 from slides.polls import PARSERS, Poll, PollSource
 from slides.rawhtml import dropped, has_html
-from slides.render import markdown, render
+from slides.render import asset_url, markdown, render
 from slides.split import Chunk, RawSlide, split_deck
 
 # One parser for every deck: building it costs more than a small slide, and parsing leaves
@@ -66,31 +70,66 @@ def decode_deck(data: bytes, file: str) -> str:
         raise DeckError([Problem(file, line, "the deck is not UTF-8 text")]) from None
 
 
-def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/") -> Deck:
-    """Parse a whole deck; raise DeckError listing every problem found, with its line."""
+def parse_deck(
+    text: str,
+    file: str = "deck.md",
+    asset_prefix: str = "/assets/",
+    reader: IncludeReader | None = None,
+) -> Deck:
+    """Parse a whole deck; raise DeckError listing every problem found, with its line.
+
+    `reader` reads the files Slidev `src:` keys name (see slides/includes.py); without one,
+    such slides are skipped with a warning.
+    """
+    return parse_deck_source(text, file, asset_prefix, reader)[0]
+
+
+def parse_deck_source(
+    text: str,
+    file: str = "deck.md",
+    asset_prefix: str = "/assets/",
+    reader: IncludeReader | None = None,
+) -> tuple[Deck, str]:
+    """`parse_deck`, and the deck's text with its includes inline: what to store, since it
+    parses to the same slides with no files around (`text` itself when nothing was included)."""
     problems: list[Problem] = []
     warnings: list[Problem] = []
     if not text.strip():
         raise DeckError([Problem(file, 1, "the deck is empty")])
     raw = split_deck(text)
     problems.extend(mistakes(raw, file))
-    foreign = Foreign()
+    foreign = Foreign(reads_includes=reader is not None)
     front = (
         parse_front_matter(raw.front_matter, file, problems, foreign, warnings)
         if raw.front_matter is not None
         else FrontMatter()
     )
+    parser = _SlideParser(file, front, asset_prefix, problems, warnings, foreign)
+    source = text
+    if reader is not None:
+        pages = _headmatter_include(raw.slides, foreign)
+        if pages is not raw.slides or any(include_target(r) for r in pages):
+            expander = Expander(reader, file, problems, warnings, parser.read_options)
+            name = posixpath.basename(file)
+            raw.slides = expander.expand(pages, file, "", (name,))
+            source = flatten(raw.front_matter, raw.slides)
     raw.slides = divide_at_headings(raw.slides, text, foreign, file, warnings)
-    parser = _SlideParser(file, front, asset_prefix, problems, warnings)
-    parser.foreign = foreign
     parser.first = raw.slides[0] if raw.slides else None
     built = [slide for slide in (parser.slide(r) for r in raw.slides) if slide is not None]
     if not built and not problems:
-        # A Slidev deck can be all `src:` includes, which are not read (yet): say so.
-        why = " (its slides are in Slidev `src:` files, not read)" if foreign.includes else ""
+        # A Slidev deck can be all `src:` includes, which are not read without a reader.
+        why = (
+            " (its slides are in Slidev `src:` files, not read)"
+            if foreign.includes and reader is None
+            else ""
+        )
         problems.append(Problem(file, 1, f"the deck has no slides{why}"))
     warnings.extend(parser.compat_warnings())
-    slides = _assign_ids(built, file, problems)
+    slides = _assign_ids(built, problems)
+    if source is not text:
+        # A file included twice (Slidev's docs reuse one) is read twice: say each thing once.
+        problems[:] = dict.fromkeys(problems)
+        warnings[:] = dict.fromkeys(warnings)
     if problems:
         raise DeckError(problems, warnings)
     meta = DeckMeta(
@@ -98,7 +137,8 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         author=front.author,
         event=front.event,
         date=front.date,
-        quiz=front.quiz,
+        quiz=front.quiz_on(),
+        streak=front.streak(),
         nicknames=front.nicknames,
         qa=_qa(front.qa),
         privacy=front.privacy.strip() if front.privacy else None,
@@ -107,8 +147,33 @@ def parse_deck(text: str, file: str = "deck.md", asset_prefix: str = "/assets/")
         dir=front.direction(),
         join_on_title=front.join_on_title,
     )
-    warnings.sort(key=lambda warning: warning.line)
-    return Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
+    # The deck's own warnings first, then each included file's, each in line order.
+    warnings.sort(key=lambda warning: (warning.file != file, warning.file, warning.line))
+    deck = Deck(meta=meta, slides=slides, warnings=[str(w) for w in warnings])
+    return deck, source
+
+
+def _headmatter_include(slides: list[RawSlide], foreign: Foreign) -> list[RawSlide]:
+    """Slidev's headmatter is also the first slide's frontmatter: a `src:` there replaces the
+    first slide, which becomes an include like any other."""
+    src = foreign.values.get("src")
+    if not isinstance(src, str) or not foreign.includes:
+        return slides
+    line = min(foreign.includes)
+    first = slides[0] if slides else RawSlide(line, None, Chunk(line + 1))
+    include = replace(first, options=Chunk(line, [f"src: {json.dumps(src)}"]))
+    return [include, *slides[1:]]
+
+
+@dataclass
+class _FileNotes:
+    """What one file of the deck set aside, for one warning of each sort per file."""
+
+    foreign: Foreign
+    directives: list[tuple[int, str]] = field(default_factory=list)
+    backgrounds: list[int] = field(default_factory=list)
+    checklists: list[int] = field(default_factory=list)
+    image_keywords: list[int] = field(default_factory=list)
 
 
 class _SlideParser:
@@ -119,20 +184,47 @@ class _SlideParser:
         asset_prefix: str,
         problems: list[Problem],
         warnings: list[Problem],
+        foreign: Foreign,
     ) -> None:
-        self.file = file
+        self.deck_file = file
+        self.file = file  # the file of the slide being read: the deck's or an included one
         self.front = front
         self.asset_prefix = asset_prefix
         self.problems = problems
         self.warnings = warnings
         self.md = _MARKDOWN
-        self.foreign = Foreign()
-        self.directives: list[tuple[int, str]] = []
-        self.backgrounds: list[int] = []
-        self.checklists: list[int] = []
-        self.image_keywords: list[int] = []
+        self.files: dict[str, _FileNotes] = {file: _FileNotes(foreign)}
+        self.record = self.files[file]
         self.marp_class = ""  # a Marp `class:` directive holds until the next one
         self.first: RawSlide | None = None  # the deck's first slide, for Slidev's cover
+        self.decor = DecorState(self.inline_html)  # Marp's header, footer, page numbers...
+
+    def inline_html(self, text: str) -> str:
+        """A Marp header or footer: inline markdown, sanitised as slides are."""
+        tokens = _MARKDOWN.parseInline(text)
+        for token in tokens:
+            for child in token.children or ():
+                if child.type == "image":
+                    src = str(child.attrGet("src") or "")
+                    child.attrSet("src", asset_url(src, self.asset_prefix))
+        size_images(tokens, 0)  # `![h:30](logo.png)` in a header is a small logo
+        return render(_MARKDOWN, tokens, self.asset_prefix)
+
+    @property
+    def foreign(self) -> Foreign:
+        """What the current file brought from Marp or Slidev."""
+        return self.record.foreign
+
+    def notes_of(self, file: str) -> _FileNotes:
+        """The record of one file, made on first use (included files share the deck's tool)."""
+        if file not in self.files:
+            self.files[file] = _FileNotes(self.files[self.deck_file].foreign.for_file())
+        return self.files[file]
+
+    def read_options(self, chunk: Chunk, file: str) -> SlideOptions:
+        """Read an option block of one of the deck's files (an including slide's, say)."""
+        foreign = self.notes_of(file).foreign
+        return parse_slide_options(chunk, file, self.problems, foreign, self.warnings)
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.file, line, message))
@@ -148,40 +240,72 @@ class _SlideParser:
         return options.poll is not None or not self.foreign.other_tool
 
     def compat_warnings(self) -> list[Problem]:
-        """One warning for each kind of Marp or Slidev setting that was set aside."""
-        found = ignored_warnings(self.file, self.foreign, self.directives, self.backgrounds)
-        if self.image_keywords:
-            found.append(
-                Problem(
-                    self.file,
-                    self.image_keywords[0],
-                    "warning: Marp image sizes and filters (w:, h:, sepia...) ignored: "
-                    + line_list(self.image_keywords),
+        """One warning for each kind of Marp or Slidev setting set aside, in each file."""
+        found = self.decor_warnings()
+        for file, notes in self.files.items():
+            # A file included twice is read twice: its lines count once.
+            directives = list(dict.fromkeys(notes.directives))
+            backgrounds = sorted(set(notes.backgrounds))
+            found.extend(ignored_warnings(file, notes.foreign, directives, backgrounds))
+            if notes.image_keywords:
+                found.append(
+                    Problem(
+                        file,
+                        notes.image_keywords[0],
+                        "warning: Marp image filters (sepia...) and sizes not in pixels ignored: "
+                        + line_list(sorted(set(notes.image_keywords))),
+                    )
                 )
+            if notes.checklists:
+                checklists = sorted(set(notes.checklists))
+                lines = ", ".join(str(line) for line in checklists)
+                where = "slide on line" if len(checklists) == 1 else "slides on lines"
+                found.append(
+                    Problem(
+                        file,
+                        checklists[0],
+                        "warning: checklists shown as lists, not polls, in this "
+                        f"{notes.foreign.name} deck ({where} {lines}); give a slide `poll:` "
+                        "options to make a poll",
+                    )
+                )
+        return found
+
+    def decor_warnings(self) -> list[Problem]:
+        """Marp colours not used: not a colour handsup takes, or one without the other."""
+        found = [
+            Problem(
+                self.deck_file,
+                line,
+                f"warning: {key} {value!r} ignored: a colour is a name, #hex, rgb() or hsl()",
             )
-        if self.checklists:
-            lines = ", ".join(str(line) for line in self.checklists)
-            where = "slide on line" if len(self.checklists) == 1 else "slides on lines"
+            for line, key, value in self.decor.bad_colours
+        ]
+        lone = sorted(self.decor.lone_colours)
+        if lone:
             found.append(
                 Problem(
-                    self.file,
-                    self.checklists[0],
-                    f"warning: checklists shown as lists, not polls, in this {self.foreign.name} "
-                    f"deck ({where} {lines}); give a slide `poll:` options to make a poll",
+                    self.deck_file,
+                    lone[0],
+                    "warning: backgroundColor without color, or color without backgroundColor, "
+                    f"ignored ({line_list(lone)}): set both, so that the text stays readable",
                 )
             )
         return found
 
     def slide(self, raw: RawSlide) -> _Built | None:
+        self.file = raw.file or self.deck_file
+        self.record = self.notes_of(self.file)
         options = (
-            parse_slide_options(raw.options, self.file, self.problems, self.foreign, self.warnings)
-            if raw.options is not None
-            else SlideOptions()
+            self.read_options(raw.options, self.file) if raw.options is not None else SlideOptions()
         )
+        if raw.override is not None:
+            # Included from a slide whose own keys win (Slidev's frontmatter merging).
+            options = merged(options, raw.override) or options
         found = split_notes(raw.body)
         if found.unclosed_comment is not None:
             self.error(found.unclosed_comment, UNCLOSED_COMMENT)
-        self.directives.extend(found.directives)
+        self.record.directives.extend(found.directives)
         if raw is self.first:
             # Front matter directives are the first page's: `class` holds from there on.
             self.marp_class = str(self.foreign.values.get("class") or "")
@@ -190,21 +314,22 @@ class _SlideParser:
             marp_class, self.marp_class = slide_class(found.directives, self.marp_class)
         if raw is self.first and isinstance(self.foreign.values.get("_class"), str):
             marp_class = self.foreign.values["_class"]
+        # Front matter directives are the first page's, as in Marp.
+        decor = self.decor.page(self.foreign if raw is self.first else None, found.directives)
         body = found.body
         text = body.text
         # Slot lines and Marp's image syntax need `::` or `![`: most slides skip all three.
         if "::" in text or "![" in text:
             body, backgrounds = drop_backgrounds(drop_slots(body))
-            self.backgrounds.extend(backgrounds)
-            if self.foreign.tool == "Marp":
-                body, sized = drop_image_keywords(body)
-                self.image_keywords.extend(sized)
+            self.record.backgrounds.extend(backgrounds)
             text = body.text
         notes = found.notes
         # Raw HTML and math cost another parser only on the slides that hold some.
         html = has_html(text)
         self.md = _parser(html, "$" in text, self.foreign.values.get("marp") is True)
         blocks = to_blocks(self.md.parse(text), body.line, self.asset_prefix)
+        if self.foreign.tool == "Marp" and "![" in text:
+            self.record.image_keywords.extend(size_images(all_tokens(blocks), body.line))
         if html:
             for line, what in dropped(all_tokens(blocks), body.line):
                 self.warnings.append(
@@ -212,8 +337,10 @@ class _SlideParser:
                 )
         if html and all(b.type == "html_block" for b in blocks) and not self.html(blocks):
             blocks = []  # only a <style> or <script>, say: nothing would be shown
-        if not blocks and raw.options is not None and self.only_includes(raw.options):
-            return None  # a Slidev `src:` placeholder: its warning says what to do
+        if raw.options is not None and self.only_includes(raw.options):
+            # A Slidev `src:` slide whose file was not read: its warning says what to do. Its
+            # own text is not shown (Slidev ignores it too).
+            return None
         if not blocks:
             if raw.options is None:
                 self.warnings.append(Problem(self.file, raw.line, "warning: empty slide skipped"))
@@ -221,6 +348,8 @@ class _SlideParser:
             self.warnings.append(Problem(self.file, raw.line, "warning: slide has no content"))
         kind = options.layout or self.inferred_kind(raw, options, blocks, marp_class)
         built = _Built(kind=kind, line=raw.line, options=options, notes=notes, chunk=raw.options)
+        built.file = self.file
+        built.decor = decor
         built.text = joined_text(blocks)
         handler = {
             SlideKind.POLL: self.poll,
@@ -242,7 +371,7 @@ class _SlideParser:
         if kind is SlideKind.POLL and not self.polls_by_checklist(options):
             # A Marp or Slidev checklist is a list there: it is a poll only where `poll:` says so.
             kind = infer_kind(blocks, polls=False)
-            self.checklists.append(raw.line)
+            self.record.checklists.append(raw.line)
             show_checkboxes(blocks)
         if LEAD in marp_class.split() and kind in _LEAD_KINDS:
             kind = SlideKind.TITLE  # Marp's `lead`: centred, like a title slide
@@ -316,7 +445,7 @@ class _SlideParser:
             error=self.error,
             key_line=lambda key: key_line(chunk, key) if chunk is not None else built.line,
             render=self.html,
-            quiz=self.front.quiz,
+            quiz=self.front.quiz_on(),
         )
         parts = PARSERS[kind](source)
         if parts is None:
@@ -341,6 +470,8 @@ class _Built:
     image: str | None = None
     cells: list[Cell] | None = None
     poll_parts: dict[str, object] | None = None
+    file: str = ""
+    decor: Decor | None = None
 
 
 def slugify(text: str, limit: int = 48) -> str:
@@ -368,7 +499,7 @@ def derived_id(text: str, fallback: str) -> str:
     return f"{slug or fallback}-{digest}"
 
 
-def _assign_ids(built: list[_Built], file: str, problems: list[Problem]) -> list[Slide]:
+def _assign_ids(built: list[_Built], problems: list[Problem]) -> list[Slide]:
     """Give every slide and poll an id: the deck's own, else one derived from the content."""
     explicit: dict[str, int] = {}
     for item in built:
@@ -377,7 +508,7 @@ def _assign_ids(built: list[_Built], file: str, problems: list[Problem]) -> list
             if str(given) in explicit:
                 problems.append(
                     Problem(
-                        file,
+                        item.file,
                         item.line,
                         f"duplicate id {given!r} (also on line {explicit[str(given)]})",
                     )
@@ -410,6 +541,7 @@ def _assign_ids(built: list[_Built], file: str, problems: list[Problem]) -> list
                 cells=item.cells or [],
                 url=item.url,
                 image=item.image,
+                decor=item.decor,
             )
         )
     return slides

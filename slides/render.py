@@ -31,7 +31,12 @@ _RAW_TAGS = _TAGS | {
     "abbr", "caption", "cite", "dd", "details", "div", "dl", "dt", "figcaption", "figure",
     "ins", "kbd", "mark", "q", "samp", "small", "span", "summary", "tfoot", "u", "var",
 }  # fmt: skip
-_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+# An image's width and height: Marp's `![w:300](x.png)`, in pixels (slides/directives.py).
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "ol": {"start"},
+}
 _RAW_TAGS |= MATHML_TAGS
 _RAW_ATTRIBUTES = {
     **MATHML_ATTRIBUTES,
@@ -73,10 +78,47 @@ _CLEANER = nh3.Cleaner(
 _ASSET_PREFIX: ContextVar[str] = ContextVar("asset_prefix", default="/assets/")
 
 
+_PIXELS = re.compile(r"^[1-9][0-9]{0,3}$")
+
+
 def _raw_attribute(tag: str, attribute: str, value: str) -> str | None:
     if tag == "img" and attribute == "src":
         return asset_url(value, _ASSET_PREFIX.get())
+    if tag == "img" and attribute in ("width", "height"):
+        # A size in pixels, bounded like Marp's `w:` (a huge one would push the slide away).
+        return value if _PIXELS.match(value.strip()) and int(value) <= 4000 else None
     return value
+
+
+def _own_image_src(tag: str, attribute: str, value: str) -> str | None:
+    # Raw `<img>` shows the deck's own images only: nothing from another host, no data: URL.
+    if tag == "img" and attribute == "src" and _EXTERNAL.match(value.strip()):
+        return None
+    return value
+
+
+# Applied to each raw `<img>` tag before the slide's HTML is cleaned, so that markdown images
+# (which may be https, as documented) keep their source and raw ones only a relative one.
+_RAW_IMG_CLEANER = nh3.Cleaner(
+    tags={"img"},
+    attributes={"img": {"src", "alt", "title", "width", "height"}},
+    attribute_filter=_own_image_src,
+    url_schemes=set(),
+)
+_IMG_TAG = re.compile(r"<img\b[^>]*>?", re.IGNORECASE)
+
+
+def _own_images(tokens: Sequence[Token]) -> None:
+    """Strip other hosts' sources from the raw `<img>` tags among these tokens."""
+    for token in tokens:
+        pieces = [token] if token.type == "html_block" else []
+        if token.type == "inline":
+            pieces = [child for child in token.children or () if child.type == "html_inline"]
+        for piece in pieces:
+            if "<img" in piece.content.lower():
+                piece.content = _IMG_TAG.sub(
+                    lambda m: str(_RAW_IMG_CLEANER.clean(m.group(0))), piece.content
+                )
 
 
 _RAW_CLEANER = nh3.Cleaner(
@@ -154,6 +196,8 @@ def render(
     """Render block tokens to sanitised HTML; `raw`: with the wider allow-list (raw HTML, math)."""
     if not tokens:
         return ""
+    if raw:
+        _own_images(tokens)
     html = md.renderer.render(list(tokens), md.options, {})
     if not raw:
         return sanitise(html).strip()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from slides.options import SlideOptions
 
 _SEPARATOR = re.compile(r"^---\s*$")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
@@ -30,6 +34,11 @@ class RawSlide:
     line: int
     options: Chunk | None
     body: Chunk
+    # A slide read from a Slidev `src:` file: that file (as problems name it), the options of
+    # the slide(s) that included it (they win over its own, as in Slidev), and their YAML lines.
+    file: str | None = None
+    override: SlideOptions | None = None
+    override_lines: list[str] = field(default_factory=list)
 
 
 @dataclass

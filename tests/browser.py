@@ -50,13 +50,22 @@ class Devices:
         self.errors: list[str] = []
 
     def open(
-        self, url: str, *, phone: bool = False, viewport: dict[str, int] | None = None
+        self,
+        url: str,
+        *,
+        phone: bool = False,
+        viewport: dict[str, int] | None = None,
+        locale: str | None = None,
+        scale: float = 1,
     ) -> Page:
+        """A page at `url` in a new context: a phone or a laptop screen, in the browser's
+        language `locale` (default: Playwright's, en-US), at `scale` device pixels per px."""
         context = self.browser.new_context(
             viewport=viewport or (PHONE if phone else SCREEN),
-            device_scale_factor=1,
+            device_scale_factor=scale,
             is_mobile=phone,
             has_touch=phone,
+            locale=locale,
         )
         self.contexts.append(context)
         page = context.new_page()

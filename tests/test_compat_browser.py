@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser import Devices
 from tests.serverproc import ServerProcess, start_server
+from tests.test_e2e_axe import violations
 
 pytestmark = pytest.mark.browser
 
@@ -175,9 +176,10 @@ def test_a_slidev_deck_shows_every_slide_without_its_tool_syntax(devices: Device
         presenter = devices.open(f"{server.base}/presenter?key={server.key}")
         display = devices.open(f"{server.base}/display")
         expect(presenter.locator("#conn")).to_have_text("Live")
-        expect(presenter.locator("#position")).to_have_text("Slide 1 of 6")
+        # Six slides of its own, and the two of pages/extra.md in place of its `src:` slide.
+        expect(presenter.locator("#position")).to_have_text("Slide 1 of 8")
         shown = []
-        for index in range(6):
+        for index in range(8):
             if index:
                 presenter.keyboard.press("ArrowRight")
             expect(display.locator(".slide")).to_have_attribute("data-index", str(index))
@@ -185,7 +187,8 @@ def test_a_slidev_deck_shows_every_slide_without_its_tool_syntax(devices: Device
         everything = "\n".join(shown)
         for syntax in ("::right::", "<Tweet", "v-click", "layout:", "hideInToc", "src:"):
             assert syntax not in everything
-        assert "Right side" in shown[2] and "Shown at once here" in shown[5]
+        assert "Right side" in shown[2] and "Shown at once here" in shown[7]
+        assert "An included page" in shown[5] and "☐ A checklist, still not a poll" in shown[6]
         expect(display.locator(".slide")).to_have_class(re.compile(r"\bkind-content\b"))
     finally:
         server.stop()
@@ -222,5 +225,63 @@ def test_a_marp_deck_with_directives_and_heading_divider_on_the_display(
                 expect(display.locator(".slide img")).to_have_count(0)
                 expect(display.locator(".slide")).to_contain_text("Text stays on the slide")
         assert "## This heading is code" in seen[3]
+    finally:
+        server.stop()
+
+
+def test_marp_header_footer_page_numbers_and_colours_on_the_display(devices: Devices) -> None:
+    server = serving(DECKS / "marp-decor.md")
+    try:
+        presenter = devices.open(f"{server.base}/presenter?key={server.key}")
+        display = devices.open(f"{server.base}/display")
+        display.set_viewport_size({"width": 1920, "height": 1080})
+        phone = devices.open(f"{server.base}/?room={server.room}", phone=True)
+        expect(presenter.locator("#conn")).to_have_text("Live")
+        slide = display.locator(".stage .slide")
+        expect(slide.locator(".slide-header")).to_have_text("Acme quarterly")
+        expect(slide.locator(".slide-header strong")).to_have_text("Acme")
+        expect(slide.locator(".slide-footer")).to_have_text("Ada Lovelace · 2026")
+        expect(slide.locator(".slide-page")).to_have_text("1")
+        # In the stage's margins: above and below the slide's text, inside the screen.
+        body = slide.locator(".slide-body").bounding_box()
+        for part, above in ((".slide-header", True), (".slide-footer", False)):
+            expect(slide.locator(part)).to_be_visible()
+            box = slide.locator(part).bounding_box()
+            assert body is not None and box is not None
+            assert box["y"] >= 0 and box["y"] + box["height"] <= 1080
+            if above:
+                assert box["y"] + box["height"] <= body["y"] + 1
+            else:
+                assert box["y"] >= body["y"] + body["height"] - 1
+        # The deck's colours, both set, on the projector and on the phone.
+        for page in (display, phone):
+            article = page.locator(".slide").first
+            background = article.evaluate("(a) => getComputedStyle(a).backgroundColor")
+            assert background == "rgb(30, 41, 59)"
+            heading = page.locator(".slide h1").first
+            assert heading.evaluate("(h) => getComputedStyle(h).color") == "rgb(248, 250, 252)"
+        # Readable and well formed: no serious accessibility problem, contrast included.
+        assert violations(display) == []
+        assert violations(phone) == []
+        # A phone shows the slide, not the projector's header, footer and page number.
+        expect(phone.locator(".slide h1")).to_have_text("Quarterly review")
+        expect(phone.locator(".slide-header, .slide-footer, .slide-page")).to_have_count(0)
+
+        presenter.keyboard.press("ArrowRight")  # `_header` and `_paginate` for this slide only
+        expect(slide).to_have_attribute("data-index", "1")
+        expect(slide.locator(".slide-header")).to_have_text("Numbers")
+        expect(slide.locator(".slide-page")).to_have_count(0)
+        expect(slide.locator(".slide-footer")).to_have_text("Ada Lovelace · 2026")
+
+        presenter.keyboard.press("ArrowRight")
+        expect(slide).to_have_attribute("data-index", "2")
+        expect(slide.locator(".slide-header")).to_have_text("Acme quarterly")
+        expect(slide.locator(".slide-page")).to_have_text("3")
+        # `url(...)` is no colour: the slide keeps the deck's, and nothing is fetched.
+        style = slide.evaluate(
+            "(a) => [getComputedStyle(a).backgroundColor, getComputedStyle(a).backgroundImage]"
+        )
+        assert style == ["rgb(30, 41, 59)", "none"]
+        assert "evil.example" not in display.content()
     finally:
         server.stop()

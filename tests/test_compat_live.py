@@ -55,3 +55,38 @@ async def test_reordering_two_japanese_polls_mid_talk_keeps_each_polls_votes(
         assert [p["status"] for p in others] == ["idle"]
     finally:
         server.stop()
+
+
+async def test_a_served_deck_shows_its_included_slides_and_reloads_when_one_is_saved(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pages").mkdir()
+    deck = tmp_path / "slides.md"
+    deck.write_text("# Opening\n\n---\nsrc: ./pages/part.md\n---\n\n---\n\n# Closing\n")
+    part = tmp_path / "pages" / "part.md"
+    # In a deck that includes files (a Slidev deck), a poll is a slide that says `poll:`.
+    part.write_text("# Part one\n\n---\npoll:\n---\n\n# Which?\n\n- [ ] A\n- [ ] B\n")
+    server = start_server(deck, data=tmp_path / "data")
+    try:
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        state = (await boss.of_type("state"))["state"]
+        titles = [item["title"] for item in state["outline"]]
+        assert titles == ["Opening", "Part one", "Which?", "Closing"]
+        await boss.send({"type": "goto", "index": 2})
+        shown = await boss.until(lambda m: m["type"] == "state" and m["state"]["position"] == 2)
+        assert shown["state"]["slide"]["poll"]["options"] == ["A", "B"]
+
+        # Saved mid-talk, the included file is read again: the deck reloads.
+        part.write_text("# Part one, revised\n\n---\npoll:\n---\n\n# Which?\n\n- [ ] A\n- [ ] B\n")
+        notice = await boss.of_type("notice", timeout=10)
+        assert notice["level"] == "info"
+        state = boss.last("state")["state"]
+        assert [item["title"] for item in state["outline"]][1] == "Part one, revised"
+
+        # A mistake in it is refused, naming the included file and its line.
+        part.write_text("# Part one\n\n<!-- the answer is B\n")
+        notice = await boss.of_type("notice", timeout=10)
+        assert notice["level"] == "error"
+        assert "pages/part.md:3: `<!--` is never closed" in str(notice)
+    finally:
+        server.stop()

@@ -104,7 +104,7 @@ def test_every_page_in_every_state_has_no_serious_violation(
         expect(phone.locator("#paused")).to_be_visible()
         check("phone paused", phone)
         results = devices.open(f"{server.base}/results?key={server.key}")
-        expect(results.locator("#status")).to_contain_text("1 votes")
+        expect(results.locator("#status")).to_contain_text("1 vote")
         check("results page", results)
         assert {name: found_ for name, found_ in found.items() if found_} == {}
     finally:

@@ -3,9 +3,11 @@ with no server, every slide and each poll's final results in it; `--format pdf` 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.serverproc import ROOT, start_server
+from tests.serverproc import ROOT, ServerProcess, start_server
 from tests.test_e2e_results import cast_in_thread
 from tests.test_results import QUIZ
+from tests.wsclient import Peer
 
 pytestmark = pytest.mark.browser
 
@@ -82,3 +85,65 @@ def test_the_keepsake_as_pdf_has_a_page_per_slide(data: Path, tmp_path: Path) ->
     pdf = out.read_bytes()
     assert pdf.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 4
+
+
+WORDS_DECK = """---
+title: Words
+---
+
+---
+poll: {id: cloud, type: words, entries: 3, max_length: 25}
+---
+
+# One word for this talk?
+"""
+
+
+async def send_words(server: ServerProcess) -> None:
+    """Three phones send words: "tea" three times, "<b>coffee</b>" twice, "cake" once."""
+    try:
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        await boss.send({"type": "open"})
+        await boss.until(lambda m: m["type"] == "state" and m["state"]["poll"]["status"] == "open")
+        sent = (["tea", "<b>coffee</b>"], ["tea"], ["tea", "<b>coffee</b>", "cake"])
+        for number, words in enumerate(sent):
+            phone = await Peer.open(server.ws, "audience", room=server.room)
+            await phone.of_type("welcome")
+            vote_id = f"words-{number}"
+            await phone.send(
+                {"type": "answer", "poll": "cloud", "answer": words, "vote_id": vote_id}
+            )
+            await phone.of_type("vote_ack")
+    finally:
+        await Peer.close_all()
+
+
+def test_the_keepsake_draws_a_word_cloud_with_words_sized_by_count(
+    tmp_path: Path, browser: Browser
+) -> None:
+    deck = tmp_path / "words.md"
+    deck.write_text(WORDS_DECK, encoding="utf-8")
+    server = start_server(deck, data=tmp_path / "data")
+    try:
+        worker = threading.Thread(target=asyncio.run, args=(send_words(server),))
+        worker.start()
+        worker.join()
+    finally:
+        server.stop()
+    out = tmp_path / "talk.html"
+    done = export(tmp_path / "data", "--format", "html", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "<script" not in out.read_text(encoding="utf-8")
+    page = browser.new_page()
+    page.goto(out.as_uri())
+    slide = page.locator("section.page", has_text="One word for this talk?")
+    words = slide.locator(".cloud-word")
+    expect(words.locator(".cloud-text")).to_have_text(["tea", "<b>coffee</b>", "cake"])
+    expect(words.locator(".cloud-count")).to_have_text(["3", "2", "1"])
+    expect(slide.locator(".bar-row")).to_have_count(0)  # a cloud, not bars
+    expect(slide.locator(".cloud b")).to_have_count(0)  # what people typed is text
+    expect(slide.locator(".turnout")).to_have_text("3 answered · turnout 100% of participants")
+    sizes = words.evaluate_all("nodes => nodes.map(n => parseFloat(getComputedStyle(n).fontSize))")
+    assert sizes[0] > sizes[1] > sizes[2] > 0
+    assert sizes[0] >= 1.8 * sizes[2]  # three times as many: nearly twice the size
+    page.close()

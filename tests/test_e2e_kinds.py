@@ -487,6 +487,54 @@ def test_text_from_the_audience_is_only_ever_text(kinds: ServerProcess, devices:
     nothing_injected()
 
 
+ENGLISH_STRINGS = json.loads(
+    (Path(__file__).parents[1] / "clients/shared/locales/en.json").read_text(encoding="utf-8")
+)
+
+
+def test_a_refused_answer_stays_in_the_box_with_the_reason(
+    tmp_path: Path, devices: Devices
+) -> None:
+    """One text answer per phone, ever (a burst of one, refilled in about 17 minutes): the
+    second is refused as too fast, and the phone keeps what was typed, saying why."""
+    deck = tmp_path / "kinds.md"
+    deck.write_text(KINDS, encoding="utf-8")
+    server = start_server(deck, "--text-burst", "1", "--text-rate", "0.001")
+    try:
+        room = Room(server, devices, phones=1)
+        phone = room.phones[0]
+        too_fast = ENGLISH_STRINGS["error.too_fast"]
+        room.go_to(WORDS, "One word for this talk?")
+        room.open_voting("Voting is open: send a word")
+        box = phone.get_by_label("Your word or short phrase")
+        send_word(phone, "trust")
+        expect(phone.locator("#vote-status")).to_have_text("Your word is in ✓ (trust)")
+        expect(box).to_have_value("")  # taken: the box is ready for the next word
+        send_word(phone, "listening")
+        expect(phone.locator("#errors")).to_have_text(too_fast)  # the alert region says it
+        expect(box).to_have_value("listening")
+        expect(box).to_have_attribute("aria-invalid", "true")
+        expect(box).to_have_accessible_description(too_fast)  # read out with the box
+        expect(box).to_be_enabled()
+        expect(phone.locator(".my-entries li")).to_have_text(["trust"])  # not counted as sent
+        box.press_sequentially("!")  # typing again: the refusal no longer applies
+        expect(box).not_to_have_attribute("aria-invalid", "true")
+        expect(box).to_have_accessible_description("1 of 3 sent · at most 25 characters each")
+
+        room.go_to(IDEAS, "One idea to reach people who never take part?")
+        room.open_voting("Voting is open: write your answer")
+        idea = "Ask them where they would like to meet"
+        send_text(phone, idea)
+        text_box = phone.get_by_label("Your answer", exact=True)
+        expect(text_box).to_have_accessible_description(too_fast)
+        expect(text_box).to_have_value(idea)
+        expect(text_box).to_be_enabled()
+        expect(phone.locator("#vote-status")).to_have_text("")  # nothing is in
+        expect(phone.locator(".my-entries li")).to_have_count(0)
+    finally:
+        server.stop()
+
+
 # A hall's worth of words: some said by many, many said once (more than the cloud's 50).
 CROWD_WORDS = [
     ["listening", "trust", "community"],

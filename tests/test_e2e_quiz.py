@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import PHONE, Devices
+from tests.browser import PHONE, Devices, screenshots
 from tests.serverproc import ServerProcess, start_server
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ def quiz() -> Iterator[ServerProcess]:
 
 
 def test_a_phone_plays_the_quiz_and_finds_itself_on_the_leaderboard(
-    devices: Devices, quiz: ServerProcess, tmp_path: Path
+    devices: Devices, quiz: ServerProcess
 ) -> None:
     presenter = devices.open(f"{quiz.base}/presenter?key={quiz.key}")
     display = devices.open(f"{quiz.base}/display")
@@ -60,6 +60,9 @@ def test_a_phone_plays_the_quiz_and_finds_itself_on_the_leaderboard(
         re.compile(r"^You are number 1 of 2 with \d[\d,]* points$")
     )
     expect(other.locator(".my-standing")).to_have_text("You are number 2 of 2 with 0 points")
-    display.screenshot(path=str(tmp_path / "leaderboard.png"))
+    # The README's pictures (docs/screenshots, by scripts/screenshots.sh).
+    display.screenshot(path=str(screenshots() / "leaderboard-display.png"), animations="disabled")
+    phone.get_by_role("button", name="OK").click()  # the data notice read: out of the picture
+    expect(phone.get_by_text("About your data")).to_be_hidden()
     phone.set_viewport_size(PHONE)
-    phone.screenshot(path=str(tmp_path / "leaderboard-phone.png"))
+    phone.screenshot(path=str(screenshots() / "leaderboard-phone.png"), animations="disabled")

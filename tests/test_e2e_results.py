@@ -54,7 +54,7 @@ def test_results_page_shows_final_bars(browser: Browser, tmp_path: Path) -> None
         track = colour.locator(".row.correct .track").bounding_box()
         assert full and track and abs(full["width"] - track["width"]) < 1
         expect(
-            page.get_by_role("img", name="Votes per minute over 1 minutes, at most 4 in one minute")
+            page.get_by_role("img", name="Votes per minute over 1 minute, at most 4 in one minute")
         ).to_be_visible()
         assert errors == []
         page.screenshot(

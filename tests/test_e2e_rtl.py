@@ -114,7 +114,7 @@ def test_an_arabic_deck_reads_and_mirrors_right_to_left(
 
     # The results page reads the talk as it was given: in Arabic, right to left.
     results = devices.open(f"{arabic.base}/results?key={arabic.key}")
-    expect(results.locator("#status")).to_have_text("1 polls, 2 votes")
+    expect(results.locator("#status")).to_have_text("1 poll, 2 votes")
     expect(results.locator("html")).to_have_attribute("lang", "ar")
     expect(results.locator("html")).to_have_attribute("dir", "rtl")
     assert right_to_left(results, ".row", ".label", ".count")

@@ -1,9 +1,13 @@
-"""A newcomer's first run: `handsup --version`, and a second server on a data folder already
-in use refuses to start (it would write one session's log from two processes)."""
+"""A newcomer's first run: `handsup --version`, `--help` with every default, a second server on
+a data folder already in use refuses to start (it would write one session's log from two
+processes), and the terminal says what happens once the server runs."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +15,10 @@ import threading
 import time
 from pathlib import Path
 
-from tests.serverproc import ROOT, ServerProcess, start_server
+from server.cli import build_parser
+from server.settings import LIMIT_FLAGS
+from tests.serverproc import DECK, ROOT, ServerProcess, start_server
+from tests.wsclient import Peer
 
 
 def handsup(*args: str) -> subprocess.CompletedProcess[str]:
@@ -87,4 +94,64 @@ def test_the_terminal_says_when_the_deck_is_reloaded_or_refused_and_when_it_stop
             f"handsup: stopped; the votes are kept in {tmp_path / 'data'}"
         )
     finally:
+        server.stop()
+
+
+def option_help(text: str, flag: str) -> str:
+    """The lines of `--help` output that describe `flag` (its line and the wrapped help after)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"\s+(-\w+ \S+, )?{flag}\b", line))
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    block = [lines[start]]
+    for line in lines[start + 1 :]:
+        stripped = line.lstrip()
+        if not stripped or (stripped.startswith("-") and len(line) - len(stripped) <= indent):
+            break
+        block.append(line)
+    return " ".join(part.strip() for part in block)
+
+
+def test_help_says_every_options_default() -> None:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    checked = 0
+    for name, command in [("", parser), *commands.choices.items()]:
+        shown = handsup(*([name] if name else []), "--help")
+        assert shown.returncode == 0, shown.stderr
+        for action in command._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS:
+                continue
+            has_default = action.default not in (None, False, argparse.SUPPRESS)
+            if not (has_default or action.dest in LIMIT_FLAGS or action.dest == "max_connections"):
+                continue
+            described = option_help(shown.stdout, action.option_strings[-1])
+            assert "default" in described, (
+                f"handsup {name} {action.option_strings[-1]}: {described}"
+            )
+            checked += 1
+    assert checked >= 25
+    serve = handsup("serve", "--help").stdout
+    assert "(default: 8000" in option_help(serve, "--port")
+    assert "(default: 8192)" in option_help(serve, "--max-header")
+    assert "(default: 0.5)" in option_help(serve, "--text-rate")
+    assert "(default: 10)" in option_help(handsup("bench", "--help").stdout, "--slides")
+
+
+async def test_the_terminal_says_now_and_then_how_many_phones_are_connected(
+    tmp_path: Path,
+) -> None:
+    server = start_server(DECK, "--presence-every", "0.1", data=tmp_path / "data")
+    try:
+        phones = [await Peer.open(server.ws, "audience", room=server.room) for _ in range(3)]
+        screen = await Peer.open(server.ws, "display", room=server.room)
+        presenter = await Peer.open(server.ws, "presenter", key=server.key)
+        for peer in [*phones, screen, presenter]:
+            await peer.state()
+        said = await asyncio.to_thread(read_until, server, "3 phones connected, 1 screen")
+        assert said[-1] == "handsup: 3 phones connected, 1 screen, 1 presenter"
+        await phones[0].close()
+        said = await asyncio.to_thread(read_until, server, "2 phones")
+        assert said[-1] == "handsup: 2 phones connected, 1 screen, 1 presenter"
+    finally:
+        await Peer.close_all()
         server.stop()

@@ -68,7 +68,11 @@ def test_every_string_the_clients_ask_for_is_in_english() -> None:
     asked: set[str] = set()
     for path in CLIENTS.rglob("*.js"):
         source = path.read_text(encoding="utf-8")
-        asked |= set(re.findall(r'\bt\("([\w.]+)"', source))
+        asked |= set(re.findall(r'\b(?:t|parts)\("([\w.]+)"', source))
+        # Keys kept in tables (a state's words, a button's label) and asked for later.
+        tabled = r'"((?:display|presenter|results|moderate|preview|qa)\.[\w.]+)"'
+        for key in re.findall(tabled, source):
+            asked.add(f"{key}.other" if f"{key}.other" in ENGLISH else key)
         asked |= {f"{key}.other" for key in re.findall(r'\bplural\("([\w.]+)"', source)}
         asked |= {f"conn.{s}" for s in ("connecting", "live", "reconnecting", "stopped")}
     for path in CLIENTS.rglob("*.html"):

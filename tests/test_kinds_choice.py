@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from server.commands import (
@@ -17,7 +19,8 @@ from server.commands import (
 from server.kinds.base import Timing
 from server.kinds.choice import score
 from server.session import Session
-from slides import parse_deck
+from server.views import leaderboard_view
+from slides import ChoicePoll, SlideKind, parse_deck
 from tests.kindsdeck import KINDS_TEXT, answer, on_poll, refused
 
 OPENED = 100.0  # when voting opened; the question allows 20 s
@@ -141,3 +144,50 @@ def test_a_resend_of_a_vote_for_a_removed_option_is_not_acknowledged_as_taken() 
     edited = parse_deck(KINDS_TEXT.replace("- [ ] Melbourne\n", ""), "kinds.md")
     session.reload(edited)
     refused(session, Vote("ann", "capital", 2, "melbourne", OPENED + 2), "unknown_option")
+
+
+SEED = Path(__file__).resolve().parents[1] / "deck.md"
+
+
+def as_scored_quiz(talk: str) -> str:
+    """The seed talk made a quiz by a few lines of markdown: `quiz: true`, a timer and a
+    correct option on each of its four questions, and a leaderboard after them. (The talk
+    does not say which answers are right; the middle one stands in for it here.)"""
+    talk = talk.replace('date: "2009"\n---', 'date: "2009"\nquiz: true\n---', 1)
+    out: list[str] = []
+    options = 0
+    for line in talk.splitlines():
+        if line.startswith("  id: "):
+            out += [line, "  timer: 20"]
+            options = 0
+            continue
+        if line.startswith("- [ ] "):
+            options += 1
+            line = line.replace("[ ]", "[x]") if options == 2 else line
+        if line == "Social media = conversations":
+            out[-1:-1] = ["layout: leaderboard", "---", "", "# Who knew?", "", "---"]
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_the_seed_talk_runs_its_four_questions_as_a_scored_quiz() -> None:
+    deck = parse_deck(as_scored_quiz(SEED.read_text(encoding="utf-8")), "deck.md")
+    questions = [s.poll for s in deck.slides if isinstance(s.poll, ChoicePoll)]
+    assert [(q.points, q.timer) for q in questions] == [(1000, 20.0)] * 4
+    board = next(s.index for s in deck.slides if s.kind is SlideKind.LEADERBOARD)
+    assert board == 5, "right after the fourth question"
+    session = Session(deck)
+    for person in ("ann", "bob", "cat"):
+        session.apply(Join(person))
+    for number, question in enumerate(questions):
+        opened = 100.0 * (number + 1)
+        session.apply(GoTo(session.polls[question.id].slide))
+        session.apply(OpenPoll(question.id, opened))
+        session.apply(Vote("ann", question.id, 1, f"a{number}", opened + 0.4))  # right, fast
+        session.apply(Vote("bob", question.id, 1 if number < 2 else 0, f"b{number}", opened + 20))
+        session.apply(Vote("cat", question.id, 0, f"c{number}", opened + 1))  # always wrong
+        session.apply(ClosePoll(question.id))
+    session.apply(GoTo(board))
+    view = leaderboard_view(session)
+    assert view.players == 3
+    assert [(row.rank, row.score) for row in view.top] == [(1, 4000), (2, 1000), (3, 0)]

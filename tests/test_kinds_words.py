@@ -6,6 +6,10 @@ from server.commands import Moderate, TallyChanged, Vote, VoteCast
 from slides import parse_deck
 from tests.kindsdeck import KINDS_TEXT, answer, items, on_poll, refused, states
 
+# Persian "I want" (mi-khaham), with the ZWNJ that keeps the prefix mi apart without a space.
+WANT = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+ZWNJ = "\u200c"
+
 
 def test_the_same_word_however_written_counts_together() -> None:
     people = ["ann", "bob", "cat", "dan", "eve", "fay"]
@@ -32,6 +36,25 @@ def test_spaces_collapse_and_case_folds_fully() -> None:
     answer(session, "dan", "cloud", ["straße"])  # case-folding, not just lower(): ß is ss
     assert items(session, "cloud") == [("open data", 2), ("STRASSE", 2)]
     assert session.polls["cloud"].answers.mine("bob") == ["Open Data"], "stored cleaned"
+
+
+def test_joined_words_count_as_one_word_and_keep_their_joiners() -> None:
+    people = ["ann", "bob", "cat", "dan", "eve", "fay"]
+    session = on_poll("cloud", *people)
+    answer(session, "ann", "cloud", ["👩\u200d💻", WANT])
+    answer(session, "bob", "cloud", ["👩\u200d\u200d💻"])  # a doubled joiner: the same emoji
+    answer(session, "cat", "cloud", ["\u200b" + WANT + "\u202c"])  # the same Persian word
+    answer(session, "dan", "cloud", ["👩💻"])  # a woman and a laptop: two emoji, another word
+    answer(session, "eve", "cloud", [WANT.replace(ZWNJ, "")])  # without it: written differently
+    answer(session, "fay", "cloud", ["m\u200de"])  # a joiner in a Latin word only hides it
+    assert items(session, "cloud") == [
+        ("👩\u200d💻", 2),
+        (WANT, 2),
+        ("👩💻", 1),
+        (WANT.replace(ZWNJ, ""), 1),
+        ("me", 1),
+    ]
+    assert session.polls["cloud"].answers.mine("bob") == ["👩\u200d💻"], "stored cleaned"
 
 
 def test_entries_per_participant_are_limited() -> None:

@@ -20,7 +20,8 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "target", "rel"},
-    "img": {"src", "alt", "title"},
+    # width and height: Marp's `![w:300](x.png)`, a number of pixels (checked below).
+    "img": {"src", "alt", "title", "width", "height"},
     "ol": {"start"},
     "abbr": {"title"},
     "details": {"open"},
@@ -141,6 +142,8 @@ def assert_safe(html: str) -> None:
             assert name in ALLOWED_ATTRIBUTES.get(tag, set()), (tag, name, html)
             if name in ("href", "src"):
                 assert browser_scheme(value or "") in SAFE_SCHEMES, (tag, name, value)
+            if name in ("width", "height"):
+                assert re.fullmatch(r"[1-9][0-9]{0,3}", value or ""), (tag, name, value)
         if tag == "a":
             assert dict(attrs).get("rel") == "noopener noreferrer"
             assert dict(attrs).get("target") == "_blank"

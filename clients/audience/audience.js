@@ -168,16 +168,36 @@ function onMessage(message) {
       break;
     case "vote_ack":
       book.acked(message);
+      if (poll?.id === message.poll) poll.view.settled?.(message.vote_id, "");
       updatePoll();
       break;
-    case "error":
-      book.refused(message.ref);
-      flash($("errors"), message.message);
+    case "error": {
+      const refusedPoll = book.refused(message.ref);
+      const why = refusedPoll !== null ? explainRefusedAnswer(message) : message.message;
+      if (refusedPoll !== null && poll?.id === refusedPoll) poll.view.settled?.(message.ref, why);
+      flash($("errors"), why);
       updatePoll();
       break;
+    }
     default:
       break;
   }
+}
+
+// Why an answer was refused, for the refusals a phone meets in normal use, in the phone's
+// language; any other shows the server's own (English) explanation.
+const REFUSALS = {
+  too_fast: () => t("error.too_fast"),
+  too_long: () => t("error.too_long"),
+  empty_answer: () => t("error.empty_answer"),
+  too_many_entries: () => t("error.too_many_entries"),
+  poll_not_open: () => t("error.poll_not_open"),
+  too_late: () => t("error.too_late"),
+  nickname_required: () => t("error.nickname_required"),
+};
+
+function explainRefusedAnswer(error) {
+  return REFUSALS[error.code]?.() || error.message;
 }
 
 /** A poll only goes back to "idle" when the presenter resets it: its votes are gone. */
@@ -229,17 +249,23 @@ function buildPoll(article, slidePoll) {
   return { id: slidePoll.id, slidePoll, kind, view, line, clock, note };
 }
 
+/** Send an answer to the poll on screen. Returns the vote id to expect an ack or error for,
+ * true if the server already holds exactly this answer, or null if it was not sent. */
 function answer(given) {
   const status = state?.poll;
-  if (!poll || !status || status.id !== poll.id || status.status !== "open") return;
+  if (!poll || !status || status.id !== poll.id || status.status !== "open") return null;
   // A kind that collects several entries (words) sends what is still unsent with the new one,
   // so nothing typed while an earlier entry is on its way (or offline) is lost.
   const unsent = book.isPending(poll.id) ? book.choice(poll.id) : null;
   const value = poll.kind.merge && unsent !== null ? poll.kind.merge(poll.slidePoll, unsent, given) : given;
-  if (JSON.stringify(book.choice(poll.id)) === JSON.stringify(value)) return; // already sent or recorded
+  if (JSON.stringify(book.choice(poll.id)) === JSON.stringify(value)) {
+    // Already on its way (its ack or error is still to come), or already recorded.
+    return book.isPending(poll.id) ? book.pending[poll.id].vote_id : true;
+  }
   const message = book.choose(poll.id, value, (voteId) => poll.kind.wire(poll.slidePoll, value, voteId));
   connection.send(message);
   updatePoll();
+  return message.vote_id;
 }
 
 function setVoteStatus(text, kind = "") {

@@ -1,6 +1,7 @@
 // The data notice on a phone: shown on joining (once per room), and again from "Your data";
 // from there a person can delete everything they typed in this talk.
 import { el, flash } from "/static/shared/dom.js";
+import { t } from "/static/shared/i18n.js";
 import { load, save } from "/static/shared/store.js";
 
 export class PrivacyNotice {
@@ -10,26 +11,26 @@ export class PrivacyNotice {
     this.presenterText = el("p", { class: "privacy-text" });
     this.notice = el("p", { class: "privacy-notice" });
     this.status = el("p", { class: "privacy-status", role: "status", "aria-live": "polite" });
-    const ok = el("button", { type: "button", class: "primary", text: "OK" });
-    const erase = el("button", { type: "button", class: "danger", text: "Delete what I typed" });
+    const ok = el("button", { type: "button", class: "primary", text: t("privacy.ok") });
+    const erase = el("button", { type: "button", class: "danger", text: t("privacy.erase") });
     this.panel = el(
       "section",
       { id: "privacy", class: "privacy", "aria-labelledby": "privacy-title", hidden: true },
-      el("h2", { id: "privacy-title", text: "About your data" }),
+      el("h2", { id: "privacy-title", text: t("privacy.title") }),
       this.presenterText,
       this.notice,
       el("p", { class: "privacy-buttons" }, ok, erase),
       this.status,
     );
     root.prepend(this.panel);
-    this.open = el("button", { type: "button", class: "link-button", text: "Your data", hidden: true });
+    this.open = el("button", { type: "button", class: "link-button", text: t("privacy.open"), hidden: true });
     footer.append(this.open);
     ok.addEventListener("click", () => this.show(false));
     this.open.addEventListener("click", () => this.show(true));
     erase.addEventListener("click", () => {
-      if (!window.confirm("Delete your questions, answers, words and name from this talk? This cannot be undone.")) return;
+      if (!window.confirm(t("privacy.confirm"))) return;
       this.send({ type: "forget_me" });
-      flash(this.status, "Deleting…", 0);
+      flash(this.status, t("privacy.deleting"), 0);
     });
   }
 
@@ -54,6 +55,6 @@ export class PrivacyNotice {
 
   /** The server deleted what this phone typed (and it is durable). */
   forgotten() {
-    flash(this.status, "Done: what you typed in this talk is deleted.");
+    flash(this.status, t("privacy.done"));
   }
 }

@@ -48,16 +48,16 @@ export class VoteBook {
     }
   }
 
-  /** An error with this ref arrived: drop the matching unsent vote; true if there was one. */
+  /** An error with this ref arrived: drop the matching unsent vote; its poll id, or null. */
   refused(ref) {
     for (const [poll, vote] of Object.entries(this.pending)) {
       if (vote.vote_id === ref) {
         delete this.pending[poll];
         this.#save();
-        return true;
+        return poll;
       }
     }
-    return false;
+    return null;
   }
 
   /** The poll was reset: our recorded vote is gone. */

@@ -1,6 +1,7 @@
 // Projector page: the current slide full screen, live poll bars, join panel, blackout.
 import { baseUrl, el, setDocumentLanguage } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
+import { language, number, parts, plural, t, translatePage } from "/static/shared/i18n.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard } from "/static/shared/leaderboard.js";
@@ -10,6 +11,8 @@ import { Connection } from "/static/shared/socket.js";
 
 const $ = (id) => document.getElementById(id);
 const stage = $("stage");
+// The display's own words in the browser's language (the slides keep the deck's).
+translatePage();
 const tallies = new Map(); // poll id -> last tally frame
 let state = null;
 let shownKey = null;
@@ -27,7 +30,7 @@ function showQuestions() {
   if (!overlay.hidden) renderBoard(overlay, questions, 3);
 }
 
-const plural = (n) => `${n} ${n === 1 ? "vote" : "votes"}`;
+const voteCount = (n) => plural("votes", n);
 
 function buildPoll(article, slidePoll) {
   const area = article.querySelector(".poll-area");
@@ -41,12 +44,12 @@ function buildPoll(article, slidePoll) {
   const strip = el(
     "div",
     { class: "join-strip" },
-    el("p", {}, el("span", { class: "strip-label", text: "Code " }), el("strong", { class: "strip-code" })),
-    el("img", { class: "strip-qr", alt: "QR code to join" }),
+    el("p", {}, el("span", { class: "strip-label", text: `${t("display.code")} ` }), el("strong", { class: "strip-code" })),
+    el("img", { class: "strip-qr", alt: t("display.qr") }),
   );
-  article.append(el("footer", { class: "poll-footer" }, badge, strip));
+  article.append(el("footer", { class: "poll-footer", lang: language() }, badge, strip));
   // "12 votes", or what the kind calls those who answered ("12 people" sent words).
-  const count = kind.voters ?? plural;
+  const count = kind.voters ?? voteCount;
   return { id: slidePoll.id, view, badge, votes, strip, clock, count };
 }
 
@@ -56,12 +59,16 @@ function titleJoin(article) {
   const strip = el(
     "div",
     { class: "join-strip" },
-    el("p", {}, el("span", { class: "strip-label", text: "Code " }), el("strong", { class: "strip-code", text: state.join?.room ?? "" })),
-    el("img", { class: "strip-qr", alt: "QR code to join" }),
+    el("p", {}, el("span", { class: "strip-label", text: `${t("display.code")} ` }), el("strong", { class: "strip-code", text: state.join?.room ?? "" })),
+    el("img", { class: "strip-qr", alt: t("display.qr") }),
   );
   showQr(strip.querySelector(".strip-qr"));
-  const badge = el("p", { class: "poll-badge" }, url ? "Join at " : "Join", url ? el("bdi", { text: url }) : null);
-  article.append(el("footer", { class: "poll-footer title-join" }, badge, strip));
+  const badge = el(
+    "p",
+    { class: "poll-badge" },
+    ...(url ? parts("display.join_at_url", { url: el("bdi", { text: url }) }) : [t("display.join")]),
+  );
+  article.append(el("footer", { class: "poll-footer title-join", lang: language() }, badge, strip));
 }
 
 function showSlide() {
@@ -93,11 +100,11 @@ function updatePoll() {
   else poll.votes.textContent = status.counts_visible ? poll.count(0) : "";
   const url = baseUrl(state.join?.url);
   if (status.status === "open") {
-    poll.badge.textContent = url ? `Vote now at ${url}` : "Vote now";
+    poll.badge.textContent = url ? t("display.vote_at", { url }) : t("display.vote_now");
   } else if (status.status === "closed") {
-    poll.badge.textContent = "Voting closed";
+    poll.badge.textContent = t("display.closed");
   } else {
-    poll.badge.textContent = "Voting opens soon";
+    poll.badge.textContent = t("display.opens_soon");
   }
   poll.strip.hidden = status.status !== "open";
   showClock(status.status === "open" ? status.deadline : null);
@@ -119,10 +126,10 @@ function showClock(deadline) {
   if (!deadline) return;
   const tick = () => {
     const left = Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + serverSkew)));
-    node.textContent = left > 0 ? String(left) : "Time is up";
+    node.textContent = left > 0 ? number(left) : t("clock.up");
     node.classList.toggle("up", left <= 0);
     node.toggleAttribute("data-urgent", left <= 5);
-    node.setAttribute("aria-label", left > 0 ? `${left} seconds left` : "Time is up");
+    node.setAttribute("aria-label", left > 0 ? plural("clock.seconds_left", left) : t("clock.up"));
     if (left <= 0) clearInterval(clockTimer);
   };
   tick();
@@ -148,7 +155,7 @@ function onMessage(message) {
   switch (message.type) {
     case "state":
       state = message.state;
-      document.title = state.title ? `${state.title} · Display` : "Display · handsup";
+      document.title = state.title ? t("display.page_titled", { title: state.title }) : t("display.page");
       setDocumentLanguage(state.lang, state.dir);
       showSlide();
       renderLeaderboard(stage.querySelector(".leaderboard-area"), state.leaderboard);
@@ -191,9 +198,7 @@ async function findCredentials() {
 const credentials = await findCredentials();
 
 function onFatal() {
-  const text = credentials.room === ""
-    ? "Open this page as /display?room=CODE, with the room code phones use (handsup serve prints this URL)."
-    : "This display was refused by the server.";
+  const text = credentials.room === "" ? t("display.need_room") : t("display.refused");
   stage.replaceChildren(el("p", { class: "waiting", text }));
 }
 

@@ -5,6 +5,7 @@ import { bindKeys } from "/static/presenter/keys.js";
 import { announce, describeChange, Summary } from "/static/shared/announce.js";
 import { baseUrl, el, flash, setDocumentLanguage } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
+import { language, number, plural, t, translatePage } from "/static/shared/i18n.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard } from "/static/shared/leaderboard.js";
@@ -14,6 +15,8 @@ import { Connection } from "/static/shared/socket.js";
 import { load, save } from "/static/shared/store.js";
 
 const $ = (id) => document.getElementById(id);
+// The presenter's own words in the browser's language (the slides and notes keep the deck's).
+translatePage();
 const key = new URLSearchParams(location.search).get("key") || "";
 const tallies = new Map(); // poll id -> last tally
 let state = null;
@@ -40,29 +43,31 @@ function showFrame(name, slide) {
   if (shown[name] === keyOf) return;
   shown[name] = keyOf;
   frame.replaceChildren(
-    slide ? preview(slide) : el("p", { class: "frame-empty", text: "End of the deck" }),
+    slide ? preview(slide) : el("p", { class: "frame-empty", text: t("presenter.end") }),
   );
   fitAll(frame);
 }
 
 function render() {
   const total = state.total;
-  document.title = state.title ? `Presenter · ${state.title}` : "Presenter · handsup";
+  document.title = state.title ? t("presenter.page_titled", { title: state.title }) : t("presenter.page");
   setDocumentLanguage(state.lang, state.dir);
-  $("deck-title").textContent = state.title || "Presenter";
-  $("position").textContent = `Slide ${state.position + 1} of ${total}`;
+  $("deck-title").textContent = state.title || t("presenter.title");
+  // The deck's title is in the deck's language; "Presenter" in the interface's.
+  $("deck-title").lang = state.title ? state.lang || "" : language();
+  $("position").textContent = t("announce.slide", { position: number(state.position + 1), total: number(total) });
   $("join-url").textContent = baseUrl(state.join?.url);
   $("join-code").textContent = state.join?.room ?? "";
   $("join-warning").hidden = !state.join?.warning;
-  $("join-warning").textContent = state.join?.warning ? `Warning: ${state.join.warning}` : "";
+  $("join-warning").textContent = state.join?.warning ? t("presenter.warning", { warning: state.join.warning }) : "";
   showFrame("current", state.slide);
   showFrame("next", state.next);
-  $("notes").textContent = state.notes || "No notes for this slide.";
+  $("notes").textContent = state.notes || t("presenter.no_notes");
   $("notes").classList.toggle("empty", !state.notes);
   const screen = [];
-  if (state.blackout) screen.push("blacked out");
-  if (state.join?.shown) screen.push("showing join instructions");
-  $("screen-state").textContent = screen.length ? `(${screen.join(", ")})` : "";
+  if (state.blackout) screen.push(t("presenter.blacked_out"));
+  if (state.join?.shown) screen.push(t("presenter.showing_join"));
+  $("screen-state").textContent = screen.length ? t("presenter.screen_state", { what: screen.join(t("list.separator")) }) : "";
   $("current").classList.toggle("blacked-out", state.blackout);
   renderPoll();
   renderControls();
@@ -71,14 +76,14 @@ function render() {
 
 // Poll panel.
 
-const STATUS_TEXT = { idle: "Not open yet", open: "Voting open", closed: "Voting closed" };
+const STATUS_TEXT = { idle: "presenter.idle", open: "presenter.voting_open", closed: "presenter.voting_closed" };
 
 function renderPoll() {
   const status = state.poll;
   const slidePoll = state.slide.poll;
   $("poll-panel").classList.toggle("no-poll", !status);
   if (!status || !slidePoll) {
-    $("poll-status").textContent = "No poll on this slide";
+    $("poll-status").textContent = t("presenter.no_poll");
     $("poll-status").dataset.status = "none";
     $("poll-visibility").textContent = "";
     $("poll-voters").textContent = "";
@@ -86,12 +91,12 @@ function renderPoll() {
     results = null;
     return;
   }
-  $("poll-status").textContent = STATUS_TEXT[status.status] ?? status.status;
+  $("poll-status").textContent = STATUS_TEXT[status.status] ? t(STATUS_TEXT[status.status]) : status.status;
   $("poll-status").dataset.status = status.status;
   let visibility;
-  if (status.revealed) visibility = "Results revealed to everyone";
-  else if (status.results === "hidden") visibility = "Results hidden from the display";
-  else visibility = "Live results on the display; phones see them when revealed";
+  if (status.revealed) visibility = t("presenter.revealed");
+  else if (status.results === "hidden") visibility = t("presenter.hidden");
+  else visibility = t("presenter.live");
   $("poll-visibility").textContent = visibility;
   if (!results || results.id !== status.id) {
     const view = kindOf(slidePoll).presenter($("results"), slidePoll, { moderate });
@@ -100,10 +105,10 @@ function renderPoll() {
   const tally = tallies.get(status.id);
   results.view.update({ status, tally });
   const voters = tally?.voters ?? 0;
-  $("poll-voters").textContent = `${voters} voted`;
+  $("poll-voters").textContent = plural("presenter.voted", voters);
   // The count itself is not a live region (it changes with every vote): a summary at most
   // every 12 seconds.
-  if (status.status === "open" && voters > 0) voterSummary.offer(`${voters} voted`);
+  if (status.status === "open" && voters > 0) voterSummary.offer(plural("presenter.voted", voters));
 }
 
 const voterSummary = new Summary($("announcer"), 12000);
@@ -116,10 +121,10 @@ function moderate(action, item) {
 function renderPresence() {
   if (!presence) return;
   const voters = state?.poll ? (tallies.get(state.poll.id)?.voters ?? 0) : null;
-  const displays = `${presence.display} ${presence.display === 1 ? "display" : "displays"}`;
-  const voted = voters === null ? "" : ` · ${voters} voted`;
-  $("presence").textContent =
-    `${presence.audience} connected · ${presence.participants} joined${voted} · ${displays}`;
+  const said = [plural("presenter.connected", presence.audience), plural("presenter.joined", presence.participants)];
+  if (voters !== null) said.push(plural("presenter.voted", voters));
+  said.push(plural("presenter.displays", presence.display));
+  $("presence").textContent = said.join(" · ");
 }
 
 // Controls.
@@ -135,7 +140,7 @@ function renderControls() {
   $("btn-open").disabled = !has || status.status === "open";
   $("btn-close").disabled = !has || status.status !== "open";
   $("btn-reveal").disabled = !has;
-  $("btn-reveal").querySelector(".label").textContent = status?.revealed ? "Hide results" : "Reveal results";
+  $("btn-reveal").querySelector(".label").textContent = status?.revealed ? t("presenter.hide") : t("presenter.reveal");
   $("btn-reset").disabled = !has;
   $("btn-blackout").setAttribute("aria-pressed", String(Boolean(state.blackout)));
   $("btn-join").setAttribute("aria-pressed", String(Boolean(state.join?.shown)));
@@ -147,7 +152,7 @@ function renderControls() {
 }
 
 function send(message) {
-  if (!connection.send(message)) flash($("messages"), "Not connected: the command was not sent.");
+  if (!connection.send(message)) flash($("messages"), t("presenter.not_sent"));
 }
 
 const actions = {
@@ -159,7 +164,7 @@ const actions = {
   "toggle-voting": () => (state?.poll?.status === "open" ? actions.close() : actions.open()),
   reveal: () => send({ type: state?.poll?.revealed ? "hide" : "reveal" }),
   reset: () => {
-    if (window.confirm("Reset this poll? All its votes are deleted.")) send({ type: "reset" });
+    if (window.confirm(t("presenter.confirm_reset"))) send({ type: "reset" });
   },
   blackout: () => send({ type: "blackout", on: !state?.blackout }),
   join: () => send({ type: "join_info", on: !state?.join?.shown }),
@@ -207,11 +212,19 @@ bindKeys((action) => run(action, true), { letters: () => $("letter-keys").checke
 
 // Go to slide.
 
+/** A slide kind ("poll", "quote"…) as the interface's language names it. */
+function kindName(kind) {
+  return t(`slide_kind.${kind}`) || kind;
+}
+
 function openGoto() {
   const select = $("goto-select");
   select.replaceChildren(
     ...state.outline.map((item) =>
-      el("option", { value: item.index, text: `${item.index + 1}. (${item.kind}) ${item.title || ""}` }),
+      el("option", {
+        value: item.index,
+        text: t("presenter.goto_item", { n: number(item.index + 1), kind: kindName(item.kind), title: item.title || "" }).trim(),
+      }),
     ),
   );
   select.value = String(state.position);
@@ -288,7 +301,7 @@ const connection = new Connection("presenter", {
   onStatus: (status) => showConnection($("conn"), status),
   onFatal: () => {
     for (const button of $("controls").querySelectorAll("button")) button.disabled = true;
-    flash($("messages"), "The presenter key is missing or wrong: open the presenter URL printed at start-up.", 0);
+    flash($("messages"), t("presenter.bad_key"), 0);
   },
 });
 showConnection($("conn"), connection.status);

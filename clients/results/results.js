@@ -1,9 +1,16 @@
-// Results page: fetches a session's results (presenter key from the URL) and draws them.
+// Results page: fetches a session's results (presenter key from the URL) and draws them, in
+// the browser's language (the questions and options keep the deck's).
 import { setDocumentLanguage } from "/static/shared/dom.js";
+import { language, number, plural, t, translatePage } from "/static/shared/i18n.js";
 
 const params = new URLSearchParams(location.search);
 const key = params.get("key") || "";
 const $ = (id) => document.getElementById(id);
+translatePage();
+
+/** A percentage (0..100, as the results give it) as this language writes it: "33.3%". */
+const share = (percentage) => number(percentage / 100, { style: "percent", maximumFractionDigits: 1 });
+const when = (iso) => new Date(iso).toLocaleString(language());
 
 function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
@@ -24,11 +31,12 @@ async function getJSON(path) {
 function drawPoll(poll) {
   const box = el("article", { class: "poll", "aria-label": poll.question });
   box.append(el("h3", { text: poll.question }));
-  if (poll.source) box.append(el("p", { class: "source", text: `Source: ${poll.source}` }));
-  const did = poll.type === "words" || poll.type === "text" ? "answered" : "voted";
-  box.append(el("p", { class: "turnout", text: `${poll.voters} ${did} · turnout ${poll.turnout}% of participants` }));
+  if (poll.source) box.append(el("p", { class: "source" }, [t("source"), el("bdi", { text: poll.source })]));
+  const did = plural(poll.type === "words" || poll.type === "text" ? "results.answered" : "results.voted", poll.voters);
+  box.append(el("p", { class: "turnout", text: t("results.turnout", { did, turnout: share(poll.turnout) }) }));
   if (poll.mean !== null && poll.mean !== undefined) {
-    box.append(el("p", { class: "summary", text: `Mean ${poll.mean} · median ${poll.median}` }));
+    const summary = t("rating.summary", { mean: number(poll.mean), median: number(poll.median) });
+    box.append(el("p", { class: "summary", text: summary }));
   }
   poll.options.forEach((option, index) => {
     const fill = el("div", { class: "fill" });
@@ -37,12 +45,14 @@ function drawPoll(poll) {
     // an answer the presenter hid (or never approved) says so.
     const name = poll.type === "choice" || !poll.type ? `${String.fromCharCode(65 + index)}. ${option.text}` : option.text;
     const classes = ["row", option.correct ? "correct" : "", option.hidden ? "hidden" : ""].filter(Boolean);
-    const label = el("span", { class: "label", text: name });
-    if (option.hidden) label.append(el("span", { class: "hidden-tag", text: " (hidden)" }));
+    // "✓ correct" is drawn after the label (CSS), in this language.
+    const label = el("span", { class: "label", text: name, "data-correct": t("bar.correct") });
+    if (option.hidden) label.append(el("span", { class: "hidden-tag", text: ` ${t("results.hidden")}` }));
+    const votes = plural("votes", option.votes);
     const row = el("div", { class: classes.join(" ") }, [
       label,
-      el("div", { class: "track", role: "img", "aria-label": `${option.votes} votes, ${option.percentage}%` }, [fill]),
-      el("span", { class: "count", text: `${option.votes} · ${option.percentage}%` }),
+      el("div", { class: "track", role: "img", "aria-label": t("results.bar", { votes, share: share(option.percentage) }) }, [fill]),
+      el("bdi", { class: "count", text: t("bar.count", { votes: number(option.votes), share: share(option.percentage) }) }),
     ]);
     box.append(row);
   });
@@ -53,7 +63,7 @@ function drawTimeline(votes, startedAt) {
   const figure = $("timeline");
   figure.replaceChildren();
   if (!votes.length) {
-    figure.append(el("figcaption", { text: "No votes yet." }));
+    figure.append(el("figcaption", { text: t("results.no_votes") }));
     return;
   }
   const start = Date.parse(startedAt);
@@ -67,7 +77,7 @@ function drawTimeline(votes, startedAt) {
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${width} ${height + pad}`);
   svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", `Votes per minute over ${span} minutes, at most ${most} in one minute`);
+  svg.setAttribute("aria-label", t("results.timeline_label", { span: plural("results.minutes", span), most: number(most) }));
   counts.forEach((count, minute) => {
     const bar = document.createElementNS(ns, "rect");
     const h = most ? (count / most) * (height - 10) : 0;
@@ -84,10 +94,10 @@ function drawTimeline(votes, startedAt) {
     t.textContent = text;
     svg.append(t);
   };
-  label(pad, height + 16, "0 min");
-  label(width - 60, height + 16, `${span} min`);
-  label(0, 12, String(most));
-  figure.replaceChildren(svg, el("figcaption", { text: "Votes per minute since the session started" }));
+  label(pad, height + 16, t("results.min", { n: number(0) }));
+  label(width - 60, height + 16, t("results.min", { n: number(span) }));
+  label(0, 12, number(most));
+  figure.replaceChildren(svg, el("figcaption", { text: t("results.timeline_caption") }));
 }
 
 // The talk's questions, most upvoted first, each with what the moderators did with it.
@@ -96,9 +106,12 @@ function drawQuestions(questions) {
   $("questions").replaceChildren(
     ...questions.map((q) =>
       el("li", { class: `question ${q.state}` }, [
-        el("span", { class: "count", text: `${q.votes} ▲` }),
-        el("span", { class: "text", text: q.text }),
-        el("span", { class: "state", text: `${q.state}${q.pinned ? " · pinned" : ""}${q.name ? ` · ${q.name}` : ""}` }),
+        el("span", { class: "count", text: `${number(q.votes)} ▲`, "aria-label": plural("qa.upvotes", q.votes) }),
+        el("span", { class: "text", dir: "auto", text: q.text }),
+        el("span", { class: "state" }, [
+          [t(`results.state.${q.state}`) || q.state, ...(q.pinned ? [t("results.pinned")] : [])].join(" · "),
+          ...(q.name ? [" · ", el("bdi", { text: q.name })] : []),
+        ]),
       ]),
     ),
   );
@@ -108,8 +121,13 @@ async function show(id) {
   const results = await getJSON(`/api/sessions/${id}/results.json`);
   const s = results.session;
   setDocumentLanguage(results.lang, results.dir);
-  $("title").textContent = s.title || "Results";
-  $("meta").textContent = `Session ${s.id} · room ${s.room} · started ${new Date(s.started_at).toLocaleString()} · ${s.participants} participants`;
+  $("title").textContent = s.title || t("results.title");
+  $("meta").textContent = t("results.meta", {
+    id: s.id,
+    room: s.room,
+    started: when(s.started_at),
+    participants: plural("results.participants", s.participants),
+  });
   const base = `/api/sessions/${id}/results`;
   $("csv").href = `${base}.csv?key=${encodeURIComponent(key)}`;
   $("json").href = `${base}.json?key=${encodeURIComponent(key)}`;
@@ -118,7 +136,10 @@ async function show(id) {
   $("polls").replaceChildren(...results.polls.map(drawPoll));
   drawTimeline(results.votes, s.started_at);
   drawQuestions(results.questions ?? []);
-  $("status").textContent = `${results.polls.length} polls, ${results.votes.length} votes`;
+  $("status").textContent = t("results.status", {
+    polls: plural("results.poll_count", results.polls.length),
+    votes: plural("votes", results.votes.length),
+  });
 }
 
 async function main() {
@@ -126,16 +147,17 @@ async function main() {
     const sessions = await getJSON("/api/sessions");
     const picker = $("session");
     for (const s of sessions) {
-      picker.append(el("option", { value: String(s.id), text: `${s.id}: ${s.title || s.deck_path} (${new Date(s.started_at).toLocaleString()})` }));
+      const text = t("results.session_item", { id: s.id, title: s.title || s.deck_path, started: when(s.started_at) });
+      picker.append(el("option", { value: String(s.id), text }));
     }
     if (!sessions.length) {
-      $("status").textContent = "No sessions yet.";
+      $("status").textContent = t("results.no_sessions");
       return;
     }
     picker.addEventListener("change", () => show(picker.value));
     await show(sessions[0].id);
   } catch (error) {
-    $("status").textContent = `Could not load results: ${error.message}`;
+    $("status").textContent = t("results.failed", { error: error.message });
   }
 }
 

@@ -44,6 +44,14 @@ export function language() {
   return active;
 }
 
+// Languages written right to left, of those with a catalogue (and those likely next).
+const RIGHT_TO_LEFT = new Set(["ar", "he", "fa", "ur"]);
+
+/** The interface language's direction: "rtl" or "ltr". */
+export function direction() {
+  return RIGHT_TO_LEFT.has(active) ? "rtl" : "ltr";
+}
+
 /** Speak the best of `requested` (default: the browser's languages) that has a catalogue. */
 export async function useLanguage(requested = navigator.languages) {
   const lang = negotiate(requested);
@@ -81,6 +89,23 @@ export function plural(key, count, params = {}) {
   return fill(lookup(`${key}.${fallbackForm}`, FALLBACK) ?? lookup(`${key}.other`, FALLBACK) ?? "", all);
 }
 
+/**
+ * The string `key` as pieces to append to an element: `{name}` filled from `params`, where a
+ * param that is a DOM node (a `<bdi>` holding an address, say) is kept as that node.
+ */
+export function parts(key, params = {}) {
+  const template = lookup(key, active) ?? lookup(key, FALLBACK) ?? "";
+  return template
+    .split(/(\{\w+\})/)
+    .filter(Boolean)
+    .map((piece) => {
+      const name = /^\{(\w+)\}$/.exec(piece)?.[1];
+      if (!name || !(name in params)) return piece;
+      const value = params[name];
+      return typeof value === "object" && value !== null ? value : String(value);
+    });
+}
+
 /** A number as this language writes it ("1,234" in English, "1 234" in French). */
 export function number(value, options = {}) {
   return new Intl.NumberFormat(active, options).format(value);
@@ -93,14 +118,18 @@ export function percent(share) {
 
 /**
  * Translate the page's fixed text: `data-i18n="key"` sets an element's text, and
- * `data-i18n-attr="aria-label:key;placeholder:key"` its attributes. Marked elements take the
- * interface's language, which may differ from the deck's (`<html lang>`).
+ * `data-i18n-attr="aria-label:key;placeholder:key"` its attributes, and `data-i18n-lang` marks
+ * a part the scripts fill with translated text. Marked elements take the interface's language,
+ * which may differ from the deck's (`<html lang>`).
  */
 export function translatePage(root = document) {
   for (const node of root.querySelectorAll("[data-i18n]")) {
     node.textContent = t(node.dataset.i18n);
     node.lang = active;
+    node.dir = direction();
   }
+  // Parts of the page whose text the scripts write in the interface's language.
+  for (const node of root.querySelectorAll("[data-i18n-lang]")) node.lang = active;
   for (const node of root.querySelectorAll("[data-i18n-attr]")) {
     for (const pair of node.dataset.i18nAttr.split(";")) {
       const [name, key] = pair.split(":");

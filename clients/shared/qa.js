@@ -2,10 +2,12 @@
 // display's board (pinned question or the top ones) and the presenter's moderation queue.
 // Questions are the audience's text: always textContent, never HTML.
 import { el, flash } from "/static/shared/dom.js";
+import { number, plural, t } from "/static/shared/i18n.js";
 
-const votesText = (n) => `${n} ${n === 1 ? "upvote" : "upvotes"}`;
+const votesText = (n) => plural("qa.upvotes", n);
 const QA_ERRORS = new Set(["own_question", "unknown_question", "qa_off"]);
-const STATE_TEXT = { pending: "Waiting for approval", answered: "Answered", approved: "", dismissed: "Dismissed" };
+// How a question's state reads ("approved" goes without saying on the phone).
+const stateText = (state) => (state === "approved" ? "" : t(`qa.state.${state}`));
 
 function questionBody(item) {
   return [
@@ -21,12 +23,12 @@ export function renderBoard(container, message, limit = 5) {
   const top = message?.top ?? [];
   if (pinned) {
     container.replaceChildren(
-      el("div", { class: "qa-pinned" }, el("p", { class: "qa-label", text: "Question" }), ...questionBody(pinned)),
+      el("div", { class: "qa-pinned" }, el("p", { class: "qa-label", text: t("qa.label") }), ...questionBody(pinned)),
     );
     return;
   }
   if (!top.length) {
-    container.replaceChildren(el("p", { class: "qa-empty", text: "Ask a question from your phone" }));
+    container.replaceChildren(el("p", { class: "qa-empty", text: t("qa.empty") }));
     return;
   }
   const list = el("ol", { class: "qa-board" });
@@ -35,7 +37,7 @@ export function renderBoard(container, message, limit = 5) {
       el(
         "li",
         { class: `qa-item ${item.state}` },
-        el("span", { class: "qa-votes", text: String(item.votes), "aria-label": votesText(item.votes) }),
+        el("span", { class: "qa-votes", text: number(item.votes), "aria-label": votesText(item.votes) }),
         el("div", { class: "qa-body" }, ...questionBody(item)),
       ),
     );
@@ -51,24 +53,24 @@ export class PhoneQa {
     this.top = [];
     this.mine = { asked: [], upvoted: [] };
     this.unsent = null; // a question not yet acknowledged: sent again, same id, on reconnect
-    this.toggle = el("button", { type: "button", class: "qa-toggle", "aria-expanded": "false", "aria-controls": "qa-panel", text: "Questions" });
+    this.toggle = el("button", { type: "button", class: "qa-toggle", "aria-expanded": "false", "aria-controls": "qa-panel", text: t("qa.title") });
     this.text = el("textarea", { id: "qa-text", name: "question", maxlength: "280", rows: "3", required: true });
     this.name = el("input", { id: "qa-name", name: "name", type: "text", maxlength: "40", autocomplete: "nickname" });
-    this.nameField = el("p", { class: "qa-field" }, el("label", { for: "qa-name", text: "Your name (optional)" }), this.name);
+    this.nameField = el("p", { class: "qa-field" }, el("label", { for: "qa-name", text: t("qa.name") }), this.name);
     this.status = el("p", { class: "qa-status", role: "status", "aria-live": "polite" });
     this.form = el(
       "form",
       { class: "qa-form", novalidate: true },
-      el("p", { class: "qa-field" }, el("label", { for: "qa-text", text: "Your question" }), this.text),
+      el("p", { class: "qa-field" }, el("label", { for: "qa-text", text: t("qa.text") }), this.text),
       this.nameField,
-      el("button", { type: "submit", class: "primary", text: "Ask" }),
+      el("button", { type: "submit", class: "primary", text: t("qa.ask") }),
     );
-    this.mineList = el("ol", { class: "qa-list qa-mine", "aria-label": "Your questions" });
-    this.list = el("ol", { class: "qa-list", "aria-label": "Questions, most upvoted first" });
+    this.mineList = el("ol", { class: "qa-list qa-mine", "aria-label": t("qa.mine") });
+    this.list = el("ol", { class: "qa-list", "aria-label": t("qa.list") });
     this.panel = el(
       "section",
       { id: "qa-panel", class: "qa-panel", "aria-labelledby": "qa-title", hidden: true },
-      el("h2", { id: "qa-title", text: "Questions" }),
+      el("h2", { id: "qa-title", text: t("qa.title") }),
       this.form,
       this.status,
       this.mineList,
@@ -86,7 +88,7 @@ export class PhoneQa {
   open(on) {
     this.panel.hidden = !on;
     this.toggle.setAttribute("aria-expanded", String(on));
-    this.toggle.textContent = on ? "Back to the slide" : "Questions";
+    this.toggle.textContent = on ? t("qa.back") : t("qa.title");
     document.body.classList.toggle("qa-open", on);
     if (on) this.text.focus();
   }
@@ -102,7 +104,7 @@ export class PhoneQa {
   ask() {
     const text = this.text.value.trim();
     if (!text) {
-      flash(this.status, "Type a question first.");
+      flash(this.status, t("qa.type_first"));
       return;
     }
     const message = { type: "ask", text, ask_id: `a${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}` };
@@ -110,13 +112,13 @@ export class PhoneQa {
     if (name && !this.settings?.anonymous) message.name = name;
     this.unsent = message;
     this.send(message);
-    flash(this.status, "Sending…", 0);
+    flash(this.status, t("vote.sending"), 0);
   }
 
   /** On a `layout: questions` slide: a button into the panel where the slide's list is. */
   offer(area) {
     if (!area || !this.settings) return;
-    const button = el("button", { type: "button", class: "primary qa-offer", text: "Ask a question or upvote one" });
+    const button = el("button", { type: "button", class: "primary qa-offer", text: t("qa.offer") });
     button.addEventListener("click", () => this.open(true));
     area.replaceChildren(button);
   }
@@ -141,7 +143,7 @@ export class PhoneQa {
           this.unsent = null;
           this.text.value = "";
           const held = this.settings?.moderation === "before";
-          flash(this.status, held ? "Sent. It shows once a moderator approves it." : "Sent.");
+          flash(this.status, held ? t("qa.sent_held") : t("qa.sent"));
         }
         return true;
       case "error":
@@ -166,7 +168,7 @@ export class PhoneQa {
         el(
           "li",
           { class: `qa-item mine ${q.state}`, "data-id": q.id },
-          el("div", { class: "qa-body" }, ...questionBody(q), el("p", { class: "qa-state", text: `Yours · ${STATE_TEXT[q.state] || votesText(q.votes)}` })),
+          el("div", { class: "qa-body" }, ...questionBody(q), el("p", { class: "qa-state", text: t("qa.yours", { what: stateText(q.state) || votesText(q.votes) }) })),
         ),
       ),
     );
@@ -178,16 +180,16 @@ export class PhoneQa {
           type: "button",
           class: "qa-upvote",
           "aria-pressed": String(on),
-          "aria-label": `${on ? "Take back upvote" : "Upvote"}: ${votesText(q.votes)}`,
+          "aria-label": t(on ? "qa.unvote" : "qa.upvote", { votes: votesText(q.votes) }),
           disabled: mine,
-          text: `▲ ${q.votes}`,
+          text: `▲ ${number(q.votes)}`,
         });
         button.addEventListener("click", () => this.send({ type: "upvote", question: q.id, on: !on }));
         return el(
           "li",
           { class: `qa-item ${q.state}${mine ? " mine" : ""}${on ? " upvoted" : ""}`, "data-id": q.id },
           button,
-          el("div", { class: "qa-body" }, ...questionBody(q), q.state === "answered" ? el("p", { class: "qa-state", text: "Answered" }) : null),
+          el("div", { class: "qa-body" }, ...questionBody(q), q.state === "answered" ? el("p", { class: "qa-state", text: t("qa.state.answered") }) : null),
         );
       }),
     );
@@ -200,9 +202,9 @@ export class PhoneQa {
  * P pin (again: unpin). Returns {update(message)}.
  */
 export function moderationQueue(container, send) {
-  const heading = el("h2", { class: "panel-title", id: "qa-queue-title", text: "Questions" });
+  const heading = el("h2", { class: "panel-title", id: "qa-queue-title", text: t("qa.title") });
   const list = el("ol", { class: "qa-queue", "aria-labelledby": "qa-queue-title", tabindex: "0" });
-  const help = el("p", { class: "qa-help", text: "↑↓ pick · A approve · D dismiss · N answered · P pin" });
+  const help = el("p", { class: "qa-help", text: t("qa.keys") });
   container.replaceChildren(heading, help, list);
   let items = [];
   let pinned = null;
@@ -216,13 +218,13 @@ export function moderationQueue(container, send) {
       ...items.map((item, index) => {
         const buttons =
           item.state === "pending"
-            ? [["approve", "Approve"], ["dismiss", "Dismiss"]]
-            : [["answer", "Answered"], [pinned === item.id ? "unpin" : "pin", pinned === item.id ? "Unpin" : "Pin"], ["dismiss", "Dismiss"]];
+            ? [["approve", t("qa.approve")], ["dismiss", t("qa.dismiss")]]
+            : [["answer", t("qa.state.answered")], [pinned === item.id ? "unpin" : "pin", pinned === item.id ? t("qa.unpin") : t("qa.pin")], ["dismiss", t("qa.dismiss")]];
         return el(
           "li",
           { class: `qa-item ${item.state}${pinned === item.id ? " pinned" : ""}`, "data-id": item.id, "aria-current": index === picked ? "true" : false },
-          el("span", { class: "qa-votes", text: String(item.votes) }),
-          el("div", { class: "qa-body" }, ...questionBody(item), el("p", { class: "qa-state", text: STATE_TEXT[item.state] || "Approved" })),
+          el("span", { class: "qa-votes", text: number(item.votes) }),
+          el("div", { class: "qa-body" }, ...questionBody(item), el("p", { class: "qa-state", text: t(`qa.state.${item.state}`) })),
           el(
             "span",
             { class: "qa-actions" },
@@ -235,7 +237,7 @@ export function moderationQueue(container, send) {
         );
       }),
     );
-    heading.textContent = `Questions · ${items.filter((i) => i.state === "pending").length} waiting`;
+    heading.textContent = t("qa.queue_title", { waiting: plural("qa.waiting", items.filter((i) => i.state === "pending").length) });
   }
 
   list.addEventListener("keydown", (event) => {

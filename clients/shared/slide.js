@@ -1,5 +1,6 @@
 // Renders one slide view (as the server sends it) into DOM, for every slide kind.
-// Only `slide.html` and `cell.html` (sanitised by the server) go in as HTML; all else is text.
+// Only `slide.html`, `cell.html` and Marp's header and footer (all sanitised by the server) go
+// in as HTML; all else is text.
 import { el, letter } from "/static/shared/dom.js";
 import { t } from "/static/shared/i18n.js";
 
@@ -114,6 +115,27 @@ export function optionList(options) {
 }
 
 /**
+ * Marp's colours on any screen, and, on a stage (`fit`: projector, presenter previews), its
+ * header, footer and page number. Colours are the server's validated ones (a name, #hex, rgb(),
+ * hsl()), both or neither, set through the CSSOM: never markup, never a URL.
+ */
+function decorate(article, slide, stage) {
+  const decor = slide.decor;
+  if (!decor) return;
+  if (decor.background && decor.color) {
+    article.classList.add("coloured");
+    article.style.setProperty("--slide-paper", decor.background);
+    article.style.setProperty("--slide-ink", decor.color);
+  }
+  if (!stage) return;
+  if (decor.header) article.append(htmlBlock(decor.header, "slide-header"));
+  if (decor.footer) article.append(htmlBlock(decor.footer, "slide-footer"));
+  if (decor.paginate) {
+    article.append(el("div", { class: "slide-page", text: String(slide.index + 1) }));
+  }
+}
+
+/**
  * An <article class="slide kind-…"> for this slide. Poll slides get an empty `.poll-area`
  * for the page to fill (buttons, bars or a plain list). With `fit`, blocks to auto-fit carry
  * data-fit (see fit.js).
@@ -173,5 +195,6 @@ export function renderSlide(slide, { fit = false } = {}) {
     }
   }
   article.append(body);
+  decorate(article, slide, fit);
   return article;
 }

@@ -17,7 +17,11 @@ def add_parser(sub: Any) -> None:
     """Register `handsup bench` on the CLI's subparsers."""
     bench = sub.add_parser("bench", help="load-test a server with simulated phones")
     bench.add_argument("--url", help="the server's base URL, e.g. http://127.0.0.1:8000")
-    bench.add_argument("--presenter-key", default=os.environ.get("HANDSUP_PRESENTER_KEY"))
+    bench.add_argument(
+        "--presenter-key",
+        default=os.environ.get("HANDSUP_PRESENTER_KEY"),
+        help="the server's presenter key (default: $HANDSUP_PRESENTER_KEY)",
+    )
     bench.add_argument("--room", help="room code (default: the one in the presenter's welcome)")
     bench.add_argument("--audience", type=int, required=True, help="simulated phones")
     bench.add_argument("--slides", type=int, default=10, help="slide changes to time")
@@ -56,7 +60,7 @@ def add_parser(sub: Any) -> None:
         "--protocol", choices=sorted(DIALECTS), default="handsup", help="framing (socketio: peers)"
     )
     bench.add_argument("--label", help="name of the server in the report")
-    bench.add_argument("--seed", type=int, default=1)
+    bench.add_argument("--seed", type=int, default=1, help="random seed, for a repeatable run")
     bench.set_defaults(func=cmd_bench)
 
 

@@ -97,6 +97,11 @@ class LivePoll(ABC, Generic[P]):
         """Points per participant, for kinds that score (a quiz)."""
         return {}
 
+    def right(self) -> dict[str, bool]:
+        """For a scored question: whether each participant who answered got it right (what a
+        streak bonus counts)."""
+        return {}
+
     def summary(self) -> dict[str, float | None]:
         """Figures beside the rows for exports (e.g. a scale's mean and median)."""
         return {}

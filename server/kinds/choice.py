@@ -12,6 +12,9 @@ from slides import ChoicePoll
 # Kahoot's rule, which people know: full points for an answer within half a second, falling
 # linearly to half points at the deadline.
 FULL_POINTS_WITHIN = 0.5
+# Kahoot's answer streak bonus grows with each correct answer in a row, up to five steps (500
+# points at 100 a step), so one lucky run cannot outweigh the questions themselves.
+STREAK_STEPS = 5
 
 
 def score(points: int, timing: Timing) -> int:
@@ -21,6 +24,12 @@ def score(points: int, timing: Timing) -> int:
     span = max(timing.limit - FULL_POINTS_WITHIN, 1e-9)
     late = min(max(timing.elapsed - FULL_POINTS_WITHIN, 0.0), span) / span
     return round(points * (1 - late / 2))
+
+
+def streak_bonus(run: int, step: int) -> int:
+    """Extra points for a correct answer that is the `run`th correct answer in a row: `step`
+    for each correct one before it, at most STREAK_STEPS of them."""
+    return step * min(max(run - 1, 0), STREAK_STEPS)
 
 
 class ChoiceLive(LivePoll[ChoicePoll]):
@@ -102,3 +111,11 @@ class ChoiceLive(LivePoll[ChoicePoll]):
     def scores(self) -> dict[str, int]:
         """Points per participant (empty when the question is not scored)."""
         return self.points
+
+    def right(self) -> dict[str, bool]:
+        """Whether each voter chose the correct option (empty when the question is not
+        scored)."""
+        if self.poll.points is None:
+            return {}
+        correct = self.poll.correct
+        return {who: option == correct for who, option in self.votes.items()}

@@ -57,7 +57,7 @@ export function audience(area, poll, { answer }) {
 
 /** Projector: live bars (or the options alone while results are hidden). */
 export function display(area, poll) {
-  const bars = new Bars(poll.options, { label: "Votes per option" });
+  const bars = new Bars(poll.options, { label: t("display.votes_per_option") });
   area.append(bars.root);
   return {
     update({ status, tally }) {
@@ -69,7 +69,7 @@ export function display(area, poll) {
 
 /** Presenter: the live bars with the correct answer marked. */
 export function presenter(area, poll) {
-  const bars = new Bars(poll.options, { label: "Live results" });
+  const bars = new Bars(poll.options, { label: t("presenter.live_results") });
   area.replaceChildren(bars.root);
   return {
     update({ status, tally }) {

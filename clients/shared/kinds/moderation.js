@@ -4,6 +4,7 @@
 // moved, and when an action replaces it (Approve becomes Hide), the item's new button takes
 // the focus.
 import { el } from "/static/shared/dom.js";
+import { plural } from "/static/shared/i18n.js";
 
 let made = 0; // for ids that tie each item's buttons to its text
 
@@ -66,7 +67,7 @@ export class ModerationList {
     row.state.hidden = !item.stateText;
     row.count.hidden = item.count === null || item.count === undefined;
     row.count.textContent = row.count.hidden ? "" : String(item.count);
-    if (!row.count.hidden) row.count.setAttribute("aria-label", `sent by ${item.count}`);
+    if (!row.count.hidden) row.count.setAttribute("aria-label", plural("moderate.sent_by", item.count));
     const key = JSON.stringify(item.actions);
     if (key === row.key) return;
     row.key = key;

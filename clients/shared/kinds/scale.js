@@ -1,7 +1,7 @@
 // Rating scale: phones pick a point from min to max; screens show the distribution, the mean
 // and the median.
 import { el } from "/static/shared/dom.js";
-import { t } from "/static/shared/i18n.js";
+import { number, plural, t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -15,7 +15,7 @@ function points(poll) {
   return Array.from({ length: poll.max - poll.min + 1 }, (_, i) => poll.min + i);
 }
 
-const figure = (value) => (value === null || value === undefined ? "–" : String(Math.round(value * 10) / 10));
+const figure = (value) => (value === null || value === undefined ? "–" : number(Math.round(value * 10) / 10));
 
 /** Columns per point, with the mean and median beside them. */
 class Histogram {
@@ -58,7 +58,8 @@ class Histogram {
       count.textContent = String(n);
       const isMine = mine === point;
       column.classList.toggle("mine", isMine);
-      said.textContent = `${point}: ${n} ${n === 1 ? "vote" : "votes"}${isMine ? ", your rating" : ""}`;
+      const votes = plural("votes", n);
+      said.textContent = isMine ? t("rating.point_mine", { point, votes }) : t("rating.point", { point, votes });
     });
     this.stats.textContent =
       tally?.mean === null || tally?.mean === undefined
@@ -103,7 +104,7 @@ export function audience(area, poll, { answer }) {
 }
 
 export function display(area, poll) {
-  const histogram = new Histogram(poll, "Ratings from the room");
+  const histogram = new Histogram(poll, t("display.ratings"));
   area.append(histogram.root);
   return {
     update({ status, tally }) {
@@ -114,12 +115,15 @@ export function display(area, poll) {
 }
 
 export function presenter(area, poll) {
-  const histogram = new Histogram(poll, "Live ratings");
+  const histogram = new Histogram(poll, t("presenter.live_ratings"));
   area.replaceChildren(histogram.root);
   return { update: ({ tally }) => histogram.update(tally) };
 }
 
 export function preview(poll) {
-  const ends = poll.labels ? ` (${poll.labels[0]} … ${poll.labels[1]})` : "";
-  return el("p", { class: "kind-preview", text: `Rating from ${poll.min} to ${poll.max}${ends}` });
+  const range = { min: poll.min, max: poll.max };
+  const text = poll.labels
+    ? t("preview.scale_labels", { ...range, low: poll.labels[0], high: poll.labels[1] })
+    : t("preview.scale", range);
+  return el("p", { class: "kind-preview", text });
 }

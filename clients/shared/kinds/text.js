@@ -2,8 +2,9 @@
 // (with `moderation: before`, an answer shows only once approved).
 import { el } from "/static/shared/dom.js";
 import { fitText, overflows } from "/static/shared/fit.js";
+import { Entry } from "/static/shared/kinds/entry.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
-import { plural, t } from "/static/shared/i18n.js";
+import { number, plural, t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -11,7 +12,7 @@ export function wire(poll, value, voteId) {
 
 /** How the display counts those who answered. */
 export function voters(n) {
-  return `${n} ${n === 1 ? "person" : "people"}`;
+  return plural("people", n);
 }
 
 export function describe(poll, value) {
@@ -55,27 +56,35 @@ export function audience(area, poll, { answer }) {
   );
   const mineList = el("ul", { class: "my-entries", "aria-label": t("text.sent") });
   const results = el("section", { class: "results", "aria-label": t("answers"), hidden: true });
+  // The box empties only once the server has the answer: one refused (too fast, too long)
+  // stays there, with the reason, to be sent again.
+  const usual = () =>
+    box.value
+      ? t("text.typed", { typed: number(box.value.length), max: number(poll.max_length) })
+      : t("text.max", { max: number(poll.max_length) });
+  const entry = new Entry(box, help, usual);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = box.value.trim();
     if (!text) return;
-    answer(text);
-    box.value = "";
+    entry.sent(answer(text));
   });
   box.addEventListener("input", () => {
-    help.textContent = `${box.value.length} of ${poll.max_length} characters`;
+    entry.edited();
+    help.textContent = usual();
   });
   area.append(form, mineList, results);
   return {
     prompt: () => t("poll.open_text"),
     lockedNote: poll.answers === 1 ? t("text.locked_one") : t("text.locked_all"),
+    settled: (voteId, problem) => entry.settled(voteId, problem),
     update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : mine ? [mine] : [];
       box.disabled = !canAnswer;
       button.disabled = !canAnswer;
       // Shown (disabled) until voting opens; gone once closed or once every answer is in.
       form.hidden = status.status === "closed" || done;
-      if (!box.value) help.textContent = t("text.max", { max: poll.max_length });
+      if (!entry.problem) help.textContent = usual();
       mineList.replaceChildren(...sent.map((text) => el("li", { dir: "auto", text })));
       const visible = status.revealed && status.counts_visible;
       results.hidden = !visible;
@@ -100,7 +109,7 @@ export function display(area, poll) {
       cards[gone].hidden = true;
       gone += 1;
     }
-    more.textContent = gone ? `and ${gone} earlier ${gone === 1 ? "answer" : "answers"}` : "";
+    more.textContent = gone ? plural("display.earlier", gone) : "";
   };
   new ResizeObserver(fit).observe(holder);
   return {
@@ -109,18 +118,23 @@ export function display(area, poll) {
       const key = JSON.stringify(items);
       if (key === shown) return;
       shown = key;
-      holder.replaceChildren(wall(items, "Answers from the room"));
+      holder.replaceChildren(wall(items, t("display.answers")));
       fit();
     },
   };
 }
 
-// What the presenter can do with an answer in each state, and how the state reads.
-const ACTIONS = { pending: [["approve", "Approve"], ["hide", "Hide"]], shown: [["hide", "Hide"]], hidden: [["show", "Show"]] };
-const STATES = { pending: "Waiting for approval", shown: "On the wall", hidden: "Hidden" };
+// What the presenter can do with an answer in each state (the action, the button's words),
+// and how the state reads.
+const ACTIONS = {
+  pending: [["approve", "moderate.approve"], ["hide", "moderate.hide"]],
+  shown: [["hide", "moderate.hide"]],
+  hidden: [["show", "moderate.show"]],
+};
+const STATES = { pending: "moderate.pending", shown: "moderate.shown", hidden: "moderate.hidden" };
 
 export function presenter(area, poll, { moderate }) {
-  const list = new ModerationList("Answers, newest first", "No answers yet.", moderate);
+  const list = new ModerationList(t("presenter.answers"), t("presenter.no_answers"), moderate);
   area.replaceChildren(list.root);
   return {
     update({ tally }) {
@@ -130,9 +144,9 @@ export function presenter(area, poll, { moderate }) {
           id: item.id,
           text: item.text,
           state: item.state,
-          stateText: STATES[item.state] ?? item.state,
+          stateText: STATES[item.state] ? t(STATES[item.state]) : item.state,
           count: null,
-          actions: ACTIONS[item.state] ?? [],
+          actions: (ACTIONS[item.state] ?? []).map(([action, label]) => [action, t(label)]),
         })),
       );
     },
@@ -140,6 +154,6 @@ export function presenter(area, poll, { moderate }) {
 }
 
 export function preview(poll) {
-  const how = poll.moderation === "before" ? "shown once you approve them" : "shown as they arrive";
-  return el("p", { class: "kind-preview", text: `Open question: answers ${how}` });
+  const text = poll.moderation === "before" ? t("preview.text_approved") : t("preview.text");
+  return el("p", { class: "kind-preview", text });
 }

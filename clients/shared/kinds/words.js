@@ -2,8 +2,9 @@
 // each; the presenter can hide a word from every screen.
 import { el } from "/static/shared/dom.js";
 import { fitText } from "/static/shared/fit.js";
+import { Entry } from "/static/shared/kinds/entry.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
-import { plural, t } from "/static/shared/i18n.js";
+import { number, plural, t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -11,7 +12,7 @@ export function wire(poll, value, voteId) {
 
 /** How the display counts those who answered. */
 export function voters(n) {
-  return `${n} ${n === 1 ? "person" : "people"}`;
+  return plural("people", n);
 }
 
 export function describe(poll, value) {
@@ -106,17 +107,24 @@ export function audience(area, poll, { answer }) {
   const results = el("section", { class: "results", "aria-label": t("results"), hidden: true });
   const cloud = new Cloud(t("words.title"));
   results.append(el("h2", { class: "results-title", text: t("words.title") }), cloud.root);
+  // The box empties only once the server has the word: one refused (too fast, too long)
+  // stays there, with the reason, to be sent again.
+  let sentCount = 0;
+  const usual = () =>
+    t("words.help", { sent: number(sentCount), entries: number(poll.entries), max: number(poll.max_length) });
+  const entry = new Entry(input, help, usual);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const word = input.value.trim();
     if (!word) return;
-    answer([word]);
-    input.value = "";
+    entry.sent(answer([word]));
   });
+  input.addEventListener("input", () => entry.edited());
   area.append(form, mineList, results);
   return {
     prompt: () => t("poll.open_words"),
     lockedNote: t("words.locked"),
+    settled: (voteId, problem) => entry.settled(voteId, problem),
     update({ status, tally, mine, canAnswer, full: done }) {
       const sent = Array.isArray(mine) ? mine : [];
       input.disabled = !canAnswer;
@@ -124,7 +132,8 @@ export function audience(area, poll, { answer }) {
       // Shown (disabled) until voting opens, so people see what is coming; gone once closed or
       // once every entry is in.
       form.hidden = status.status === "closed" || done;
-      help.textContent = `${sent.length} of ${poll.entries} sent · at most ${poll.max_length} characters each`;
+      sentCount = sent.length;
+      if (!entry.problem) help.textContent = usual();
       mineList.replaceChildren(...sent.map((word) => el("li", { dir: "auto", text: word })));
       const visible = status.revealed && status.counts_visible;
       results.hidden = !visible;
@@ -134,7 +143,7 @@ export function audience(area, poll, { answer }) {
 }
 
 export function display(area, poll) {
-  const cloud = new Cloud("Words from the room");
+  const cloud = new Cloud(t("display.words"));
   // The cloud takes the room the slide leaves it, and its type shrinks as words arrive so
   // that all of them (at most 50) stay on the screen.
   const holder = el("div", { class: "cloud-holder" }, cloud.root);
@@ -150,7 +159,7 @@ export function display(area, poll) {
 }
 
 export function presenter(area, poll, { moderate }) {
-  const list = new ModerationList("Words", "No words yet.", moderate);
+  const list = new ModerationList(t("presenter.words"), t("presenter.no_words"), moderate);
   area.replaceChildren(list.root);
   return {
     update({ tally }) {
@@ -159,9 +168,9 @@ export function presenter(area, poll, { moderate }) {
           id: item.id,
           text: item.text,
           state: item.state,
-          stateText: item.state === "hidden" ? "Hidden" : "",
+          stateText: item.state === "hidden" ? t("moderate.hidden") : "",
           count: item.count,
-          actions: item.state === "hidden" ? [["show", "Show"]] : [["hide", "Hide"]],
+          actions: item.state === "hidden" ? [["show", t("moderate.show")]] : [["hide", t("moderate.hide")]],
         })),
       );
     },
@@ -169,5 +178,5 @@ export function presenter(area, poll, { moderate }) {
 }
 
 export function preview(poll) {
-  return el("p", { class: "kind-preview", text: `Word cloud: up to ${poll.entries} words from each person` });
+  return el("p", { class: "kind-preview", text: plural("preview.words", poll.entries) });
 }
