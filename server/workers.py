@@ -88,6 +88,12 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
     except FolderInUse as error:
         print(f"handsup: {error}", file=sys.stderr)
         return 1
+    # The SQLite file every worker opens (one writes the copy of the log, all read it for the
+    # results page): made and migrated once here, not by N workers racing to create tables.
+    from server.sqlite_store import connect
+    from server.startup import private_folder
+
+    connect(private_folder(data)).close()
     redis_process: subprocess.Popen[bytes] | None = None
     url = args.redis
     folder = data / "redis"

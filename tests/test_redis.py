@@ -426,6 +426,8 @@ async def test_workers_without_redis_start_a_private_one_and_share_the_session(
     server = start_server(QUIZ, "--workers", "2", data=tmp_path / "data")
     try:
         assert "handsup: started a private redis-server for 2 workers" in server.banner
+        started = {p.pid for p in workers_of(server)}
+        assert len(started) == 2
         boss = await open_poll(server)
         phones = [Voter() for _ in range(16)]
         for n, phone in enumerate(phones):
@@ -446,6 +448,7 @@ async def test_workers_without_redis_start_a_private_one_and_share_the_session(
         async with asyncio.timeout(20):
             while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
+        assert {p.pid for p in workers_of(server)} == started, "no worker died on its own"
         victim = workers_of(server)[1]
         victim.kill()
         stop.set()
