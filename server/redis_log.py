@@ -364,6 +364,7 @@ class RedisLog:
                     continue
                 if self.lost:
                     durable.set_exception(ConnectionError("the shared log was lost"))
+                    durable.exception()  # seen: no "never retrieved" noise for the unacked
                 else:
                     durable.set_result(None)
 
@@ -512,6 +513,7 @@ class RedisLog:
         for _, durable in pending.values():
             if not durable.done():
                 durable.set_exception(ConnectionError(reason))
+                durable.exception()  # seen: nothing waits on an entry that never came back
 
     # Presence across workers.
 
