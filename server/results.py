@@ -29,6 +29,8 @@ class OptionResult(BaseModel):
     percentage: float
     correct: bool
     hidden: bool = False
+    # A typed item's moderation (an idea: shown, pending, hidden or merged into another).
+    state: str | None = None
 
 
 class PollResult(BaseModel):
@@ -141,6 +143,7 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
                     percentage=round(100 * r.count / total, 1) if total and not r.hidden else 0.0,
                     correct=r.correct,
                     hidden=r.hidden,
+                    state=r.state,
                 )
                 for i, r in enumerate(rows)
             ]

@@ -171,16 +171,21 @@ class Room:
             self.run(Join(participant))
             client.participant = participant
             votes = {}
+            own = {}
             for pid, state in self.session.polls.items():
                 mine = state.answers.mine(participant)
                 if mine is not None:
                     votes[pid] = mine
+                    typed = state.answers.own(participant)
+                    if typed:
+                        own[pid] = typed
             welcome = Welcome(
                 role="audience",
                 room=self.room_code,
                 participant=participant,
                 votes=votes,
                 now=self.clock(),
+                own=own,
             )
         else:
             welcome = Welcome(role="display", room=self.room_code, now=self.clock())
@@ -236,13 +241,15 @@ class Room:
                 self._limit_text(client.participant, message.poll, given, message.vote_id)
                 vote = Vote(client.participant, message.poll, given, message.vote_id, self.clock())
                 durable = self.run(vote)
-                held = self.session.polls[message.poll].answers.mine(client.participant)
+                answers = self.session.polls[message.poll].answers
+                held = answers.mine(client.participant)
                 held = given if held is None else held
                 # A choice vote is acknowledged as it always was, with `option`.
                 if isinstance(message, VoteMessage) and isinstance(held, int):
                     ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=held)
                 else:
-                    ack = VoteAck(vote_id=message.vote_id, poll=message.poll, answer=held)
+                    own = answers.own(client.participant) or None
+                    ack = VoteAck(vote_id=message.vote_id, poll=message.poll, answer=held, own=own)
                 reply = Frame(ack.model_dump_json(exclude_none=True))
                 durable.add_done_callback(partial(_acknowledge, client, reply))
                 return

@@ -12,7 +12,7 @@ from server.session import Session
 from server.views import tally_visible
 
 # Kinds whose items people type, which a moderator curates: they get the presenter's tally.
-TYPED = ("text", "words")
+TYPED = ("text", "words", "ideas")
 
 
 class Tallies:
