@@ -180,7 +180,10 @@ class Welcome(_Message):
     votes: dict[str, WireAnswer] = Field(default_factory=dict)
     now: float | None = None
     # By poll id, what this phone typed that others see only once approved (its ideas).
-    own: dict[str, list[TallyItem]] = Field(default_factory=dict)
+    own: dict[str, list[TallyItem]] | None = None
+    # Moderator only: the polls whose answers people type (open questions, word clouds, ideas
+    # boards), by id, so the page can name each by its question and curate it as its kind.
+    polls: dict[str, Poll] | None = None
 
 
 class PollView(_Message):

@@ -149,11 +149,15 @@ class Room:
             if not key_matches(hello.key, self.moderator_key):
                 raise Denied(4403, "bad_key", "the moderator key is missing or wrong")
             # A moderator sees the Q&A and nothing else: no slides, notes or polls.
-            client.reply(
-                Welcome(role="moderator", room=self.room_code, now=self.clock()).model_dump_json(
-                    exclude_none=True
-                )
+            curated = {
+                pid: state.poll
+                for pid, state in self.session.polls.items()
+                if state.poll.type in TYPED
+            }
+            welcome = Welcome(
+                role="moderator", room=self.room_code, now=self.clock(), polls=curated
             )
+            client.reply(welcome.model_dump_json(exclude_none=True))
             client.offer("questions", self.questions.frame("moderator"))
             for pid, state in self.session.polls.items():  # what people typed, to curate
                 if state.poll.type in TYPED:
@@ -185,7 +189,7 @@ class Room:
                 participant=participant,
                 votes=votes,
                 now=self.clock(),
-                own=own,
+                own=own or None,
             )
         else:
             welcome = Welcome(role="display", room=self.room_code, now=self.clock())
