@@ -20,7 +20,9 @@ from slides import IdeasPoll
 # The projector ranks this many: what reads from the back of a room.
 DISPLAY_TOP = 20
 # Phones get the best ideas and the newest ones (so a new idea is seen and can rise), not
-# the whole board: 500 ideas to 5,000 phones on every vote would be megabytes a second.
+# the whole board: 500 ideas to 5,000 phones on every vote would be megabytes a second. They
+# get them in the order proposed and without counts: people vote on the ideas, not on what
+# the room already likes, and a vote sends phones nothing unless the best 30 change.
 AUDIENCE_TOP = 30
 AUDIENCE_NEW = 10
 # The presenter's and moderators' lists: enough to moderate a busy board.
@@ -156,9 +158,9 @@ class IdeasLive(LivePoll[IdeasPoll]):
         return sorted((i for i in self.ideas if i.state == "shown"), key=rank)
 
     def tally(self, role: Role) -> TallyMessage:
-        """Phones: the best and the newest shown ideas (counts only when results are live);
-        the display: the top ranked; the presenter: the ranked board, the queue of pending
-        ideas and the hidden ones."""
+        """Phones: the best and the newest shown ideas, in the order proposed, without
+        counts; the display: the top ranked; the presenter: the ranked board, the queue of
+        pending ideas and the hidden ones."""
         ranked = self.ranked()
         if role == "presenter":
             pending = [i for i in self.ideas if i.state == "pending" and i.text][:QUEUE]
@@ -166,16 +168,12 @@ class IdeasLive(LivePoll[IdeasPoll]):
             chosen = [*ranked[:QUEUE], *pending, *hidden[-QUEUE:]]
         elif role == "display":
             chosen = ranked[:DISPLAY_TOP]
-        elif self.poll.results == "live":
+        else:
             top = ranked[:AUDIENCE_TOP]
             picked = {i.id for i in top}
             newest = [i for i in reversed(self.ideas) if i.state == "shown" and i.id not in picked]
-            chosen = [*top, *newest[:AUDIENCE_NEW]]
-        else:
-            # Results hidden: phones still need the ideas to vote on, but no counts to follow.
-            shown = [i for i in self.ideas if i.state == "shown"]
-            newest = shown[-(AUDIENCE_TOP + AUDIENCE_NEW) :]
-            items = [item(i.id, mask(i.text), 0) for i in newest]
+            listed = sorted([*top, *newest[:AUDIENCE_NEW]], key=lambda i: i.seq)
+            items = [item(i.id, mask(i.text)) for i in listed]
             return TallyMessage(
                 poll=self.poll.id, voters=self.voters, items=items, proposing=self.proposing
             )

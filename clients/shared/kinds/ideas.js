@@ -63,7 +63,9 @@ export function audience(area, poll, { answer }) {
   box.addEventListener("input", () => {
     help.textContent = t("text.max", { max: poll.max_length });
   });
-  const rows = new Map(); // idea id -> {li, text, count, button}
+  // Phones get the ideas in the order proposed, without their votes: people vote on ideas,
+  // not on what the room already likes.
+  const rows = new Map(); // idea id -> {li, text, button}
   function toggle(id) {
     const on = last.dots.includes(id);
     if (!on && last.dots.length >= poll.votes_per_person) return;
@@ -73,11 +75,10 @@ export function audience(area, poll, { answer }) {
     let found = rows.get(id);
     if (found) return found;
     const text = el("span", { class: "idea-text", dir: "auto" });
-    const count = el("span", { class: "idea-count" });
     const button = el("button", { type: "button", class: "idea-vote", "aria-pressed": "false" });
     button.addEventListener("click", () => toggle(id));
-    const li = el("li", { class: "idea", "data-idea": id }, text, count, button);
-    found = { li, text, count, button };
+    const li = el("li", { class: "idea", "data-idea": id }, text, button);
+    found = { li, text, button };
     rows.set(id, found);
     return found;
   }
@@ -109,7 +110,6 @@ export function audience(area, poll, { answer }) {
       ownList.replaceChildren(...mineItems);
       ownTitle.hidden = mineItems.length === 0;
       const items = (tally?.items || []).filter((item) => item.state === "shown");
-      const counted = status.results === "live" || status.revealed;
       const spare = poll.votes_per_person - dots.length;
       left.textContent = plural("ideas.left", Math.max(0, spare));
       const keep = new Set(items.map((item) => item.id));
@@ -124,7 +124,6 @@ export function audience(area, poll, { answer }) {
         const found = row(item.id);
         const on = dots.includes(item.id);
         found.text.textContent = item.text;
-        found.count.textContent = counted ? plural("votes", item.count) : "";
         found.li.classList.toggle("voted", on);
         found.button.setAttribute("aria-pressed", on ? "true" : "false");
         found.button.textContent = on ? t("ideas.voted") : t("ideas.vote");
