@@ -340,8 +340,10 @@ class TallyMessage(_Message):
     items: list[TallyItem] | None = None
     mean: float | None = None
     median: float | None = None
-    # An ideas board: whether it still takes new ideas (voting goes on either way).
+    # An ideas board: whether it still takes new ideas (voting goes on either way), and which
+    # ideas were merged into which (the latest 100), so a phone's votes follow them.
     proposing: bool | None = None
+    merged: dict[str, str] | None = None
 
 
 class QuestionItem(_Message):

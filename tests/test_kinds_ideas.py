@@ -146,6 +146,7 @@ def test_merging_combines_votes_and_counts_a_person_who_voted_for_both_once() ->
     assert items(session, "board") == [("More buses at night", 3), ("Cheaper parking", 1)]
     assert live(session).mine("dan") == ["i1"], "voted for both: one dot, the other back"
     assert live(session).mine("bob") == ["i1", "i3"]
+    assert live(session).tally("audience").merged == {"i2": "i1"}, "phones follow the merge"
     # Bob's phone still sends the merged idea's id: it means the idea it joined.
     answer(session, "bob", "board", ["i2", "i3"])
     assert live(session).mine("bob") == ["i1", "i3"]

@@ -27,6 +27,8 @@ AUDIENCE_TOP = 30
 AUDIENCE_NEW = 10
 # The presenter's and moderators' lists: enough to moderate a busy board.
 QUEUE = 100
+# Phones are told of this many merges (the newest): their votes and ideas follow them.
+MERGES = 100
 State = Literal["shown", "hidden", "pending"]
 ACTIONS = ("approve", "show", "hide", "merge", "close_proposing", "open_proposing")
 
@@ -175,7 +177,11 @@ class IdeasLive(LivePoll[IdeasPoll]):
             listed = sorted([*top, *newest[:AUDIENCE_NEW]], key=lambda i: i.seq)
             items = [item(i.id, mask(i.text)) for i in listed]
             return TallyMessage(
-                poll=self.poll.id, voters=self.voters, items=items, proposing=self.proposing
+                poll=self.poll.id,
+                voters=self.voters,
+                items=items,
+                proposing=self.proposing,
+                merged=self._merges() or None,
             )
         items = [item(i.id, mask(i.text), i.votes, i.state) for i in chosen]
         return TallyMessage(
@@ -233,6 +239,11 @@ class IdeasLive(LivePoll[IdeasPoll]):
         idea.voters = set()
         idea.merged_into = target.id
         idea.state = "hidden"
+
+    def _merges(self) -> dict[str, str]:
+        """The newest merges: an id merged away -> the idea it means now."""
+        merged = [i for i in self.ideas if i.merged_into is not None][-MERGES:]
+        return {i.id: final.id for i in merged if (final := self._resolve(i.id)) is not None}
 
     def _drop_votes(self, idea: Idea) -> None:
         for person in idea.voters:

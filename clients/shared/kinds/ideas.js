@@ -28,10 +28,11 @@ export function full() {
   return false;
 }
 
-/** The ideas a phone votes for: the set on its way, else the one the server holds. */
-function dotsOf(chosen, mine) {
-  if (Array.isArray(chosen)) return chosen;
-  return Array.isArray(mine) ? mine : [];
+/** The ideas a phone votes for: the set on its way, else the one the server holds; an idea
+ * merged into another since counts as that one (once). */
+function dotsOf(chosen, mine, merged) {
+  const given = Array.isArray(chosen) ? chosen : Array.isArray(mine) ? mine : [];
+  return [...new Set(given.map((id) => merged?.[id] ?? id))];
 }
 
 export function audience(area, poll, { answer }) {
@@ -87,10 +88,17 @@ export function audience(area, poll, { answer }) {
     prompt: () => t("poll.open_ideas"),
     lockedNote: "",
     update({ status, tally, chosen, mine, canAnswer, own }) {
-      const dots = dotsOf(chosen, mine);
+      const merged = tally?.merged ?? {};
+      const dots = dotsOf(chosen, mine, merged);
       last = { dots, canAnswer };
       const proposing = tally?.proposing !== false;
-      const ideas = own || [];
+      // What the server said of this phone's ideas when it last answered, brought up to date
+      // by the board: an idea on it is shown (approved since), a merged one is the idea it joined.
+      const onBoard = new Set((tally?.items || []).map((item) => item.id));
+      const ideas = (own || []).map((idea) => {
+        const id = merged[idea.id] ?? idea.id;
+        return { ...idea, id, state: onBoard.has(id) ? "shown" : idea.state };
+      });
       const sending = typeof chosen === "string" ? chosen : null;
       const atLimit = ideas.length >= poll.ideas;
       box.disabled = button.disabled = !canAnswer;
@@ -103,7 +111,7 @@ export function audience(area, poll, { answer }) {
           "li",
           { class: `idea-own state-${idea.state}` },
           el("span", { class: "idea-text", dir: "auto", text: idea.text }),
-          el("span", { class: "idea-state", text: idea.state === "shown" ? plural("votes", idea.count) : t("ideas.pending") }),
+          el("span", { class: "idea-state", text: idea.state === "shown" ? t("ideas.on_board") : t("ideas.pending") }),
         ),
       );
       if (sending) mineItems.push(el("li", { class: "idea-own state-sending" }, el("span", { class: "idea-text", dir: "auto", text: sending }), el("span", { class: "idea-state", text: t("vote.sending") })));
