@@ -534,9 +534,12 @@ class Bench:
         owners = {item: who for who, item in proposed}
         display.forget_tallies()
         presenter.forget_tallies()
-        cpu = self.server.cpu_seconds()
+        before = await self.cpu(pool)
         votes = await pool.ask("board", step="vote", ids=ids, owners=owners, **fields)
-        ended_cpu = self.server.cpu_seconds()
+        after = await self.cpu(pool)
+        cpu, ended_cpu = before["server"], after["server"]
+        wall = after["wall"] - before["wall"]
+        others = sum(t - before["others"].get(pid, 0.0) for pid, t in after["others"].items())
         expected: Counter[str] = Counter()
         for a in votes:
             expected.update(a["expected"])
@@ -579,6 +582,11 @@ class Bench:
             ),
             "display_exact": on_display,
             "top": shown(display)[:3],
+            # Where the machine's time went while the room voted (in cores): the server, the
+            # simulated phones (parsing what they receive), everything else on the machine.
+            "server_cores": round((ended_cpu - cpu) / wall, 2),
+            "harness_cores": round((after["harness"] - before["harness"]) / wall, 2),
+            "other_load_cores": round(max(0.0, others) / wall, 2),
         }
         if kind == "ideas":
             figures["display_tallies"] = self.frames(display, poll)
