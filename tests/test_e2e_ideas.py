@@ -96,11 +96,16 @@ def test_an_idea_goes_from_a_phone_through_the_moderator_to_the_ranked_display(
     second.locator(".idea-vote").tap()
     expect(second.locator(".idea-vote")).to_have_attribute("aria-pressed", "true")
     expect(display.locator(".idea-ranked .idea-count")).to_have_text(["1 vote", "1 vote"])
+    # From the keyboard on the list: down to the duplicate, M, up to the original, M.
+    board.locator(".moderation").focus()
     duplicate_row = board.locator(".moderation-item", has_text="Evening sessions in libraries")
-    duplicate_row.locator("[data-moderate=merge]").focus()
-    moderator.keyboard.press("Enter")
+    expect(board.locator(".moderation-item").first).to_have_attribute("aria-current", "true")
+    moderator.keyboard.press("ArrowDown")  # ranked second: as many votes, proposed later
+    expect(duplicate_row).to_have_attribute("aria-current", "true")
+    moderator.keyboard.press("m")
     expect(board.locator(".ideas-merge-hint")).to_contain_text("choose the idea it duplicates")
-    press(moderator, f"{VETTED} .moderation-item [data-moderate=into]")
+    moderator.keyboard.press("ArrowUp")
+    moderator.keyboard.press("m")
     expect(display.locator(".idea-ranked")).to_have_count(1)
     expect(ranked.locator(".idea-count")).to_have_text("2 votes")
     expect(display.locator(".idea-ranked .idea-text")).to_have_text(HOSTILE)
@@ -115,6 +120,11 @@ def test_an_idea_goes_from_a_phone_through_the_moderator_to_the_ranked_display(
     vote.tap()
     expect(vote).to_have_attribute("aria-pressed", "false")
     expect(ranked.locator(".idea-count")).to_have_text("1 vote")
+
+    # The results page ranks the ideas, the merged duplicate kept and marked, no proposers.
+    results = devices.open(f"{server.base}/results?key={server.key}")
+    rows = results.locator("article.poll", has_text=QUESTION).locator(".row .label")
+    expect(rows).to_have_text([f"1. {HOSTILE}", "Evening sessions in libraries (merged into i1)"])
 
     folder = screenshots()
     display.screenshot(path=str(folder / "ideas-display.png"), animations="disabled")

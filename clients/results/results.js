@@ -35,10 +35,14 @@ function drawPoll(poll) {
     fill.style.width = `${option.percentage}%`;
     // Options go by letter; a scale's points, words and answers by what they are. A word or
     // an answer the presenter hid (or never approved) says so.
-    const name = poll.type === "choice" || !poll.type ? `${String.fromCharCode(65 + index)}. ${option.text}` : option.text;
+    // An ideas board's rows come ranked, the shown ideas first: their place is their rank.
+    const ranked = poll.type === "ideas" && !option.hidden;
+    const name = poll.type === "choice" || !poll.type ? `${String.fromCharCode(65 + index)}. ${option.text}` : ranked ? `${index + 1}. ${option.text}` : option.text;
     const classes = ["row", option.correct ? "correct" : "", option.hidden ? "hidden" : ""].filter(Boolean);
     const label = el("span", { class: "label", text: name });
-    if (option.hidden) label.append(el("span", { class: "hidden-tag", text: " (hidden)" }));
+    // An idea says what became of it: pending, hidden, or merged into another.
+    const why = option.state && option.state !== "shown" ? option.state : "hidden";
+    if (option.hidden) label.append(el("span", { class: "hidden-tag", text: ` (${why})` }));
     const row = el("div", { class: classes.join(" ") }, [
       label,
       el("div", { class: "track", role: "img", "aria-label": `${option.votes} votes, ${option.percentage}%` }, [fill]),

@@ -179,7 +179,9 @@ const STATES = { pending: "Waiting for approval", shown: "On the board", hidden:
  * The presenter's (and a moderator's) board: the ideas waiting for approval first, then the
  * ranked ones, then the hidden; approve, hide, show, and merge a duplicate into another idea
  * (Merge… picks the duplicate, then "Merge into this" on the idea it joins, or Cancel), and
- * close or open proposing. `moderate(action, item, into)` sends the action.
+ * close or open proposing. `moderate(action, item, into)` sends the action. From the keyboard,
+ * on the focused list: ↑↓ pick an idea, A approve, D dismiss (hide), S show, M merge (then
+ * pick the idea it duplicates and press M or Enter), Esc cancel.
  */
 export function presenter(area, poll, { moderate }) {
   let merging = null; // the id of the idea being merged, while the presenter picks its target
@@ -199,7 +201,29 @@ export function presenter(area, poll, { moderate }) {
     render();
   };
   const list = new ModerationList("Ideas: waiting for approval, then by votes", "No ideas yet.", act);
-  area.replaceChildren(el("div", { class: "ideas-tools" }, proposing, hint), list.root);
+  list.root.setAttribute("tabindex", "0");
+  const help = el("p", { class: "qa-help ideas-help", text: "↑↓ pick · A approve · D dismiss · S show · M merge, then M on the idea it duplicates · Esc cancel" });
+  area.replaceChildren(el("div", { class: "ideas-tools" }, proposing, hint), help, list.root);
+  let shown = []; // the ideas in the order listed
+  let picked = null; // the id of the idea the keyboard is on
+  list.root.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || !shown.length) return;
+    if (event.target !== list.root) return; // a focused button takes its own keys
+    const key = event.key.toLowerCase();
+    const at = Math.max(0, shown.findIndex((item) => item.id === picked));
+    const item = shown[at];
+    const moves = { arrowdown: 1, j: 1, arrowup: -1, k: -1 };
+    if (key in moves) picked = shown[Math.max(0, Math.min(shown.length - 1, at + moves[key]))].id;
+    else if (key === "escape" && merging !== null) merging = null;
+    else if ((key === "m" || key === "enter") && merging !== null && item.id !== merging) act("into", item.id);
+    else if (key === "m" && item.state !== "hidden") act("merge", item.id);
+    else if (key === "a" && item.state === "pending") act("approve", item.id);
+    else if (key === "d" && item.state !== "hidden") act("hide", item.id);
+    else if (key === "s" && item.state === "hidden") act("show", item.id);
+    else return;
+    event.preventDefault();
+    render();
+  });
   function actions(item) {
     if (merging !== null) {
       if (item.id === merging) return [["cancel", "Cancel merge"]];
@@ -216,6 +240,8 @@ export function presenter(area, poll, { moderate }) {
     proposing.textContent = lastTally?.proposing === false ? "Open proposing" : "Close proposing";
     const source = items.find((item) => item.id === merging);
     hint.textContent = source ? `Merging “${source.text}”: choose the idea it duplicates` : "";
+    shown = sorted;
+    if (!sorted.some((item) => item.id === picked)) picked = sorted[0]?.id ?? null;
     list.update(
       sorted.map((item) => ({
         id: item.id,
@@ -227,6 +253,10 @@ export function presenter(area, poll, { moderate }) {
         actions: actions(item),
       })),
     );
+    for (const [id, row] of list.rows) {
+      if (id === picked) row.li.setAttribute("aria-current", "true");
+      else row.li.removeAttribute("aria-current");
+    }
   }
   return {
     update({ tally }) {
