@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import PROJECTOR, Devices, screenshots
 from tests.serverproc import ServerProcess, start_server
+from tests.test_e2e_axe import violations
 from tests.test_e2e_browser import PUBLIC_URL, urls
 
 pytestmark = pytest.mark.browser
@@ -132,3 +133,7 @@ def test_an_idea_goes_from_a_phone_through_the_moderator_to_the_ranked_display(
     moderator.screenshot(path=str(folder / "ideas-moderator.png"), animations="disabled")
     for page in (display, proposer, voter, moderator, presenter):
         assert page.locator(".idea-text b, .moderation-text b").count() == 0, "an idea became HTML"
+    # No serious accessibility violation on any screen of the board (axe-core, WCAG 2.1 AA).
+    pages = {"display": display, "phone": proposer, "moderator": moderator}
+    found = {name: violations(page) for name, page in {**pages, "presenter": presenter}.items()}
+    assert {name: v for name, v in found.items() if v} == {}
