@@ -8,6 +8,7 @@ from pathlib import Path
 from server.commands import Forget, Join, Moderate, TallyChanged, Vote, VoteCast
 from server.kinds.ideas import AUDIENCE_NEW, AUDIENCE_TOP, IdeasLive
 from server.session import Session
+from server.store import redacted
 from slides import parse_deck
 from tests.kindsdeck import answer, items, on_poll, refused, states
 
@@ -220,10 +221,34 @@ def test_forgetting_blanks_ones_ideas_and_hands_their_votes_back() -> None:
     answer(session, "bob", "board", ["i1", "i2"])
     events = session.apply(Forget("ann"))
     assert TallyChanged("board") in events
-    assert items(session, "board") == [("bob's idea", 2)], "her vote stays: it is not typed"
+    assert items(session, "board") == [("bob's idea", 1)], "her vote goes with her idea"
     assert live(session).mine("bob") == ["i2"]
+    assert live(session).mine("ann") == []
     assert live(session).own("ann") == []
     assert "my idea" not in str(live(session).rows())
+
+
+def test_after_forgetting_the_redacted_log_replays_to_the_same_board() -> None:
+    log = [
+        Join("ann"), Join("bob"),
+        Vote("ann", "board", "my idea", "a1", 1.0),
+        Vote("bob", "board", "bob's idea", "b1", 2.0),
+        Vote("ann", "board", ["i2"], "a2", 3.0),
+        Vote("bob", "board", ["i1", "i2"], "b2", 4.0),
+        Forget("ann"),
+        Vote("bob", "board", ["i2"], "b3", 5.0),
+    ]  # fmt: skip
+    running = board("board", "ann", "bob")
+    for command in log[2:]:
+        running.apply(command)
+    # What the log holds once ann's texts are overwritten (`Room._forgotten`).
+    stored = [(redacted(command, "ann"), {}) for command in log]
+    replayed = Session(IDEAS)
+    replayed.restore(stored)
+    for role in ("presenter", "display", "audience"):
+        assert live(replayed).tally(role) == live(running).tally(role)  # type: ignore[arg-type]
+    assert live(replayed).mine("ann") == live(running).mine("ann") == []
+    assert live(replayed).mine("bob") == ["i2"]
 
 
 def test_the_log_replays_to_the_same_board() -> None:

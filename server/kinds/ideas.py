@@ -281,13 +281,17 @@ class IdeasLive(LivePoll[IdeasPoll]):
 
     def forget(self, participant: str) -> bool:
         """Blank this participant's ideas (kept as empty hidden places so later ideas keep
-        their ids); the votes on them go back to those who gave them. Their own votes are
-        not typed, and stay."""
+        their ids); the votes on them go back to those who gave them. Their own votes go
+        too: they are logged as lists, as words are, and the log's redaction blanks every
+        list a person sent, so a replay could not give them back."""
         mine = self.by_person.pop(participant, [])
         for idea in mine:
             self._drop_votes(idea)
             idea.text, idea.participant, idea.state = "", "", "hidden"
-        return bool(mine)
+        dots = self.dots.pop(participant, [])
+        for idea_id in dots:
+            self.by_id[idea_id].voters.discard(participant)
+        return bool(mine or dots)
 
     def carry(self, old: LivePoll[Any]) -> None:
         """Keep every idea and vote."""
