@@ -48,6 +48,8 @@ class LivePoll(ABC, Generic[P]):
     # Phones answer by picking among the poll's items (ideas to vote for): they get its
     # tally while it runs, whether or not the results are shown.
     listed: ClassVar[bool] = False
+    # Seconds at least between two of its tallies to phones (0: as often as any kind's).
+    phone_interval: ClassVar[float] = 0.0
 
     def __init__(self, poll: P) -> None:
         self.poll = poll

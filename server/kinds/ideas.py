@@ -62,6 +62,9 @@ class IdeasLive(LivePoll[IdeasPoll]):
 
     type = "ideas"
     listed = True
+    # Phones vote from the list: seeing a new idea a second later costs nothing, while ten
+    # frames a second of up to 40 ideas would cost every phone's data plan.
+    phone_interval = 1.0
 
     def __init__(self, poll: IdeasPoll) -> None:
         super().__init__(poll)
