@@ -215,7 +215,7 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
 
 CSV_COLUMNS = [
     "poll", "type", "question", "source", "voters", "turnout", "mean", "median",
-    "option", "text", "votes", "percentage", "correct", "hidden",
+    "option", "text", "votes", "percentage", "correct", "hidden", "state",
 ]  # fmt: skip
 
 
@@ -232,7 +232,8 @@ def to_csv(results: Results) -> str:
         for option in poll.options:
             writer.writerow(
                 [*summary, option.index, option.text, option.votes, option.percentage,
-                 "yes" if option.correct else "no", "yes" if option.hidden else "no"]
+                 "yes" if option.correct else "no", "yes" if option.hidden else "no",
+                 option.state or ""]
             )  # fmt: skip
     return out.getvalue()
 

@@ -105,10 +105,10 @@ async def test_the_board_survives_kill_9_exactly_and_exports_anonymous_ranks(
         asyncio.to_thread(export, "csv"), asyncio.to_thread(export, "json")
     )
     rows = [r for r in csv.DictReader(io.StringIO(table)) if r["poll"] == "board"]
-    assert [(r["option"], r["text"], r["votes"], r["hidden"]) for r in rows] == [
-        ("0", "Night buses", "2", "no"),
-        ("1", "Childcare at meetings", "2", "no"),
-        ("2", "More night buses", "0", "yes"),
+    assert [(r["option"], r["text"], r["votes"], r["hidden"], r["state"]) for r in rows] == [
+        ("0", "Night buses", "2", "no", "shown"),
+        ("1", "Childcare at meetings", "2", "no", "shown"),
+        ("2", "More night buses", "0", "yes", "merged into i1"),
     ], "ranked by votes, then by when proposed; the merged duplicate kept and marked"
     poll = next(p for p in json.loads(as_json)["polls"] if p["id"] == "board")
     assert [o["state"] for o in poll["options"]] == ["shown", "shown", "merged into i1"]
