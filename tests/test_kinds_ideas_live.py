@@ -101,8 +101,10 @@ async def test_the_board_survives_kill_9_exactly_and_exports_anonymous_ranks(
         )  # fmt: skip
         return done.stdout
 
-    table, as_json = await asyncio.gather(
-        asyncio.to_thread(export, "csv"), asyncio.to_thread(export, "json")
+    table, as_json, keepsake = await asyncio.gather(
+        asyncio.to_thread(export, "csv"),
+        asyncio.to_thread(export, "json"),
+        asyncio.to_thread(export, "html"),
     )
     rows = [r for r in csv.DictReader(io.StringIO(table)) if r["poll"] == "board"]
     assert [(r["option"], r["text"], r["votes"], r["hidden"], r["state"]) for r in rows] == [
@@ -113,3 +115,5 @@ async def test_the_board_survives_kill_9_exactly_and_exports_anonymous_ranks(
     poll = next(p for p in json.loads(as_json)["polls"] if p["id"] == "board")
     assert [o["state"] for o in poll["options"]] == ["shown", "shown", "merged into i1"]
     assert ann_id not in as_json and ann_id not in table, "proposers are not named"
+    # The keepsake shows the board as the room saw it: the merged duplicate is not on it.
+    assert "Childcare at meetings" in keepsake and "More night buses" not in keepsake
