@@ -111,12 +111,14 @@ def test_an_idea_goes_from_a_phone_through_the_moderator_to_the_ranked_display(
     expect(ranked.locator(".idea-count")).to_have_text("2 votes")
     expect(display.locator(".idea-ranked .idea-text")).to_have_text(HOSTILE)
     # The proposer's vote followed the idea it was given to.
+    expect(proposer.locator(".ideas-board .idea")).to_have_count(1)
     expect(proposer.locator(".ideas-board .idea-vote")).to_have_attribute("aria-pressed", "true")
 
     # Proposing closes; voting goes on.
     press(moderator, f"{VETTED} .ideas-proposing-toggle")
     expect(voter.locator(".ideas-closed")).to_have_text("New ideas are closed; you can still vote.")
     expect(voter.get_by_label("Your idea", exact=True)).to_be_hidden()
+    expect(voter.locator(".poll-state")).to_have_text("Voting is open")
     expect(display.locator(".ideas-proposing")).to_have_text("New ideas are closed: voting goes on")
     vote.tap()
     expect(vote).to_have_attribute("aria-pressed", "false")

@@ -275,7 +275,7 @@ function updatePoll() {
   poll.line.dataset.status = status.status;
   poll.line.textContent = {
     idle: t("poll.idle"),
-    open: view.prompt && !full ? view.prompt(chosen) : t("poll.open"),
+    open: view.prompt && !full ? view.prompt(chosen, tallies.get(poll.id)) : t("poll.open"),
     closed: t("poll.closed"),
   }[status.status];
   view.update({

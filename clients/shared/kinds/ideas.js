@@ -85,13 +85,14 @@ export function audience(area, poll, { answer }) {
   }
   area.append(form, closedNote, ownTitle, ownList, section);
   return {
-    prompt: () => t("poll.open_ideas"),
+    // Once proposing is closed, the prompt no longer asks for ideas.
+    prompt: (chosen, tally) => (tally?.proposing === false ? t("poll.open") : t("poll.open_ideas")),
     lockedNote: "",
     update({ status, tally, chosen, mine, canAnswer, own }) {
       const merged = tally?.merged ?? {};
       const dots = dotsOf(chosen, mine, merged);
-      last = { dots, canAnswer };
       const proposing = tally?.proposing !== false;
+      last = { dots, canAnswer };
       // What the server said of this phone's ideas when it last answered, brought up to date
       // by the board: an idea on it is shown (approved since), a merged one is the idea it joined.
       const onBoard = new Set((tally?.items || []).map((item) => item.id));
