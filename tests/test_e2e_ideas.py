@@ -133,6 +133,15 @@ def test_an_idea_goes_from_a_phone_through_the_moderator_to_the_ranked_display(
     display.screenshot(path=str(folder / "ideas-display.png"), animations="disabled")
     proposer.screenshot(path=str(folder / "ideas-phone.png"), animations="disabled")
     moderator.screenshot(path=str(folder / "ideas-moderator.png"), animations="disabled")
+
+    # The presenter's page shows the same board, in step, and can open proposing again.
+    toggle = presenter.locator(".ideas-proposing-toggle")
+    expect(toggle).to_have_text("Open proposing")
+    expect(presenter.locator(".moderation-item .moderation-text")).to_have_text([HOSTILE])
+    toggle.click()
+    expect(voter.get_by_label("Your idea", exact=True)).to_be_visible()
+    expect(board.locator(".ideas-proposing-toggle")).to_have_text("Close proposing")
+
     for page in (display, proposer, voter, moderator, presenter):
         assert page.locator(".idea-text b, .moderation-text b").count() == 0, "an idea became HTML"
     # No serious accessibility violation on any screen of the board (axe-core, WCAG 2.1 AA).
