@@ -75,8 +75,9 @@ export function audience(area, poll, { answer }) {
   function row(id) {
     let found = rows.get(id);
     if (found) return found;
-    const text = el("span", { class: "idea-text", dir: "auto" });
-    const button = el("button", { type: "button", class: "idea-vote", "aria-pressed": "false" });
+    // Each "Vote" button is described by its idea, so a screen reader says which one.
+    const text = el("span", { class: "idea-text", dir: "auto", id: `idea-${poll.id}-${id}` });
+    const button = el("button", { type: "button", class: "idea-vote", "aria-pressed": "false", "aria-describedby": text.id });
     button.addEventListener("click", () => toggle(id));
     const li = el("li", { class: "idea", "data-idea": id }, text, button);
     found = { li, text, button };
