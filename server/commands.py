@@ -95,11 +95,13 @@ class SetNickname:
 
 @dataclass(frozen=True, slots=True)
 class Moderate:
-    """The presenter hides, shows or approves one item of a poll (a word, an answer)."""
+    """The presenter hides, shows or approves one item of a poll (a word, an answer), or
+    merges it `into` another (an idea)."""
 
     poll: str
     action: str
     item: str
+    into: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,8 +66,8 @@ def presenter_command(session: Session, message: ClientMessage, now: float) -> C
             return OpenPoll(poll_id(session, poll), now)
         case PollCommandMessage(type=kind, poll=poll):
             return _POLL_COMMANDS[kind](poll_id(session, poll))
-        case ModerateMessage(poll=poll, action=action, item=item):
-            return Moderate(poll_id(session, poll), action, item)
+        case ModerateMessage(poll=poll, action=action, item=item, into=into):
+            return Moderate(poll_id(session, poll), action, item, into)
         case ModerateQuestionMessage(action=action, question=question):
             return ModerateQuestion(action, question)
     raise Refused("unknown_command", f"cannot handle {message.type!r}")

@@ -109,6 +109,8 @@ def _cloud_html(poll: PollResult) -> str:
 def _poll_html(poll: PollResult) -> str:
     rows = []
     for option in poll.options:
+        if option.hidden:  # never shown in the room (hidden, unapproved, merged): not here
+            continue
         name = f"{_letter(option.index)}" if poll.type == "choice" else ""
         correct = " correct" if option.correct else ""
         mark = " ✓" if option.correct else ""

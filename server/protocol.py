@@ -57,12 +57,15 @@ class AnswerMessage(_Message):
 
 
 class ModerateMessage(_Message):
-    """Presenter: hide, show or approve one item of a poll (`poll` omitted: the current one)."""
+    """Presenter (or moderator): hide, show or approve one item of a poll (`poll` omitted: the
+    current one); on an ideas board also merge `item` into the idea `into`, or close (open)
+    proposing, which names no item."""
 
     type: Literal["moderate"]
     poll: PollId | None = None
-    action: Literal["hide", "show", "approve"]
-    item: str = Field(min_length=1, max_length=300)
+    action: Literal["hide", "show", "approve", "merge", "close_proposing", "open_proposing"]
+    item: str = Field(default="", max_length=300)
+    into: str | None = Field(default=None, min_length=1, max_length=300)
 
 
 class AskMessage(_Message):
@@ -176,6 +179,11 @@ class Welcome(_Message):
     participant: str | None = None
     votes: dict[str, WireAnswer] = Field(default_factory=dict)
     now: float | None = None
+    # By poll id, what this phone typed that others see only once approved (its ideas).
+    own: dict[str, list[TallyItem]] | None = None
+    # Moderator only: the polls whose answers people type (open questions, word clouds, ideas
+    # boards), by id, so the page can name each by its question and curate it as its kind.
+    polls: dict[str, Poll] | None = None
 
 
 class PollView(_Message):
@@ -334,6 +342,10 @@ class TallyMessage(_Message):
     items: list[TallyItem] | None = None
     mean: float | None = None
     median: float | None = None
+    # An ideas board: whether it still takes new ideas (voting goes on either way), and which
+    # ideas were merged into which (the latest 100), so a phone's votes follow them.
+    proposing: bool | None = None
+    merged: dict[str, str] | None = None
 
 
 class QuestionItem(_Message):
@@ -404,6 +416,8 @@ class VoteAck(_Message):
     poll: str
     option: int | None = None
     answer: WireAnswer | None = None
+    # An ideas board: this phone's own ideas, as it may see them (`Welcome.own`).
+    own: list[TallyItem] | None = None
 
 
 class ScoreMessage(_Message):

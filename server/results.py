@@ -29,6 +29,8 @@ class OptionResult(BaseModel):
     percentage: float
     correct: bool
     hidden: bool = False
+    # A typed item's moderation (an idea: shown, pending, hidden or merged into another).
+    state: str | None = None
 
 
 class PollResult(BaseModel):
@@ -141,6 +143,7 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
                     percentage=round(100 * r.count / total, 1) if total and not r.hidden else 0.0,
                     correct=r.correct,
                     hidden=r.hidden,
+                    state=r.state,
                 )
                 for i, r in enumerate(rows)
             ]
@@ -212,7 +215,7 @@ def compute(store: SQLiteStore, row: SessionRow) -> Results:
 
 CSV_COLUMNS = [
     "poll", "type", "question", "source", "voters", "turnout", "mean", "median",
-    "option", "text", "votes", "percentage", "correct", "hidden",
+    "option", "text", "votes", "percentage", "correct", "hidden", "state",
 ]  # fmt: skip
 
 
@@ -229,7 +232,8 @@ def to_csv(results: Results) -> str:
         for option in poll.options:
             writer.writerow(
                 [*summary, option.index, option.text, option.votes, option.percentage,
-                 "yes" if option.correct else "no", "yes" if option.hidden else "no"]
+                 "yes" if option.correct else "no", "yes" if option.hidden else "no",
+                 option.state or ""]
             )  # fmt: skip
     return out.getvalue()
 

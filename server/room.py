@@ -154,11 +154,15 @@ class Room:
             if not key_matches(hello.key, self.moderator_key):
                 raise Denied(4403, "bad_key", "the moderator key is missing or wrong")
             # A moderator sees the Q&A and nothing else: no slides, notes or polls.
-            client.reply(
-                Welcome(role="moderator", room=self.room_code, now=self.clock()).model_dump_json(
-                    exclude_none=True
-                )
+            curated = {
+                pid: state.poll
+                for pid, state in self.session.polls.items()
+                if state.poll.type in TYPED
+            }
+            welcome = Welcome(
+                role="moderator", room=self.room_code, now=self.clock(), polls=curated
             )
+            client.reply(welcome.model_dump_json(exclude_none=True))
             client.offer("questions", self.questions.frame("moderator"))
             for pid, state in self.session.polls.items():  # what people typed, to curate
                 if state.poll.type in TYPED:
@@ -177,16 +181,21 @@ class Room:
                 self.run(Join(participant))
             client.participant = participant
             votes = {}
+            own = {}
             for pid, state in self.session.polls.items():
                 mine = state.answers.mine(participant)
                 if mine is not None:
                     votes[pid] = mine
+                    typed = state.answers.own(participant)
+                    if typed:
+                        own[pid] = typed
             welcome = Welcome(
                 role="audience",
                 room=self.room_code,
                 participant=participant,
                 votes=votes,
                 now=self.clock(),
+                own=own or None,
             )
         else:
             welcome = Welcome(role="display", room=self.room_code, now=self.clock())
@@ -295,13 +304,15 @@ class Room:
         if isinstance(outcome, Refused):
             self._refuse(client, message, outcome)
             return
-        held = self.session.polls[message.poll].answers.mine(participant)
+        answers = self.session.polls[message.poll].answers
+        held = answers.mine(participant)
         held = given if held is None else held
         # A choice vote is acknowledged as it always was, with `option`.
         if isinstance(message, VoteMessage) and isinstance(held, int):
             ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=held)
         else:
-            ack = VoteAck(vote_id=message.vote_id, poll=message.poll, answer=held)
+            own = answers.own(participant) or None
+            ack = VoteAck(vote_id=message.vote_id, poll=message.poll, answer=held, own=own)
         reply = Frame(ack.model_dump_json(exclude_none=True))
         durable.add_done_callback(partial(_acknowledge, client, reply))
 

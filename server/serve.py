@@ -24,6 +24,7 @@ from server.lock import FolderInUse, lock_folder
 from server.net import public_base_url
 from server.privacy import due
 from server.settings import LIMIT_FLAGS, Settings
+from server.tallies import TYPED
 from slides import DeckError
 
 # Descriptors that are not client sockets: the listener, SQLite's three files, the event
@@ -199,7 +200,9 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  display:   {base}/display?room={talk.room_code}")
     print(f"  presenter: {base}/presenter?key={talk.presenter_key}")
     print(f"  results:   {base}/results?key={talk.presenter_key}")
-    if deck.meta.qa is not None:
+    # A moderator has something to do when the talk takes questions or people type answers.
+    typed = any(s.poll is not None and s.poll.type in TYPED for s in deck.slides)
+    if deck.meta.qa is not None or typed:
         print(f"  moderator: {base}/moderate?key={app.state.room.moderator_key}")
     overdue = due(talk.store, time.time())
     if overdue:

@@ -194,9 +194,10 @@ class Session:
                 return [DisplayChanged()]
             case SetNickname(participant, name):
                 return self._nickname(participant, name)
-            case Moderate(poll, action, item):
+            case Moderate(poll, action, item, into):
                 state = self._poll(poll)
-                return [TallyChanged(poll)] if state.answers.moderate(action, item) else []
+                changed = state.answers.moderate(action, item, into)
+                return [TallyChanged(poll)] if changed else []
             case Ask() | Upvote() | ModerateQuestion() | SetQuestionsOverlay():
                 return self._questions(command)
             case Forget(participant):

@@ -13,7 +13,7 @@ from server.session import Session
 from server.views import tally_visible
 
 # Kinds whose items people type, which a moderator curates: they get the presenter's tally.
-TYPED = ("text", "words")
+TYPED = ("text", "words", "ideas")
 
 
 class Tallies:
@@ -67,9 +67,12 @@ class Tallies:
 
     def _audience_interval(self) -> float:
         # Screens get tallies ten times a second; phones showing results get them less often
-        # as the room grows (0.1 s per 500 phones), so a big hall's fan-out stays cheap.
+        # as the room grows (0.1 s per 500 phones), so a big hall's fan-out stays cheap; and
+        # no more often than a waiting poll's kind wants them (an ideas board: once a second).
         phones = len(self.hub.clients["audience"])
-        return max(self.interval, phones / 5000)
+        polls = self.session.polls
+        kinds = (polls[p].answers.phone_interval for p in self._audience_dirty if p in polls)
+        return max(self.interval, phones / 5000, *kinds)
 
     def _schedule_flush(self, at: float | None = None) -> None:
         # Leading edge: flush at once if the last flush is old enough; trailing edge: the timer

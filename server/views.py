@@ -53,7 +53,7 @@ def tally_visible(role: Role, state: PollState) -> bool:
         return True
     if role == "display":
         return state.revealed or state.poll.results == "live"
-    return state.revealed
+    return state.revealed or state.answers.listed
 
 
 def poll_view(role: Role, state: PollState) -> PollView:

@@ -3,7 +3,7 @@
 from slides.errors import DeckError, Problem
 from slides.model import Cell, Deck, DeckMeta, Decor, QaSettings, Slide, SlideKind
 from slides.parser import parse_deck
-from slides.polls import ChoicePoll, Poll, ScalePoll, TextPoll, WordsPoll
+from slides.polls import ChoicePoll, IdeasPoll, Poll, ScalePoll, TextPoll, WordsPoll
 
 __all__ = [
     "Cell",
@@ -12,6 +12,7 @@ __all__ = [
     "DeckError",
     "DeckMeta",
     "Decor",
+    "IdeasPoll",
     "Poll",
     "Problem",
     "QaSettings",

@@ -103,3 +103,24 @@ def test_bench_kinds_count_every_answer_exactly() -> None:
         assert figures["exact"], figures
         assert figures["display_tallies"]["frames"] > 0
         assert 0 < figures["ack_ms"]["p50"] <= figures["ack_ms"]["p99"]
+
+
+def test_bench_qa_and_ideas_count_every_upvote_and_vote_exactly() -> None:
+    """Some phones ask (propose), then every phone upvotes (votes for) five: the display's
+    ranking and the export hold exactly the acknowledged votes, and each phone's traffic is
+    reported."""
+    code, result, stderr = bench(
+        "--audience", "60", "--slides", "2", "--vote-window", "2", "--kind", "qa,ideas",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert result["ok"] and result["problems"] == []
+    for kind in ("qa", "ideas"):
+        figures = result["kinds"][kind]
+        assert figures["proposals_acked"] == 60, "fewer phones than 500: each one proposes"
+        assert figures["votes_sent"] == figures["votes_acked"] == 60 * 5
+        assert figures["display_exact"] and figures["export_exact"], figures
+        assert 0 < figures["ack_ms"]["p50"] <= figures["ack_ms"]["p99"]
+        assert figures["ack_p99_vs_choice"] is not None
+        assert figures["bytes_per_phone_per_s"] > 0
+        top = figures["top"]
+        assert top and top[0][1] >= top[-1][1], "the most voted first"

@@ -98,7 +98,7 @@ TYPES = [
     "hello", "vote", "goto", "next", "prev", "open", "close", "reveal", "hide", "reset",
     "blackout", "join_info", "ping", "welcome", "state", "tally", "vote_ack", "error", "",
     "VOTE", "vote ", "Hello", "ask", "upvote", "moderate_question", "questions_overlay",
-    "forget_me",
+    "forget_me", "moderate", "answer",
 ]  # fmt: skip
 extras = st.dictionaries(st.sampled_from(["extra", "key", "room", "__proto__", "a"]), json_values)
 # Never a vote the session would count: another poll, or an option the colour poll lacks.
@@ -146,6 +146,13 @@ command = st.fixed_dictionaries(
         "index": st.integers(min_value=-3, max_value=200_000) | json_values,
         "poll": st.sampled_from(["colour", "locked"]) | odd_text,
         "on": json_values,
+        # An ideas board's moderation (merge, close proposing) on polls that have no ideas.
+        "action": st.sampled_from(
+            ["hide", "show", "approve", "merge", "close_proposing", "open_proposing"]
+        )
+        | odd_text,
+        "item": st.sampled_from(["i1", "0", ""]) | odd_text | json_values,
+        "into": st.sampled_from(["i1", "i2"]) | odd_text | json_values,
     },
 )
 

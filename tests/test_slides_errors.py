@@ -122,7 +122,7 @@ def test_unknown_poll_type_is_refused_clearly() -> None:
     text = options("poll:\n  type: wordcloud\n", "# One word?\n\n- [ ] a\n- [ ] b\n")
     assert errors(text) == [
         "deck.md:5: poll.type: poll type 'wordcloud' is not supported"
-        " (supported: choice, words, text, scale)"
+        " (supported: choice, words, text, scale, ideas)"
     ]
 
 

@@ -31,6 +31,7 @@ let poll = null; // the poll slide's parts: {id, slidePoll, kind, view, line, cl
 let serverSkew = 0; // the server's clock minus this phone's, in seconds
 let myScore = null; // this phone's quiz standing, while a leaderboard is shown
 const tallies = new Map(); // poll id -> last tally
+const owns = new Map(); // poll id -> this phone's own ideas, as the server last told it
 const statuses = new Map(); // poll id -> last status seen, to notice a reset
 
 function setRoomInUrl(code) {
@@ -64,6 +65,7 @@ function join(code) {
   shownKey = null;
   poll = null;
   tallies.clear();
+  owns.clear();
   statuses.clear();
   $("join").hidden = true;
   $("live").hidden = false;
@@ -142,6 +144,8 @@ function onMessage(message) {
       if (message.participant) save(localStorage, tokenKey(), message.participant);
       if (message.now) serverSkew = message.now - Date.now() / 1000;
       book.restore(message.votes);
+      owns.clear();
+      for (const [id, items] of Object.entries(message.own || {})) owns.set(id, items);
       for (const unsent of book.unsent()) connection.send(unsent);
       updatePoll();
       break;
@@ -169,6 +173,7 @@ function onMessage(message) {
     case "vote_ack":
       book.acked(message);
       if (poll?.id === message.poll) poll.view.settled?.(message.vote_id, "");
+      if (message.own) owns.set(message.poll, message.own);
       updatePoll();
       break;
     case "error": {
@@ -296,7 +301,7 @@ function updatePoll() {
   poll.line.dataset.status = status.status;
   poll.line.textContent = {
     idle: t("poll.idle"),
-    open: view.prompt && !full ? view.prompt(chosen) : t("poll.open"),
+    open: view.prompt && !full ? view.prompt(chosen, tallies.get(poll.id)) : t("poll.open"),
     closed: t("poll.closed"),
   }[status.status];
   view.update({
@@ -307,6 +312,7 @@ function updatePoll() {
     pending,
     full,
     canAnswer: open && !locked,
+    own: owns.get(poll.id) ?? [],
   });
 
   if (pending) {

@@ -4,6 +4,7 @@
 import { flash } from "/static/shared/dom.js";
 import { showConnection } from "/static/shared/indicator.js";
 import { el } from "/static/shared/dom.js";
+import { kindOf } from "/static/shared/kinds/index.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
 import { moderationQueue } from "/static/shared/qa.js";
 import { Connection } from "/static/shared/socket.js";
@@ -22,14 +23,32 @@ const queue = moderationQueue($("qa-queue"), send);
 const ACTIONS = { pending: [["approve", "Approve"], ["hide", "Hide"]], shown: [["hide", "Hide"]], hidden: [["show", "Show"]] };
 const STATES = { pending: "Waiting for approval", shown: "Shown", hidden: "Hidden" };
 const lists = new Map(); // poll id -> ModerationList
+const boards = new Map(); // poll id -> an ideas board's view (the presenter's, with merge)
+let polls = {}; // poll id -> the poll (from `welcome`): its question names it here
 
 function showTally(tally) {
+  // Each poll under its question (the slide's title), not its id.
+  const question = polls[tally.poll]?.question ?? tally.poll;
+  if (polls[tally.poll]?.type === "ideas") {
+    let board = boards.get(tally.poll);
+    if (!board) {
+      const area = el("div", { class: "ideas-moderate", "data-poll": tally.poll });
+      const moderate = (action, item, into) =>
+        send(into ? { type: "moderate", poll: tally.poll, action, item, into } : { type: "moderate", poll: tally.poll, action, item });
+      board = kindOf(polls[tally.poll]).presenter(area, polls[tally.poll], { moderate });
+      boards.set(tally.poll, board);
+      $("answer-lists").append(el("h3", { class: "answers-poll", dir: "auto", text: question }), area);
+    }
+    board.update({ tally });
+    $("answers").hidden = false;
+    return;
+  }
   let list = lists.get(tally.poll);
   if (!list) {
     const moderate = (action, item) => send({ type: "moderate", poll: tally.poll, action, item });
-    list = new ModerationList(`Answers to poll ${tally.poll}`, "Nothing sent yet.", moderate);
+    list = new ModerationList(`Answers to “${question}”`, "Nothing sent yet.", moderate);
     lists.set(tally.poll, list);
-    $("answer-lists").append(el("h3", { class: "answers-poll", text: `Poll “${tally.poll}”` }), list.root);
+    $("answer-lists").append(el("h3", { class: "answers-poll", dir: "auto", text: question }), list.root);
   }
   const items = [...(tally.items || [])].reverse(); // newest first
   list.update(
@@ -47,6 +66,9 @@ function showTally(tally) {
 
 function onMessage(message) {
   switch (message.type) {
+    case "welcome":
+      polls = message.polls ?? {};
+      break;
     case "tally":
       showTally(message);
       break;

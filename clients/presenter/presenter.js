@@ -113,9 +113,10 @@ function renderPoll() {
 
 const voterSummary = new Summary($("announcer"), 12000);
 
-/** Hide, show or approve one item (a word, an answer) of the current poll. */
-function moderate(action, item) {
-  send({ type: "moderate", action, item });
+/** Hide, show or approve one item (a word, an answer, an idea) of the current poll, or
+ * merge an idea `into` another. */
+function moderate(action, item, into) {
+  send(into ? { type: "moderate", action, item, into } : { type: "moderate", action, item });
 }
 
 function renderPresence() {

@@ -28,6 +28,13 @@ async function getJSON(path) {
   return response.json();
 }
 
+// A row left out of the bars says why: hidden, or (an idea) pending or merged into another.
+function hiddenTag(state) {
+  if (state === "pending") return t("results.pending");
+  if (state?.startsWith("merged into ")) return t("results.merged", { into: state.slice("merged into ".length) });
+  return t("results.hidden");
+}
+
 function drawPoll(poll) {
   const box = el("article", { class: "poll", "aria-label": poll.question });
   box.append(el("h3", { text: poll.question }));
@@ -43,11 +50,13 @@ function drawPoll(poll) {
     fill.style.width = `${option.percentage}%`;
     // Options go by letter; a scale's points, words and answers by what they are. A word or
     // an answer the presenter hid (or never approved) says so.
-    const name = poll.type === "choice" || !poll.type ? `${String.fromCharCode(65 + index)}. ${option.text}` : option.text;
+    // An ideas board's rows come ranked, the shown ideas first: their place is their rank.
+    const ranked = poll.type === "ideas" && !option.hidden;
+    const name = poll.type === "choice" || !poll.type ? `${String.fromCharCode(65 + index)}. ${option.text}` : ranked ? `${index + 1}. ${option.text}` : option.text;
     const classes = ["row", option.correct ? "correct" : "", option.hidden ? "hidden" : ""].filter(Boolean);
     // "✓ correct" is drawn after the label (CSS), in this language.
     const label = el("span", { class: "label", text: name, "data-correct": t("bar.correct") });
-    if (option.hidden) label.append(el("span", { class: "hidden-tag", text: ` ${t("results.hidden")}` }));
+    if (option.hidden) label.append(el("span", { class: "hidden-tag", text: ` ${hiddenTag(option.state)}` }));
     const votes = plural("votes", option.votes);
     const row = el("div", { class: classes.join(" ") }, [
       label,

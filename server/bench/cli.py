@@ -36,7 +36,8 @@ def add_parser(sub: Any) -> None:
         "--kind",
         default="choice",
         help="poll kinds to answer after the choice vote, comma-separated: "
-        "choice, words, text, scale, quiz (with --spawn the deck gets one poll of each)",
+        "choice, words, text, scale, quiz, qa, ideas (with --spawn the deck gets one poll of "
+        "each, and its Q&A on)",
     )
     bench.add_argument(
         "--choice-window",

@@ -24,6 +24,7 @@ class Conn(WSListener):
     """A connection that decodes frames and hands protocol messages to `on_message`."""
 
     received: ClassVar[int] = 0  # messages received by this process, for the harness's cost
+    received_bytes: ClassVar[int] = 0  # their payload bytes, for what a phone's data plan pays
 
     def __init__(self, dialect: Dialect) -> None:
         super().__init__()
@@ -71,6 +72,7 @@ class Conn(WSListener):
         if kind is WSMsgType.TEXT:
             now = time.monotonic()
             Conn.received += 1
+            Conn.received_bytes += frame.payload_size
             self.on_text(transport, frame.get_payload_as_utf8_text(), now)
         elif kind is WSMsgType.CLOSE:
             self.open = False

@@ -128,7 +128,20 @@ class Phone(Conn):
             elif (send := self._pending(vote_id)) is not None:
                 send.ack_at, send.ack_wall = now, time.time()
                 send.held = message["answer"] if "answer" in message else message.get("option")
+                if message.get("own") and isinstance(send.message.get("answer"), str):
+                    send.held = message["own"][-1]["id"]  # an idea proposed: the id it got
                 self.held[str(message.get("poll"))] = send.held
+                self.events.answered(self)
+        elif kind == "ask_ack":
+            if (send := self._pending(message.get("ask_id"))) is not None:
+                send.ack_at, send.ack_wall = now, time.time()
+                send.held = message.get("question")
+                self.events.answered(self)
+        elif kind == "my_questions":
+            # An upvote is acknowledged by the phone's own list naming it, once durable.
+            send = self._pending("upvote")
+            if send is not None and send.meant in message.get("upvoted", ()):
+                send.ack_at, send.ack_wall = now, time.time()
                 self.events.answered(self)
         elif kind == "error":
             code = str(message.get("code"))

@@ -4,7 +4,8 @@ connect N phones (some stuck) -> the presenter changes slides S times (fan-out l
 every phone) -> a poll opens and every healthy phone votes once (ack latency, tally lag,
 exactness) -> with `--kind`, a poll of each other kind opens in turn and every phone answers
 it as that kind asks (words, a sentence, a rating, a timed quiz answer), measured against the
-choice vote of the same run -> optionally every phone drops and redials (time back in sync).
+choice vote of the same run; `qa` and `ideas`: some phones ask (propose), then every phone
+upvotes (votes for) five -> optionally every phone drops and redials (time back in sync).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from urllib.parse import quote
 import psutil
 import uvloop
 
-from server.bench import answers, report, target, worker
+from server.bench import answers, boards, report, target, worker
 from server.bench.dialect import DIALECTS, Dialect
 from server.bench.pool import Pool
 from server.bench.progress import Progress
@@ -144,7 +145,9 @@ class Bench:
             else:
                 poll = await self.votes(pool, presenter, display)
                 for kind in opts.kinds:
-                    if kind != "choice" and poll is not None:
+                    if kind in boards.KINDS and poll is not None:
+                        await self.board_answers(pool, presenter, display, kind)
+                    elif kind != "choice" and poll is not None:
                         await self.kind_answers(pool, presenter, display, kind)
                 if len(self.exports) > 1:
                     await self.check_exports()
@@ -505,6 +508,113 @@ class Bench:
         self.result.setdefault("kinds", {})[kind] = figures
         self.exports.append((kind, poll, wanted, voters))
 
+    async def board_answers(
+        self, pool: Pool, presenter: Screen, display: Screen, kind: str
+    ) -> None:
+        """Q&A or an ideas board: `PROPOSALS` phones ask (propose) once, then every healthy
+        phone upvotes (votes for) `VOTES` of them within the window; the display's ranking and
+        the export must hold exactly the acknowledged votes."""
+        opts, result = self.options, self.result
+        poll = ""
+        if kind == "ideas":
+            slides = self.poll_slides(presenter, "ideas")
+            if not slides:
+                self.problems.append("the deck has no ideas poll: nothing measured for it")
+                return
+            poll = str((await self.open_poll(pool, presenter, slides[0])).get("id"))
+        elif not (presenter.state or {}).get("qa"):
+            self.problems.append("the deck takes no questions (qa:): nothing measured for it")
+            return
+        healthy = result["connected"] - result["stuck"]
+        share = min(1.0, boards.PROPOSALS / max(1, healthy))
+        fields = {"type": kind, "poll": poll, "window": opts.vote_window}
+        asked = await pool.ask("board", step="propose", share=share, **fields)
+        proposed = [pair for a in asked for pair in a["proposed"]]
+        ids = sorted({item for _, item in proposed}, key=lambda item: int(item[1:]))
+        owners = {item: who for who, item in proposed}
+        display.forget_tallies()
+        presenter.forget_tallies()
+        before = await self.cpu(pool)
+        votes = await pool.ask("board", step="vote", ids=ids, owners=owners, **fields)
+        after = await self.cpu(pool)
+        cpu, ended_cpu = before["server"], after["server"]
+        wall = after["wall"] - before["wall"]
+        others = sum(t - before["others"].get(pid, 0.0) for pid, t in after["others"].items())
+        expected: Counter[str] = Counter()
+        for a in votes:
+            expected.update(a["expected"])
+
+        def shown(screen: Screen) -> list[tuple[str, int]]:
+            if kind == "qa":
+                top = (screen.questions or {}).get("top") or []
+                return [(str(q["id"]), int(q["votes"])) for q in top]
+            last = next((t for _, t in reversed(screen.tallies) if t["poll"] == poll), {})
+            return [(str(i["id"]), int(i["count"])) for i in last.get("items") or []]
+
+        def exact(screen: Screen) -> bool:
+            return not boards.check_top(expected, ids, shown(screen), 20)
+
+        on_display = await display.until(exact, 15.0)
+        sent = sum(a["sent"] for a in votes)
+        acked = sum(a["acked"] for a in votes)
+        seconds = max((a["seconds"] for a in votes), default=0.0)
+        phones = sum(a["phones"] for a in votes)
+        ack_ms = summary([ms for a in votes for ms in a["ack_ms"]])
+        figures: dict[str, Any] = {
+            "poll": poll or None,
+            "phones": phones,
+            "proposals_sent": sum(a["sent"] for a in asked),
+            "proposals_acked": len(ids),
+            "propose_ack_ms": summary([ms for a in asked for ms in a["ack_ms"]]),
+            "votes_sent": sent,
+            "votes_acked": acked,
+            "voting_s": round(
+                max(a["last_ack"] for a in votes) - min(a["first_sent"] for a in votes), 2
+            ),
+            "ack_ms": ack_ms,
+            "ack_p99_vs_choice": _ratio(
+                ack_ms["p99"], (result.get("vote_ack_ms") or {}).get("p99")
+            ),
+            "server_cpu_us_per_vote": _per(ended_cpu or 0.0, cpu or 0.0, sent),
+            # What each phone received while the room voted, per second: its data plan's cost.
+            "bytes_per_phone_per_s": round(
+                sum(a["bytes"] for a in votes) / max(1, phones) / max(seconds, 1e-9), 1
+            ),
+            "display_exact": on_display,
+            "top": shown(display)[:3],
+            # Where the machine's time went while the room voted (in cores): the server, the
+            # simulated phones (parsing what they receive), everything else on the machine.
+            "server_cores": round((ended_cpu - cpu) / wall, 2),
+            "harness_cores": round((after["harness"] - before["harness"]) / wall, 2),
+            "other_load_cores": round(max(0.0, others) / wall, 2),
+        }
+        if kind == "ideas":
+            figures["display_tallies"] = self.frames(display, poll)
+        problems = [] if on_display else boards.check_top(expected, ids, shown(display), 20)
+        refused = [code for a in [*asked, *votes] for code in a["refused"]]
+        unanswered = sum(a["unanswered"] for a in [*asked, *votes])
+        mismatched = sum(a["mismatched"] for a in [*asked, *votes])
+        if sent != acked or refused or unanswered or mismatched or problems:
+            self.problems.append(
+                f"{kind.upper()} DOES NOT ADD UP: {len(ids)} proposed; votes sent {sent}, "
+                f"acknowledged {acked}; refused {sorted(set(refused))}, unanswered "
+                f"{unanswered}, mismatched acks {mismatched}; the display: {problems}"
+            )
+        try:
+            exported = await asyncio.to_thread(_export, self.server.url, self.server.key)
+        except OSError as error:
+            self.problems.append(f"could not download the results: {error}")
+        else:
+            if kind == "qa":
+                held = {str(q["id"]): int(q["votes"]) for q in exported.get("questions") or []}
+            else:
+                found: dict[str, Any] = next((p for p in exported["polls"] if p["id"] == poll), {})
+                held = {str(o["key"]): int(o["votes"]) for o in found.get("options") or []}
+            wrong = boards.check_export(expected, ids, held)
+            figures["export_exact"] = not wrong
+            self.problems += [f"{kind}: {w}" for w in wrong]
+        result.setdefault("kinds", {})[kind] = figures
+
     async def check_scores(
         self, poll: str, votes: list[list[Any]], slide_poll: dict[str, Any], correct: int
     ) -> dict[str, Any]:
@@ -650,6 +760,8 @@ async def measure(options: Options) -> dict[str, Any]:
         # deck.md and a poll of each kind; the quiz question's clock outlasts the answers.
         timer = math.ceil(options.vote_window) + 2
         text = answers.kinds_deck(target.DECK.read_text(), timer)
+        if set(options.kinds) & set(boards.KINDS):
+            text = boards.with_boards(text)
         server = await asyncio.to_thread(target.spawn, target.DECK, sys.executable, text)
     elif options.spawn:
         server = await asyncio.to_thread(target.spawn)
@@ -672,7 +784,7 @@ def main(args: argparse.Namespace) -> int:
         print("handsup bench: give --url and --presenter-key, or --spawn", file=sys.stderr)
         return 2
     kinds = tuple(dict.fromkeys(["choice", *args.kind.split(",")]))
-    unknown = set(kinds) - set(answers.KINDS)
+    unknown = set(kinds) - set(answers.KINDS) - set(boards.KINDS)
     if unknown:
         print(f"handsup bench: unknown kind {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ class Screen(Conn):
         self.tally_bytes: list[int] = []  # the size of each of those frames
         self._size = 0
         self.errors: list[Message] = []
+        self.questions: Message | None = None  # the latest `questions` frame
         self._news = asyncio.Event()
 
     def on_ready(self) -> None:
@@ -42,6 +43,8 @@ class Screen(Conn):
         elif kind == "tally":
             self.tallies.append((now, message))
             self.tally_bytes.append(self._size)
+        elif kind == "questions":
+            self.questions = message
         elif kind == "error":
             self.errors.append(message)
         self._news.set()

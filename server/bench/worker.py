@@ -24,7 +24,7 @@ from typing import Any
 
 import uvloop
 
-from server.bench import answers, backoff
+from server.bench import answers, backoff, boards
 from server.bench.conn import Conn, dial
 from server.bench.dialect import DIALECTS
 from server.bench.phone import Phone, Send
@@ -195,6 +195,8 @@ class Worker:
             await self.vote(command["poll"], command["options"], command["window"])
         elif kind == "answer":
             await self.answer(command)
+        elif kind == "board":
+            await boards.phase(self, command)
         elif kind == "storm":
             await self.storm(command["spread"], command["poll"], command["timeout"])
         elif kind == "fast":
@@ -370,6 +372,10 @@ class Worker:
         if late:  # after the server's deadline (wall clock), by a margin no clock jitter covers
             at = time.monotonic() + command["deadline"] + 0.3 - time.time()
         return [send(option, option, at)]
+
+    def due_later(self, phone: Phone) -> None:
+        """Send the phone's next answer when it is due (for the Q&A and ideas phases)."""
+        self._due_later(phone)
 
     def _due_later(self, phone: Phone) -> None:
         """Send the phone's next answer when it is due."""

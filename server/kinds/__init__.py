@@ -6,6 +6,7 @@ from typing import Any
 
 from server.kinds.base import LivePoll, Row, Timing
 from server.kinds.choice import ChoiceLive
+from server.kinds.ideas import IdeasLive
 from server.kinds.scale import ScaleLive
 from server.kinds.text import TextLive
 from server.kinds.words import WordsLive
@@ -13,7 +14,7 @@ from slides import Poll
 
 # A new kind: its module here and in `slides.polls`, and a renderer in clients/shared/kinds/.
 KINDS: dict[str, type[LivePoll[Any]]] = {
-    kind.type: kind for kind in (ChoiceLive, WordsLive, TextLive, ScaleLive)
+    kind.type: kind for kind in (ChoiceLive, WordsLive, TextLive, ScaleLive, IdeasLive)
 }
 
 

@@ -36,6 +36,8 @@ class Row:
     count: int
     correct: bool = False
     hidden: bool = False
+    # Where moderation left a typed item (an idea: shown, pending, hidden, merged into …).
+    state: str | None = None
 
 
 class LivePoll(ABC, Generic[P]):
@@ -43,6 +45,11 @@ class LivePoll(ABC, Generic[P]):
     having changed nothing."""
 
     type: ClassVar[str]
+    # Phones answer by picking among the poll's items (ideas to vote for): they get its
+    # tally while it runs, whether or not the results are shown.
+    listed: ClassVar[bool] = False
+    # Seconds at least between two of its tallies to phones (0: as often as any kind's).
+    phone_interval: ClassVar[float] = 0.0
 
     def __init__(self, poll: P) -> None:
         self.poll = poll
@@ -76,8 +83,14 @@ class LivePoll(ABC, Generic[P]):
         """An answer as a person reads it in an export."""
         return answer if isinstance(answer, str) else ", ".join(map(str, _as_list(answer)))
 
-    def moderate(self, action: str, item: str) -> bool:
-        """Hide, show or approve one item (a word, an answer); False when nothing changed."""
+    def own(self, participant: str) -> list[TallyItem]:
+        """What this participant typed that others see only once approved (their ideas), as
+        they may see it; sent with their acknowledgements and on joining."""
+        return []
+
+    def moderate(self, action: str, item: str, into: str | None = None) -> bool:
+        """Hide, show or approve one item (a word, an answer), or merge it `into` another;
+        False when nothing changed."""
         raise Refused("not_moderated", "this kind of poll has nothing to moderate")
 
     def forget(self, participant: str) -> bool:

@@ -83,7 +83,7 @@ class TextLive(LivePoll[TextPoll]):
         items = [item(e.id, mask(e.text), 1, e.state) for e in chosen]
         return TallyMessage(poll=self.poll.id, voters=self.voters, items=items)
 
-    def moderate(self, action: str, item: str) -> bool:
+    def moderate(self, action: str, item: str, into: str | None = None) -> bool:
         """Approve a pending answer, hide one from the wall, or show it again."""
         entry = self.by_id.get(item)
         if entry is None or not entry.text:

@@ -133,7 +133,7 @@ class WordsLive(LivePoll[WordsPoll]):
             items += [item(w, mask(self.shown_as[w]), self.counts[w], "hidden") for w in hidden]
         return TallyMessage(poll=self.poll.id, voters=self.voters, items=items)
 
-    def moderate(self, action: str, item: str) -> bool:
+    def moderate(self, action: str, item: str, into: str | None = None) -> bool:
         """Hide a word from every screen, or show it again."""
         if item not in self.counts:
             raise Refused("unknown_item", "there is no such word in this cloud")

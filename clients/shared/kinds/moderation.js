@@ -67,7 +67,7 @@ export class ModerationList {
     row.state.hidden = !item.stateText;
     row.count.hidden = item.count === null || item.count === undefined;
     row.count.textContent = row.count.hidden ? "" : String(item.count);
-    if (!row.count.hidden) row.count.setAttribute("aria-label", plural("moderate.sent_by", item.count));
+    if (!row.count.hidden) row.count.setAttribute("aria-label", item.countLabel ?? plural("moderate.sent_by", item.count));
     const key = JSON.stringify(item.actions);
     if (key === row.key) return;
     row.key = key;
