@@ -97,13 +97,18 @@ def create_app(settings: Settings) -> FastAPI:
         Hub(),
         room_code=talk.room_code,
         presenter_key=talk.presenter_key,
-        moderator_key=settings.moderator_key or moderator_key(talk.presenter_key),
+        moderator_key=talk.moderator_key
+        or settings.moderator_key
+        or moderator_key(talk.presenter_key),
         join_url=join_url,
         join_warning=unreachable,
         tally_interval=settings.tally_interval,
         text_limiter=AnswerLimiter(settings.text_answers_per_second, settings.text_answer_burst),
         clock=time.time,
+        log=talk.log,
     )
+    if talk.shared is not None:
+        talk.shared.share_presence(room)
 
     guards = Guards(
         doors=AddressGuard(settings.connect_rate, settings.connect_burst),
@@ -114,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        await room.log.start()
         room.start()
         sweep = _sweep(room, settings.stuck_after, settings.keepalive, (guards.doors, guards.keys))
         tasks = [asyncio.create_task(sweep)]
@@ -121,7 +127,8 @@ def create_app(settings: Settings) -> FastAPI:
             tasks.append(asyncio.create_task(watch_deck(settings.deck, room, talk.store, stop)))
         if settings.presence_every > 0:
             tasks.append(
-                asyncio.create_task(report_presence(room.hub.counts, settings.presence_every))
+                # Room-wide: with workers sharing a session, every worker's sockets.
+                asyncio.create_task(report_presence(room.tallies.counts, settings.presence_every))
             )
         try:
             yield
@@ -130,6 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await room.log.close()
             await talk.store.close()
 
     app = FastAPI(title="handsup", lifespan=lifespan, docs_url=None, redoc_url=None)

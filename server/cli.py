@@ -216,6 +216,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="start a new session instead of resuming (the old one keeps its results)",
     )
     serve.add_argument("--no-watch", action="store_true", help="do not reload the deck on save")
+    serve.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get("HANDSUP_REDIS_URL"),
+        help="share one session with every worker using this Redis, e.g. redis://HOST:6379/0 "
+        "(default: $HANDSUP_REDIS_URL, which keeps a password out of the process list; "
+        "see docs/scaling.md)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on this port (default 1); without --redis, more than one "
+        "starts a private redis-server with its data under --data",
+    )
+    # Set by `--workers` for the processes it starts: which one, and the socket to share.
+    serve.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     limits = serve.add_argument_group("limits (defaults suit a hall of thousands)")
     limits.add_argument("--max-frame", type=int, help="largest frame a phone may send, bytes")
     limits.add_argument("--rate", type=float, help="messages per second per connection")
@@ -292,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `handsup` console script."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what `--workers` passes on
     code: int = args.func(args)
     return code
 

@@ -14,6 +14,7 @@ from functools import partial
 from typing import Literal, assert_never
 
 from server.commands import (
+    Answer,
     Ask,
     ClosePoll,
     Command,
@@ -21,7 +22,6 @@ from server.commands import (
     Event,
     Forget,
     Forgotten,
-    GoTo,
     Join,
     NicknameSet,
     OpenPoll,
@@ -41,6 +41,7 @@ from server.frames import Frame
 from server.hub import ROLES, Client, Hub
 from server.keys import key_matches
 from server.limits import AnswerLimiter
+from server.log import CommandLog, Deferred, LocalLog, Outcome, Then
 from server.protocol import (
     AnswerMessage,
     AskAck,
@@ -116,9 +117,12 @@ class Room:
         text_limiter: AnswerLimiter | None = None,
         ask_limiter: AnswerLimiter | None = None,
         clock: Callable[[], float],
+        log: CommandLog | None = None,
     ) -> None:
         self.session = session
         self.store = store
+        # Where commands are ordered and applied: at once here, or through Redis for workers.
+        self.log: CommandLog = log if log is not None else LocalLog(store)
         self.hub = hub
         self.room_code = room_code
         self.presenter_key = presenter_key
@@ -135,6 +139,7 @@ class Room:
         # The quiz standings, worked out once per change (a storm of phones joining while the
         # leaderboard is shown must not sort the whole room for each of them).
         self._standings: dict[str, Standing] | None = None
+        self.log.attach(self)
 
     # Connections.
 
@@ -172,7 +177,8 @@ class Room:
                 participant = secrets.token_urlsafe(18)
             # No need to wait for the Join to be durable: any vote of this participant is
             # logged after it, and a vote is acknowledged only once it is durable.
-            self.run(Join(participant))
+            if participant not in self.session.participants:
+                self.run(Join(participant))
             client.participant = participant
             votes = {}
             own = {}
@@ -221,15 +227,24 @@ class Room:
         try:
             self._handle(client, message)
         except Refused as refused:
-            ref = (
-                message.vote_id
-                if isinstance(message, VoteMessage | AnswerMessage)
-                else message.ask_id
-                if isinstance(message, AskMessage)
-                else message.type
-            )
-            reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
-            client.reply(reply.model_dump_json())
+            self._refuse(client, message, refused)
+
+    def _refuse(self, client: Client, message: ClientMessage, refused: Refused) -> None:
+        ref = (
+            message.vote_id
+            if isinstance(message, VoteMessage | AnswerMessage)
+            else message.ask_id
+            if isinstance(message, AskMessage)
+            else message.type
+        )
+        reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
+        client.reply(reply.model_dump_json())
+
+    def _refused(
+        self, client: Client, message: ClientMessage, outcome: Outcome, _: asyncio.Future[None]
+    ) -> None:
+        if isinstance(outcome, Refused):
+            self._refuse(client, message, outcome)
 
     def _handle(self, client: Client, message: ClientMessage) -> None:
         match message:
@@ -244,18 +259,7 @@ class Room:
                 given = message.option if isinstance(message, VoteMessage) else message.answer
                 self._limit_text(client.participant, message.poll, given, message.vote_id)
                 vote = Vote(client.participant, message.poll, given, message.vote_id, self.clock())
-                durable = self.run(vote)
-                answers = self.session.polls[message.poll].answers
-                held = answers.mine(client.participant)
-                held = given if held is None else held
-                # A choice vote is acknowledged as it always was, with `option`.
-                if isinstance(message, VoteMessage) and isinstance(held, int):
-                    ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=held)
-                else:
-                    own = answers.own(client.participant) or None
-                    ack = VoteAck(vote_id=message.vote_id, poll=message.poll, answer=held, own=own)
-                reply = Frame(ack.model_dump_json(exclude_none=True))
-                durable.add_done_callback(partial(_acknowledge, client, reply))
+                self.run(vote, partial(self._voted, client, message, client.participant, given))
                 return
         if isinstance(message, AskMessage | UpvoteMessage):
             if client.role != "audience" or client.participant is None:
@@ -265,14 +269,15 @@ class Room:
         if isinstance(message, ForgetMessage):
             if client.role != "audience" or client.participant is None:
                 raise Refused("forbidden", "only audience connections have something to delete")
-            durable = self.run(Forget(client.participant))
-            durable.add_done_callback(partial(self._forgotten, client, client.participant))
+            self.run(Forget(client.participant), partial(self._forget_done, client, message))
             return
         if isinstance(message, NicknameMessage):
             if client.role != "audience" or client.participant is None:
                 raise Refused("forbidden", "only audience connections choose nicknames")
-            self.run(SetNickname(client.participant, message.name))
-            self._send_scores(client)  # tells the phone the name it got (made unique)
+            self.run(
+                SetNickname(client.participant, message.name),
+                partial(self._named, client, message),
+            )
             return
         if client.role == "moderator" and isinstance(
             message, ModerateQuestionMessage | ModerateMessage
@@ -281,11 +286,59 @@ class Room:
                 state = self.session.polls.get(message.poll or "")
                 if state is None or state.poll.type not in TYPED:
                     raise Refused("unknown_poll", "name a poll whose answers are typed")
-            self.run(presenter_command(self.session, message, self.clock()))
+            self.run(Deferred(message, self.clock()), partial(self._refused, client, message))
             return
         if client.role != "presenter":
             raise Refused("forbidden", "only the presenter can control the session")
-        self.run(presenter_command(self.session, message, self.clock()))
+        self.run(Deferred(message, self.clock()), partial(self._refused, client, message))
+
+    def _voted(
+        self,
+        client: Client,
+        message: VoteMessage | AnswerMessage,
+        participant: str,
+        given: Answer,
+        outcome: Outcome,
+        durable: asyncio.Future[None],
+    ) -> None:
+        if isinstance(outcome, Refused):
+            self._refuse(client, message, outcome)
+            return
+        answers = self.session.polls[message.poll].answers
+        held = answers.mine(participant)
+        held = given if held is None else held
+        # A choice vote is acknowledged as it always was, with `option`.
+        if isinstance(message, VoteMessage) and isinstance(held, int):
+            ack = VoteAck(vote_id=message.vote_id, poll=message.poll, option=held)
+        else:
+            own = answers.own(participant) or None
+            ack = VoteAck(vote_id=message.vote_id, poll=message.poll, answer=held, own=own)
+        reply = Frame(ack.model_dump_json(exclude_none=True))
+        durable.add_done_callback(partial(_acknowledge, client, reply))
+
+    def _named(
+        self,
+        client: Client,
+        message: NicknameMessage,
+        outcome: Outcome,
+        _: asyncio.Future[None],
+    ) -> None:
+        if isinstance(outcome, Refused):
+            self._refuse(client, message, outcome)
+        else:
+            self._send_scores(client)  # tells the phone the name it got (made unique)
+
+    def _forget_done(
+        self,
+        client: Client,
+        message: ForgetMessage,
+        outcome: Outcome,
+        durable: asyncio.Future[None],
+    ) -> None:
+        if isinstance(outcome, Refused):
+            self._refuse(client, message, outcome)
+        elif client.participant is not None:
+            durable.add_done_callback(partial(self._forgotten, client, client.participant))
 
     def _question(
         self, client: Client, participant: str, message: AskMessage | UpvoteMessage
@@ -293,7 +346,8 @@ class Room:
         """Ask or upvote. An ask is acknowledged once durable; an upvote's acknowledgement is
         the phone's own list, sent once durable (`_fan_out_durable`)."""
         if isinstance(message, UpvoteMessage):
-            self.run(Upvote(participant, message.question, message.on))
+            upvote = Upvote(participant, message.question, message.on)
+            self.run(upvote, partial(self._refused, client, message))
             return
         qa = self.session.qa
         resent = qa.ask_ids.get(message.ask_id)
@@ -301,10 +355,21 @@ class Room:
         if resent is None and self.session.qa_on and not self.ask_limiter.allow(participant, now):
             raise Refused("too_fast", "one question every ten seconds, please; wait a moment")
         ask = Ask(participant, message.ask_id, message.text, message.name, self.clock())
-        durable = self.run(ask)
-        if resent is not None:
-            durable = self.store.record([])  # acknowledged once the original is durable
-        question = qa.ask_ids[message.ask_id]
+        self.run(ask, partial(self._asked, client, message))
+
+    def _asked(
+        self,
+        client: Client,
+        message: AskMessage,
+        outcome: Outcome,
+        durable: asyncio.Future[None],
+    ) -> None:
+        # A resend (no events) is acknowledged once the original is durable: the log gives it
+        # a future behind everything before it.
+        if isinstance(outcome, Refused):
+            self._refuse(client, message, outcome)
+            return
+        question = self.session.qa.ask_ids[message.ask_id]
         ack = Frame(AskAck(ask_id=message.ask_id, question=question).model_dump_json())
         durable.add_done_callback(partial(_acknowledge, client, ack))
 
@@ -339,33 +404,33 @@ class Room:
         if state is not None and state.status is PollStatus.OPEN and state.opened_at == opened_at:
             self.run(ClosePoll(poll))
 
-    def run(self, command: Command) -> asyncio.Future[None]:
-        """Apply a command, queue it to be made durable, and fan out what changed at once;
-        the future resolves when it is durable (what a vote's acknowledgement waits for)."""
-        events = self.session.apply(command)
-        if not events:  # nothing changed (a known phone rejoining): nothing to log or wait for
-            done = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
-        if isinstance(events[0], VoteCast) and events[0].replay:
-            # Nothing new to log; a resent vote is acknowledged once the original is durable.
-            return self.store.record([])
+    def run(self, command: Command | Deferred, then: Then | None = None) -> None:
+        """Submit a command to the log, which applies it (here at once; with Redis once it
+        comes back in order) and tells `then` its events or refusal, with the future that
+        resolves when it is durable (what a vote's acknowledgement waits for)."""
+        self.log.submit(command, then)
+
+    def resolve(self, deferred: Deferred) -> Command:
+        """A presenter's message as the command it means now (called by the log)."""
+        return presenter_command(self.session, deferred.message, deferred.now)
+
+    def apply_command(self, command: Command) -> list[Event]:
+        """Apply to this room's copy of the session (called by the log, in log order)."""
+        return self.session.apply(command)
+
+    def applied(self, command: Command, events: list[Event], durable: asyncio.Future[None]) -> None:
+        """Fan out what a command changed, at once: phones need not wait for the disk to see a
+        slide, only acknowledgements promise durability."""
         self._standings = None
-        extra = None
-        if isinstance(command, GoTo):
-            extra = {"slide": self.session.deck.slides[command.index].id}
-        durable = self.store.record([command], [extra])
         if isinstance(command, OpenPoll):
             self._arm_timer(command.poll)
-        # Phones need not wait for the disk to see a slide: only acknowledgements promise
-        # durability, and anything logged later (a vote) is durable only after this is.
+        # Anything logged later (a vote) is durable only after this is.
         self._fan_out(events)
         for event in events:
             if isinstance(event, QuestionsChanged):
                 # A phone's own list is its acknowledgement: sent once the change is durable.
                 durable.add_done_callback(partial(self._mine_durable, event.participants))
         durable.add_done_callback(_log_failure)
-        return durable
 
     def _forgotten(self, client: Client, participant: str, durable: asyncio.Future[None]) -> None:
         # Once the deletion is logged, the texts logged before it are overwritten too: a
@@ -373,7 +438,7 @@ class Room:
         if durable.cancelled() or durable.exception() is not None:
             return
         try:
-            self.store.redact(participant)
+            self.log.redact(participant)
         except Exception:  # the deletion stands in the session; say so, keep serving
             _LOG.exception("could not overwrite a participant's texts in the log")
         client.reply(Frame(ForgottenMessage().model_dump_json()))
@@ -383,6 +448,10 @@ class Room:
             self.questions.mark_mine(participants)
 
     # Deck edits.
+
+    def edit_deck(self, deck: Deck, text: str) -> None:
+        """Serve a saved deck on every copy of the session (through the log)."""
+        self.log.edit_deck(deck, text)
 
     def reload(self, deck: Deck) -> ReloadReport:
         """Serve an edited deck, keeping matching polls' state; tell the presenter what changed."""
@@ -401,7 +470,12 @@ class Room:
         return report
 
     def deck_broken(self, problems: list[str]) -> None:
-        """The saved deck has errors: keep the last good one and show the presenter why."""
+        """The saved deck has errors: keep the last good one and show the presenters why (on
+        every worker: the log carries it)."""
+        self.log.deck_refused(problems)
+
+    def show_deck_problems(self, problems: list[str]) -> None:
+        """Tell this room's presenters why a saved deck was refused (called by the log)."""
         self.notify(
             "error", "the saved deck has errors; still showing the last good version", problems
         )

@@ -10,7 +10,9 @@ import resource
 import socket
 import sys
 import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
 
@@ -108,16 +110,36 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _shown(url: str) -> str:
+    """A Redis URL fit for the terminal: its password (if any) left out."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:…@{host}"))
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted; 1 if the deck is broken or the port is taken."""
+    worker = getattr(args, "worker_index", None)  # set for the processes `--workers` starts
     try:
-        sock = bind(args.host, args.port)
+        if getattr(args, "listen_fd", None) is not None:
+            from server.workers import inherited
+
+            sock = inherited(args.listen_fd)
+        else:
+            sock = bind(args.host, args.port)
     except OSError as error:
         print(
             f"handsup: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr
         )
         return 1
     port = sock.getsockname()[1]
+    if worker is None and getattr(args, "workers", 1) > 1:
+        from server.workers import supervise
+
+        data = Path(args.data) if args.data else Path(args.deck).parent / "handsup-data"
+        return supervise(args, sock, data)
     open_files = raise_open_files()
     max_connections, low = connection_budget(open_files, args.max_connections)
     settings = Settings(
@@ -129,9 +151,13 @@ def serve(args: argparse.Namespace) -> int:
         moderator_key=args.moderator_key or None,
         room_code=args.room or None,
         data_dir=args.data,
-        new_session=args.new_session,
-        watch=not args.no_watch,
+        # `--workers` made the new session already; its workers join it.
+        new_session=args.new_session and worker is None,
+        # One worker watches the deck: every worker serves an edit through the log.
+        watch=not args.no_watch and not worker,
         presence_every=args.presence_every,
+        redis_url=getattr(args, "redis", None),
+        mirror=not worker,
         trusted_proxies=frozenset(
             ip.strip() for ip in args.forwarded_allow_ips.split(",") if ip.strip()
         ),
@@ -139,23 +165,36 @@ def serve(args: argparse.Namespace) -> int:
         **_limits(args),
     )
     try:
-        # Two servers on one folder would write one session's log from two processes.
-        lock = lock_folder(settings.data_path)
+        # Two servers on one folder would write one session's log from two processes (the
+        # supervisor of `--workers` holds it for its workers, of which one writes).
+        lock = lock_folder(settings.data_path) if worker is None else None
     except FolderInUse as error:
         print(f"handsup: {error}", file=sys.stderr)
         sock.close()
         return 1
+    if settings.redis_url is not None and worker is None and settings.new_session:
+        from server.redis_log import forget_session
+
+        forget_session(settings.redis_url)
     try:
         app = create_app(settings)
     except DeckError as error:
         print(error, file=sys.stderr)
-        lock.close()
+        if lock is not None:
+            lock.close()
         return 1
     base, warning = public_base_url(settings.host, port, settings.public_url)
     talk = app.state.talk
     deck = talk.session.deck
     print(f"handsup: {deck.meta.title or args.deck}: {deck.summary()}")
-    if talk.resumed:
+    shared = talk.shared
+    if shared is not None and settings.redis_url is not None:
+        how = "joined" if talk.resumed else "created"
+        print(
+            f"  redis:     {how} the shared session in {_shown(settings.redis_url)} "
+            f"({shared.applied} log entries, at slide {talk.session.position + 1})"
+        )
+    elif talk.resumed:
         print(f"  resumed session {talk.store.session_id} at slide {talk.session.position + 1}")
     print(f"  audience:  {base}/?room={talk.room_code}")
     print(f"  display:   {base}/display?room={talk.room_code}")
@@ -175,7 +214,7 @@ def serve(args: argparse.Namespace) -> int:
     lowered = "; lowered to fit, see the warning" if low else ""
     print(f"  limits:    {max_connections} connections (open files: {open_files}{lowered})")
     print(f"  data:      {settings.data_path}")
-    for problem in (warning, low):
+    for problem in (warning, low, *(shared.warnings if shared is not None else [])):
         if problem:
             print(f"  warning: {problem}")
     for note in deck.warnings:  # what was ignored or dropped, so nothing vanishes silently
@@ -203,6 +242,8 @@ def serve(args: argparse.Namespace) -> int:
     # Server.run picks uvloop (and httptools) where installed.
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
-    lock.close()
-    print(f"handsup: stopped; the votes are kept in {settings.data_path}", flush=True)
+    if lock is not None:
+        lock.close()
+    if worker is None:
+        print(f"handsup: stopped; the votes are kept in {settings.data_path}", flush=True)
     return 0

@@ -98,6 +98,12 @@ class Settings(BaseModel):
         default=5.0, description="seconds for an HTTP request line and headers to arrive"
     )
     connect_rate: float = Field(default=100.0, description="new connections/s per address")
+    redis_url: str | None = Field(
+        default=None, description="share the session through this Redis (several workers)"
+    )
+    mirror: bool = Field(
+        default=True, description="with Redis: copy the applied log into the data folder"
+    )
     connect_burst: float = Field(
         default=12_000.0, description="new connections at once per address (a NAT'd hall)"
     )

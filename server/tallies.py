@@ -4,6 +4,7 @@ sent to screens at most every `interval` and to phones less often as the room gr
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from server.frames import Frame
 from server.hub import ROLES, Hub
@@ -30,6 +31,8 @@ class Tallies:
         self._flush_at = 0.0
         self._flush_handle: asyncio.Handle | None = None
         self._flush_when = 0.0
+        # Connections per role: this process's, or (workers sharing a session) the room's.
+        self.counts: Callable[[], dict[Role, int]] = hub.counts
 
     def forget(self) -> None:
         """Drop every encoded tally (the deck changed under them)."""
@@ -107,7 +110,7 @@ class Tallies:
                 self._schedule_flush(due)
         if self._presence_dirty:
             self._presence_dirty = False
-            counts = self.hub.counts()
+            counts = self.counts()
             presence = PresenceMessage(
                 audience=counts["audience"],
                 display=counts["display"],

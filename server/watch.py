@@ -35,7 +35,7 @@ def reload_deck(path: Path, room: Room, store: SQLiteStore) -> frozenset[Path]:
             print(f"  {problem}", flush=True)
         return frozenset(reader.read)
     deck, text = source.deck, source.text
-    room.reload(deck)
+    room.edit_deck(deck, text)
     if store.session_id is not None:
         store.set_deck(store.session_id, text, deck.meta.title)
     print(f"handsup: deck reloaded: {len(deck.slides)} slides", flush=True)

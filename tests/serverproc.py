@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -35,6 +35,7 @@ class ServerProcess:
     limits: str = ""  # the `limits:` line of the banner
     moderator_key: str = ""  # printed when the deck takes questions
     retention: str | None = None  # printed when stored sessions are past their retention
+    banner: list[str] = field(default_factory=list)  # every line printed at start-up
 
     @property
     def base(self) -> str:
@@ -102,8 +103,10 @@ def start_server(
     )
     assert process.stdout is not None
     urls: dict[str, str] = {}
+    banner: list[str] = []
     while "data" not in urls:  # the last line printed at start-up
         line = process.stdout.readline()
+        banner.append(line.rstrip("\n"))
         if not line:
             raise RuntimeError(f"server exited with {process.wait()} before printing its URLs")
         name, _, url = line.strip().partition(": ")
@@ -124,7 +127,7 @@ def start_server(
     server = ServerProcess(
         process, urls["audience"], urls["display"], urls["presenter"], printed_key, printed_room,
         data, temporary, urls.get("warning"), _port(urls["listening"]), urls.get("limits", ""),
-        urls.get("moderator", "").partition("key=")[2], urls.get("retention"),
+        urls.get("moderator", "").partition("key=")[2], urls.get("retention"), banner,
     )  # fmt: skip
     deadline = time.monotonic() + 15
     while True:

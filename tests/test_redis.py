@@ -1,0 +1,564 @@
+"""Several workers share one session through a real redis-server: one log, the same state
+everywhere, and no acknowledged vote lost when a worker or Redis itself is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+import redis
+from websockets.exceptions import ConnectionClosed
+
+from server.app import create_app
+from server.codec import encode
+from server.commands import GoTo, Join, OpenPoll, ResetPoll, SetBlackout, Vote
+from server.log import LocalLog
+from server.settings import Settings
+from server.sqlite_store import SQLiteStore
+from tests.nginxproc import NginxProcess, start_nginx
+from tests.redisproc import RedisProcess
+from tests.serverproc import ROOT, ServerProcess, start_server
+from tests.test_deploy_nginx import through, upstream
+from tests.test_durability import QUIZ, Phone, open_poll
+from tests.test_privacy import DECK as PRIVACY_DECK
+from tests.wsclient import Peer
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+def worker(redis: RedisProcess, data: Path, *extra: str) -> ServerProcess:
+    """`handsup serve --redis` as one of several hosts would run it, with its own folder."""
+    return start_server(QUIZ, "--redis", redis.url, *extra, data=data)
+
+
+class Voter(Phone):
+    """A phone that votes until told to stop, counting its acknowledgements."""
+
+    acks = 0
+
+    async def dial(self, proxy: NginxProcess) -> dict[str, int]:
+        """Connect through nginx, as the page would (with its identity once it has one)."""
+        self.peer = await through(proxy, "audience")
+        hello = {"room": "TESTR"} | ({"participant": self.token} if self.token else {})
+        await self.peer.send({"type": "hello", **hello})
+        welcome = await self.peer.of_type("welcome")
+        self.token = welcome["participant"]
+        votes: dict[str, int] = welcome["votes"]
+        return votes
+
+    async def vote_until(self, stop: asyncio.Event, rng: random.Random) -> None:
+        assert self.peer is not None
+        try:
+            while not stop.is_set():
+                option = rng.randrange(3)
+                vote_id = uuid.uuid4().hex
+                self.pending = (vote_id, option)
+                await self.peer.vote("colour", option, vote_id)
+                ack = await self.peer.of_type("vote_ack", timeout=30, vote_id=vote_id)
+                self.acked, self.pending = ack["option"], None
+                self.acks += 1
+        except (ConnectionClosed, TimeoutError, OSError):
+            return
+
+
+async def settle(phones: list[Voter], server: ServerProcess) -> dict[str, int]:
+    """Reconnect each phone to `server`: it must find its acknowledged vote (or the newer one
+    in flight), which it sends again; returns each participant's final vote."""
+    final: dict[str, int] = {}
+    for phone in phones:
+        token = phone.token
+        votes = await phone.connect(server)
+        assert phone.token == token, "the phone kept its identity on the other worker"
+        recorded = votes.get("colour")
+        allowed = {phone.acked} | ({phone.pending[1]} if phone.pending else set())
+        assert recorded in allowed, "an acknowledged vote came back (or the newer one in flight)"
+        if phone.pending is not None:
+            assert phone.peer is not None
+            vote_id, option = phone.pending
+            await phone.peer.vote("colour", option, vote_id)
+            assert (await phone.peer.of_type("vote_ack", vote_id=vote_id))["option"] == option
+            recorded = option
+        assert recorded is not None
+        final[token or ""] = recorded
+    return final
+
+
+def counts(final: dict[str, int]) -> list[int]:
+    return [list(final.values()).count(option) for option in range(3)]
+
+
+async def test_presenter_display_and_phones_on_two_workers_share_one_session(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a", "--presenter-key", "shared-key")
+    b = worker(redis_server, tmp_path / "b", "--presenter-key", "other", "--room", "OTHER")
+    try:
+        assert (b.key, b.room) == ("shared-key", "TESTR"), "the first worker's codes, everywhere"
+        boss = await open_poll(a)
+        await boss.send({"type": "reveal"})
+        screen = await Peer.open(b.ws, "display", room=b.room)
+        await screen.until(
+            lambda m: m["type"] == "state" and m["state"]["position"] == 1, timeout=10
+        )
+        phones = [Phone() for _ in range(12)]
+        for n, phone in enumerate(phones):
+            await phone.connect(a if n % 2 else b)
+        for n, phone in enumerate(phones):
+            assert phone.peer is not None
+            await phone.peer.vote("colour", n % 3)
+        for phone in phones:
+            assert phone.peer is not None
+            await phone.peer.of_type("vote_ack")
+        expected = [4, 4, 4]
+        on_a = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+        on_b = await screen.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+        assert on_a["voters"] == on_b["voters"] == 12
+        presence = await boss.until(
+            lambda m: m["type"] == "presence" and m["audience"] == 12 and m["display"] == 1,
+            timeout=10,
+        )
+        assert presence["participants"] == 12, "presence counts the whole room, both workers"
+
+        # A slide move on A shows on B; one phone's vote is one vote whichever worker sent it.
+        first = phones[0]
+        assert first.peer is not None
+        vote_id = await first.peer.vote("colour", 2)
+        await first.peer.of_type("vote_ack", vote_id=vote_id)
+        await first.connect(a)
+        assert first.peer is not None
+        await first.peer.vote("colour", 2, vote_id)  # the same vote, resent to the other worker
+        assert (await first.peer.of_type("vote_ack", vote_id=vote_id))["option"] == 2
+        await boss.send({"type": "next"})  # two presses before either comes back: two slides
+        await boss.send({"type": "next"})
+        await screen.until(lambda m: m["type"] == "state" and m["state"]["position"] == 3)
+        await boss.send({"type": "goto", "index": 1})
+        shown = await screen.until(lambda m: m["type"] == "tally" and m["poll"] == "colour")
+        assert shown["counts"] == [3, 4, 5] and shown["voters"] == 12
+
+        # The results page of either worker has the session (each keeps a copy of the log).
+        async with httpx.AsyncClient(base_url=b.base) as http:
+            results = await until_results(http, [3, 4, 5])
+        assert results["session"]["room"] == "TESTR"
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
+    colour = next(p for p in export(tmp_path / "a")["polls"] if p["id"] == "colour")
+    assert [o["votes"] for o in colour["options"]] == [3, 4, 5], "handsup export has it all"
+
+
+def export(data: Path) -> dict[str, Any]:
+    """`handsup export --format json` of a data folder, as a person would run it."""
+    exported = subprocess.run(
+        [sys.executable, "-m", "server.cli", "export", "--data", str(data), "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    results: dict[str, Any] = json.loads(exported.stdout)
+    return results
+
+
+async def until_results(http: httpx.AsyncClient, expected: list[int]) -> dict[str, Any]:
+    """The newest session's results once its colour poll shows `expected` (the copy in the
+    data folder is written just after the votes are applied, not before they are acked)."""
+    key = {"X-Handsup-Key": "shared-key"}
+    async with asyncio.timeout(10):
+        while True:
+            sessions = (await http.get("/api/sessions", headers=key)).json()
+            assert len(sessions) == 1
+            got = await http.get(f"/api/sessions/{sessions[0]['id']}/results.json", headers=key)
+            results: dict[str, Any] = got.json()
+            polls = results["polls"]
+            assert isinstance(polls, list)
+            colour = next(p for p in polls if p["id"] == "colour")
+            if [o["votes"] for o in colour["options"]] == expected:
+                return results
+            await asyncio.sleep(0.05)
+
+
+async def test_a_worker_killed_mid_vote_loses_no_acknowledged_vote(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    try:
+        await open_poll(a)
+        phones = [Voter() for _ in range(30)]
+        for n, phone in enumerate(phones):
+            await phone.connect(a if n % 3 else b)  # two thirds on A, the one to be killed
+        stop = asyncio.Event()
+        rng = random.Random(13)
+        voting = [asyncio.create_task(p.vote_until(stop, rng)) for p in phones]
+        async with asyncio.timeout(20):
+            while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        a.stop(signal.SIGKILL)  # mid-vote: the phones on A have votes in flight
+        stop.set()
+        await asyncio.gather(*voting)
+        await Peer.close_all()
+
+        final = await settle(phones, b)
+        boss = await Peer.open(b.ws, "presenter", key=b.key)
+        state = await boss.state()
+        assert state["position"] == 1 and state["poll"]["status"] == "open"
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == counts(final))
+        assert tally["voters"] == len(phones), "each phone counted once"
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
+
+
+def sockets_of(server: ServerProcess) -> int:
+    """Connections the server holds (through nginx: one per phone, presenter or screen)."""
+    held = psutil.Process(server.process.pid).net_connections(kind="tcp")
+    return sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == server.port for c in held)
+
+
+async def test_behind_nginx_a_worker_killed_mid_vote_hands_its_phones_to_the_other(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    proxy = start_nginx([upstream(a), upstream(b)])
+    try:
+        boss = await through(proxy, "presenter")
+        await boss.send({"type": "hello", "key": a.key})
+        await boss.send({"type": "goto", "index": 1})
+        await boss.send({"type": "open"})
+        await boss.until(
+            lambda m: m["type"] == "state" and (m["state"]["poll"] or {}).get("status") == "open"
+        )
+        phones = [Voter() for _ in range(20)]
+        for phone in phones:
+            await phone.dial(proxy)
+        stop = asyncio.Event()
+        rng = random.Random(21)
+        voting = [asyncio.create_task(p.vote_until(stop, rng)) for p in phones]
+        async with asyncio.timeout(20):
+            while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert sockets_of(a) >= 5, "least_conn gave the worker to be killed its share"
+        a.stop(signal.SIGKILL)
+        stop.set()
+        await asyncio.gather(*voting)
+        await Peer.close_all()
+
+        final: dict[str, int] = {}
+        for phone in phones:  # each redials through nginx, which sends it to B
+            token = phone.token
+            votes = await phone.dial(proxy)
+            assert phone.token == token, "the phone kept its identity"
+            allowed = {phone.acked} | ({phone.pending[1]} if phone.pending else set())
+            assert votes.get("colour") in allowed, "its acknowledged vote (or the newer one)"
+            recorded = votes["colour"]
+            if phone.pending is not None:
+                assert phone.peer is not None
+                vote_id, recorded = phone.pending
+                await phone.peer.vote("colour", recorded, vote_id)
+                await phone.peer.of_type("vote_ack", vote_id=vote_id)
+            final[token or ""] = recorded
+        boss = await through(proxy, "presenter")
+        await boss.send({"type": "hello", "key": b.key})
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == counts(final))
+        assert tally["voters"] == len(phones), "0 acknowledged votes lost, 0 counted twice"
+        screen = await through(proxy, "display")
+        await screen.send({"type": "hello", "room": b.room})
+        assert (await screen.state())["position"] == 1, "every screen back in sync"
+    finally:
+        await Peer.close_all()
+        proxy.stop()
+        a.stop()
+        b.stop()
+
+
+async def test_redis_killed_mid_vote_and_restarted_loses_no_acknowledged_vote(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    c: ServerProcess | None = None
+    try:
+        boss = await open_poll(a)
+        phones = [Voter() for _ in range(20)]
+        for n, phone in enumerate(phones):
+            await phone.connect(a if n % 2 else b)
+        stop = asyncio.Event()
+        rng = random.Random(5)
+        voting = [asyncio.create_task(p.vote_until(stop, rng)) for p in phones]
+        async with asyncio.timeout(20):
+            while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        redis_server.stop(signal.SIGKILL)
+        away = await boss.of_type("notice", level="warning", timeout=10)
+        assert "unreachable" in away["message"], "the presenter is told votes wait"
+        before = [p.acks for p in phones]
+        redis_server.start()  # on the same append-only file
+        await boss.of_type("notice", level="info", timeout=15)
+        async with asyncio.timeout(30):  # everything resumes, unaided: every phone acked again
+            while any(p.acks <= n for p, n in zip(phones, before, strict=True)):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.gather(*voting)
+        final = {p.token or "": p.acked for p in phones if p.acked is not None}
+        assert len(final) == len(phones) and all(p.pending is None for p in phones)
+
+        # A new worker builds the session from Redis alone: every acknowledged vote is there.
+        c = worker(redis_server, tmp_path / "c")
+        late = await Peer.open(c.ws, "presenter", key=c.key)
+        expected = counts(final)
+        tally = await late.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+        assert tally["voters"] == len(phones)
+        await boss.until(lambda m: m["type"] == "tally" and m["counts"] == expected)
+    finally:
+        await Peer.close_all()
+        for server in (a, b, c):
+            if server is not None:
+                server.stop()
+
+
+async def test_redis_restarted_empty_is_reported_not_ignored(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    try:
+        boss = await open_poll(a)
+        phone = Phone()
+        await phone.connect(a)
+        assert phone.peer is not None
+        await phone.peer.vote("colour", 1)
+        await phone.peer.of_type("vote_ack")
+        redis_server.stop(signal.SIGKILL)
+        redis_server.wipe()
+        redis_server.start()
+        notice = await boss.of_type("notice", level="error", timeout=15)
+        assert notice["message"] == "the shared session log was lost"
+        assert any("no longer has the session" in line for line in notice["details"])
+        vote_id = await phone.peer.vote("colour", 2)
+        refused = await phone.peer.of_type("error", ref=vote_id)
+        assert refused["code"] == "log_lost", "nothing new is acknowledged into an empty log"
+        late = await Peer.open(a.ws, "presenter", key=a.key)
+        assert (await late.of_type("notice"))["level"] == "error", "a new tab is told too"
+        await Peer.close_all()
+        a.stop()
+
+        # The way back (docs/scaling.md): one process on the data folder's copy of the log.
+        alone = start_server(QUIZ, data=tmp_path / "a")
+        try:
+            boss = await Peer.open(alone.ws, "presenter", key=alone.key)
+            state = await boss.state()
+            assert state["position"] == 1 and state["poll"]["status"] == "open"
+            assert (await boss.of_type("tally"))["counts"] == [0, 1, 0], "the vote is kept"
+        finally:
+            alone.stop()
+    finally:
+        await Peer.close_all()
+        a.stop()
+
+
+async def test_a_deck_saved_on_one_host_is_served_by_every_worker(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    deck = tmp_path / "talk.md"
+    shutil.copy(QUIZ, deck)
+    a = start_server(deck, "--redis", redis_server.url, data=tmp_path / "a")
+    b = start_server(deck, "--redis", redis_server.url, "--no-watch", data=tmp_path / "b")
+    c: ServerProcess | None = None
+    try:
+        await open_poll(a)
+        boss = await Peer.open(b.ws, "presenter", key=b.key)
+        phone = Phone()
+        await phone.connect(b)
+        assert phone.peer is not None
+        await phone.peer.vote("colour", 1)
+        await phone.peer.of_type("vote_ack")
+        deck.write_text(deck.read_text() + "\n---\n\n# One more slide\n")
+        notice = await boss.of_type("notice", timeout=10)
+        assert notice["level"] == "info" and notice["message"] == "deck reloaded: 5 slides"
+        state = boss.last("state")["state"]  # sent just before the notice
+        assert state["total"] == 5 and state["position"] == 1 and state["poll"]["status"] == "open"
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["poll"] == "colour")
+        assert tally["counts"] == [0, 1, 0], "votes survive the edit on the other worker"
+        c = start_server(deck, "--redis", redis_server.url, "--no-watch", data=tmp_path / "c")
+        late = await Peer.open(c.ws, "presenter", key=c.key)
+        assert (await late.state())["total"] == 5, "a worker joining later replays the edit"
+        deck.write_text(deck.read_text().replace("- [ ] Green\n", "- [ ] Red\n"))
+        notice = await boss.of_type("notice", timeout=10, level="error")
+        assert any("duplicate option" in line for line in notice["details"]), "told on B too"
+    finally:
+        await Peer.close_all()
+        for server in (a, b, c):
+            if server is not None:
+                server.stop()
+
+
+def workers_of(server: ServerProcess) -> list[psutil.Process]:
+    """The worker processes a `--workers` supervisor runs."""
+    found = []
+    for child in psutil.Process(server.process.pid).children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "--worker-index" in child.cmdline():
+                found.append(child)
+        except psutil.Error:  # gone meanwhile (the one just killed)
+            continue
+    return found
+
+
+async def test_workers_without_redis_start_a_private_one_and_share_the_session(
+    tmp_path: Path,
+) -> None:
+    server = start_server(QUIZ, "--workers", "2", data=tmp_path / "data")
+    try:
+        assert "handsup: started a private redis-server for 2 workers" in server.banner
+        started = {p.pid for p in workers_of(server)}
+        assert len(started) == 2
+        boss = await open_poll(server)
+        phones = [Voter() for _ in range(16)]
+        for n, phone in enumerate(phones):
+            await phone.connect(server)
+            assert phone.peer is not None
+            await phone.peer.vote("colour", n % 3)
+            await phone.peer.of_type("vote_ack")
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == [6, 5, 5])
+        assert tally["voters"] == 16
+        await boss.until(lambda m: m["type"] == "presence" and m["audience"] == 16, timeout=10)
+        assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir(), "its data is kept"
+
+        # One worker killed mid-vote: its phones redial the same port, the other worker (or
+        # its replacement) takes them, and no acknowledged vote is lost or counted twice.
+        stop = asyncio.Event()
+        rng = random.Random(3)
+        voting = [asyncio.create_task(p.vote_until(stop, rng)) for p in phones]
+        async with asyncio.timeout(20):
+            while sum(p.acks >= 2 for p in phones) < len(phones):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert {p.pid for p in workers_of(server)} == started, "no worker died on its own"
+        victim = workers_of(server)[1]
+        victim.kill()
+        stop.set()
+        await asyncio.gather(*voting)
+        await Peer.close_all()
+        final = await settle(phones, server)
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["counts"] == counts(final))
+        assert tally["voters"] == len(phones)
+        async with asyncio.timeout(20):  # the supervisor starts a new one
+            while len([p for p in workers_of(server) if p.pid != victim.pid]) < 2:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    finally:
+        await Peer.close_all()
+        server.stop()
+    assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), "redis-server stopped"
+
+
+def test_one_process_needs_no_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if the redis package were not installed: importing it would fail.
+    monkeypatch.setitem(sys.modules, "redis", None)
+    app = create_app(Settings(deck=QUIZ, data_dir=tmp_path / "data", watch=False))
+    talk = app.state.talk
+    assert talk.shared is None and isinstance(app.state.room.log, LocalLog)
+    talk.store.close_reader()
+
+
+async def test_an_append_sent_again_after_a_lost_reply_is_applied_once(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    client = redis.Redis(port=redis_server.port, decode_responses=True)
+    try:
+        boss = await Peer.open(a.ws, "presenter", key=a.key)
+        await boss.state()
+        sent = [
+            GoTo(1), OpenPoll("colour", 1.0), Join("ann"), Vote("ann", "colour", 0, "v1", 2.0),
+            ResetPoll("colour"), OpenPoll("colour", 3.0), Vote("ann", "colour", 1, "v2", 4.0),
+        ]  # fmt: skip
+        entries = [(n, *encode(command)) for n, command in enumerate(sent, start=1)]
+        entries.append(entries[4])  # the reset again, as a worker retrying a batch sends it
+        entries.append((8, *encode(SetBlackout(True))))  # then something to wait for
+        for seq, kind, data in entries:
+            client.xadd("handsup:log", {"k": kind, "d": data, "w": "another", "s": str(seq)})
+        state = await boss.state(blackout=True)
+        assert state["poll"]["status"] == "open", "one reset, not two (a second: idle)"
+        tally = await boss.until(lambda m: m["type"] == "tally" and m["poll"] == "colour")
+        assert (tally["counts"], tally["voters"]) == ([0, 1, 0], 1)
+    finally:
+        client.close()
+        await Peer.close_all()
+        a.stop()
+
+
+async def test_what_a_phone_deletes_is_gone_from_every_workers_copy(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    deck = tmp_path / "talk.md"
+    deck.write_text(PRIVACY_DECK)
+    a = start_server(deck, "--redis", redis_server.url, data=tmp_path / "a")
+    b = start_server(deck, "--redis", redis_server.url, "--no-watch", data=tmp_path / "b")
+    try:
+        boss = await Peer.open(a.ws, "presenter", key=a.key)
+        await boss.send({"type": "goto", "index": 1})
+        await boss.send({"type": "open"})
+        ann = await Peer.open(b.ws, "audience", room=b.room)
+        await ann.state(position=1)
+        answer = {"type": "answer", "poll": "wall", "answer": "My secret idea", "vote_id": "v1"}
+        await ann.send(answer)
+        await ann.of_type("vote_ack")
+        await ann.send({"type": "ask", "text": "My secret question", "ask_id": "k1"})
+        await ann.of_type("ask_ack")
+        await ann.send({"type": "forget_me"})
+        await ann.of_type("forgotten")
+        for data in (tmp_path / "a", tmp_path / "b"):
+            await until_forgotten(data / "handsup.db", "secret")
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
+
+
+async def until_forgotten(db: Path, text: str) -> None:
+    """Wait until no command in the SQLite copy holds `text` (overwritten once the Forget
+    is in the copy too)."""
+    async with asyncio.timeout(10):
+        while True:
+            reader = SQLiteStore(db)
+            try:
+                logged = repr(reader.commands(reader.sessions()[0].id))
+            finally:
+                reader.close_reader()
+            # The copy is written just after the entries are applied: wait for the Forget
+            # (after the answer and the question, so those are in the copy too).
+            if text not in logged and "Forget" in logged:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def test_redis_emptied_while_running_is_reported(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    client = redis.Redis(port=redis_server.port)
+    try:
+        boss = await open_poll(a)
+        client.flushall()  # no restart, no dropped connection: the epoch is what tells
+        notice = await boss.of_type("notice", level="error", timeout=10)
+        assert any("no longer has the session" in line for line in notice["details"])
+    finally:
+        client.close()
+        await Peer.close_all()
+        a.stop()
