@@ -236,6 +236,9 @@ def serve(args: argparse.Namespace) -> int:
         # A hall's sockets, not its page loads, are what is served: no Date or Server header.
         date_header=False,
         server_header=False,
+        # Page loads (the wrong-key waits on /presenter and /results) believe the same proxies
+        # as the sockets do, not only uvicorn's own default.
+        forwarded_allow_ips=args.forwarded_allow_ips,
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
