@@ -4,6 +4,7 @@ step goes to. Pure: the session is only read."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import assert_never
 
 from server.commands import (
     ClosePoll,
@@ -21,13 +22,21 @@ from server.commands import (
     SetQuestionsOverlay,
 )
 from server.protocol import (
+    AnswerMessage,
+    AskMessage,
     ClientMessage,
+    ForgetMessage,
     GotoMessage,
+    Hello,
     ModerateMessage,
     ModerateQuestionMessage,
+    NicknameMessage,
+    PingMessage,
     PollCommandMessage,
     StepMessage,
     ToggleMessage,
+    UpvoteMessage,
+    VoteMessage,
 )
 from server.session import Session
 
@@ -70,4 +79,17 @@ def presenter_command(session: Session, message: ClientMessage, now: float) -> C
             return Moderate(poll_id(session, poll), action, item, into)
         case ModerateQuestionMessage(action=action, question=question):
             return ModerateQuestion(action, question)
-    raise Refused("unknown_command", f"cannot handle {message.type!r}")
+        case (
+            Hello()
+            | VoteMessage()
+            | AnswerMessage()
+            | NicknameMessage()
+            | AskMessage()
+            | ForgetMessage()
+            | UpvoteMessage()
+            | PingMessage()
+        ):
+            # What a phone says, never a command to the session's controls.
+            raise Refused("unknown_command", f"cannot handle {message.type!r}")
+        case _:
+            assert_never(message)
