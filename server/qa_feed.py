@@ -50,6 +50,7 @@ def questions_message(session: Session, role: Role) -> QuestionsMessage:
         approved=len(ranked),
         pending=[question_item(q) for q in pending[:QUEUE]],
         waiting=len(pending),
+        on=session.qa_on,
     )
 
 
