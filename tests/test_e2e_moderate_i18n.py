@@ -254,5 +254,10 @@ def test_a_talk_with_nothing_to_moderate_says_so(tmp_path: Path, devices: Device
         expect(moderator.locator("#qa-queue")).to_be_hidden()
         expect(moderator.locator("#answers")).to_be_hidden()
         check_language(moderator, "fr")
+        # The presenter edits the deck to take questions: the open page shows the queue.
+        deck = tmp_path / "deck.md"
+        deck.write_text(NOTHING.replace("lang: fr\n", "lang: fr\nqa: true\n"), encoding="utf-8")
+        expect(moderator.locator("#qa-queue-title")).to_have_text("Questions · 0 en attente")
+        expect(moderator.locator("#nothing")).to_be_hidden()
     finally:
         server.stop()
