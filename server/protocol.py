@@ -365,7 +365,8 @@ class QuestionsMessage(_Message):
     `top`, the first 20 approved or answered questions (most upvotes first, then the oldest),
     `pinned` the one the presenter highlighted, `approved` how many there are in all. The
     presenter and moderators also get `pending`, the oldest 100 questions waiting for
-    approval, and `top` goes to 100 (dismissed ones are kept out)."""
+    approval, and `top` goes to 100 (dismissed ones are kept out), and `on`, whether the deck
+    takes questions."""
 
     type: Literal["questions"] = "questions"
     top: list[QuestionItem]
@@ -373,6 +374,9 @@ class QuestionsMessage(_Message):
     approved: int
     pending: list[QuestionItem] | None = None
     waiting: int | None = None
+    # Presenter and moderators: whether the deck takes questions at all (a moderator gets no
+    # `state`, and its page hides the Q&A queue of a talk that takes none).
+    on: bool | None = None
 
 
 class MyQuestionsMessage(_Message):

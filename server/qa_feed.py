@@ -50,6 +50,7 @@ def questions_message(session: Session, role: Role) -> QuestionsMessage:
         approved=len(ranked),
         pending=[question_item(q) for q in pending[:QUEUE]],
         waiting=len(pending),
+        on=session.qa_on,
     )
 
 
@@ -100,8 +101,9 @@ class QuestionsFeed:
         self._schedule()
 
     def forget(self) -> None:
-        """Drop the encoded frames (the deck changed)."""
-        self._frames.clear()
+        """Drop the encoded frames (the deck changed) and send soon what now differs: an edit
+        may turn the Q&A on or off (`on`), which a moderator hears only this way."""
+        self.mark()
 
     def _schedule(self) -> None:
         if self._handle is not None:

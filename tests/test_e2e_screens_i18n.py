@@ -173,6 +173,11 @@ _READABLE = """() => {
 def check_translated(page: Page, talk: Talk) -> None:
     """No key name shows, no translated label is empty, and no English interface string that
     this language words differently is left on the page."""
+    check_language(page, talk.lang)
+
+
+def check_language(page: Page, lang: str) -> None:
+    """`check_translated` for a page in the interface language `lang`."""
     readable: str = page.evaluate(_READABLE)
     keys = [key for key in ENGLISH if "." in key and re.search(rf"\b{re.escape(key)}\b", readable)]
     assert keys == [], f"key names on the page: {keys}"
@@ -181,7 +186,7 @@ def check_translated(page: Page, talk: Talk) -> None:
         ".map((n) => n.dataset.i18n)"
     )
     assert empty == []
-    ours: dict[str, str] = json.loads((LOCALES / f"{talk.lang}.json").read_text("utf-8"))
+    ours: dict[str, str] = json.loads((LOCALES / f"{lang}.json").read_text("utf-8"))
     leftover = [
         english
         for key, english in ENGLISH.items()

@@ -3,7 +3,7 @@
 // and closes proposing while voting goes on. Every idea is shown as text (textContent).
 import { el } from "/static/shared/dom.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
-import { number, plural, t } from "/static/shared/i18n.js";
+import { number, parts, plural, t } from "/static/shared/i18n.js";
 
 export function wire(poll, value, voteId) {
   return { type: "answer", poll: poll.id, answer: value, vote_id: voteId };
@@ -11,7 +11,7 @@ export function wire(poll, value, voteId) {
 
 /** How the display counts those who took part. */
 export function voters(n) {
-  return `${n} ${n === 1 ? "person" : "people"}`;
+  return plural("people", n);
 }
 
 export function describe(poll, value) {
@@ -148,14 +148,14 @@ export function audience(area, poll, { answer }) {
 }
 
 export function display(area, poll) {
-  const list = el("ol", { class: "ideas-ranking", "aria-label": "Ideas, most votes first" });
+  const list = el("ol", { class: "ideas-ranking", "aria-label": t("ideas.ranking") });
   const closed = el("p", { class: "ideas-proposing" });
   area.append(list, closed);
   let shown = "";
   return {
     update({ status, tally }) {
       const items = status.counts_visible ? tally?.items || [] : [];
-      closed.textContent = tally?.proposing === false ? "New ideas are closed: voting goes on" : "";
+      closed.textContent = tally?.proposing === false ? t("ideas.proposing_closed") : "";
       const key = JSON.stringify(items);
       if (key === shown) return;
       shown = key;
@@ -167,7 +167,7 @@ export function display(area, poll) {
             { class: "idea-ranked", "data-idea": item.id, style: `--share: ${(item.count / top).toFixed(3)}` },
             el("span", { class: "idea-rank", text: number(index + 1) }),
             el("span", { class: "idea-text", dir: "auto", text: item.text }),
-            el("span", { class: "idea-count", text: `${item.count} ${item.count === 1 ? "vote" : "votes"}` }),
+            el("span", { class: "idea-count", text: plural("votes", item.count) }),
           ),
         ),
       );
@@ -175,7 +175,13 @@ export function display(area, poll) {
   };
 }
 
-const STATES = { pending: "Waiting for approval", shown: "On the board", hidden: "Hidden" };
+/** What the presenter's board says of an idea in each state. */
+function stateText(state) {
+  if (state === "pending") return t("ideas.pending");
+  if (state === "shown") return t("ideas.on_board");
+  if (state === "hidden") return t("moderate.hidden");
+  return state;
+}
 
 /**
  * The presenter's (and a moderator's) board: the ideas waiting for approval first, then the
@@ -202,9 +208,9 @@ export function presenter(area, poll, { moderate }) {
     } else moderate(action, id);
     render();
   };
-  const list = new ModerationList("Ideas: waiting for approval, then by votes", "No ideas yet.", act);
+  const list = new ModerationList(t("ideas.list"), t("ideas.none"), act);
   list.root.setAttribute("tabindex", "0");
-  const help = el("p", { class: "qa-help ideas-help", text: "↑↓ pick · A approve · D dismiss · S show · M merge, then M on the idea it duplicates · Esc cancel" });
+  const help = el("p", { class: "qa-help ideas-help", text: t("ideas.keys") });
   area.replaceChildren(el("div", { class: "ideas-tools" }, proposing, hint), help, list.root);
   let shown = []; // the ideas in the order listed
   let picked = null; // the id of the idea the keyboard is on
@@ -228,20 +234,21 @@ export function presenter(area, poll, { moderate }) {
   });
   function actions(item) {
     if (merging !== null) {
-      if (item.id === merging) return [["cancel", "Cancel merge"]];
-      return item.state === "hidden" ? [] : [["into", "Merge into this"]];
+      if (item.id === merging) return [["cancel", t("ideas.cancel_merge")]];
+      return item.state === "hidden" ? [] : [["into", t("ideas.merge_into")]];
     }
-    const base = { pending: [["approve", "Approve"], ["hide", "Dismiss"]], shown: [["hide", "Hide"]], hidden: [["show", "Show"]] }[item.state] ?? [];
-    return item.state === "hidden" ? base : [...base, ["merge", "Merge…"]];
+    const base = { pending: [["approve", t("moderate.approve")], ["hide", t("ideas.dismiss")]], shown: [["hide", t("moderate.hide")]], hidden: [["show", t("moderate.show")]] }[item.state] ?? [];
+    return item.state === "hidden" ? base : [...base, ["merge", t("ideas.merge")]];
   }
   function render() {
     const items = lastTally?.items || [];
     if (merging !== null && !items.some((item) => item.id === merging)) merging = null;
     const order = { pending: 0, shown: 1, hidden: 2 };
     const sorted = [...items].sort((a, b) => order[a.state] - order[b.state]);
-    proposing.textContent = lastTally?.proposing === false ? "Open proposing" : "Close proposing";
+    proposing.textContent = lastTally?.proposing === false ? t("ideas.open_proposing") : t("ideas.close_proposing");
     const source = items.find((item) => item.id === merging);
-    hint.textContent = source ? `Merging “${source.text}”: choose the idea it duplicates` : "";
+    // The idea is isolated (<bdi>), so an English idea keeps its place in an Arabic sentence.
+    hint.replaceChildren(...(source ? parts("ideas.merging", { idea: el("bdi", { text: source.text }) }) : []));
     shown = sorted;
     if (!sorted.some((item) => item.id === picked)) picked = sorted[0]?.id ?? null;
     list.update(
@@ -249,9 +256,9 @@ export function presenter(area, poll, { moderate }) {
         id: item.id,
         text: item.text,
         state: item.state,
-        stateText: STATES[item.state] ?? item.state,
+        stateText: stateText(item.state),
         count: item.state === "shown" ? item.count : null,
-        countLabel: `${item.count} ${item.count === 1 ? "vote" : "votes"}`,
+        countLabel: plural("votes", item.count),
         actions: actions(item),
       })),
     );
@@ -269,6 +276,7 @@ export function presenter(area, poll, { moderate }) {
 }
 
 export function preview(poll) {
-  const how = poll.moderation === "before" ? "shown once you approve them" : "shown as they arrive";
-  return el("p", { class: "kind-preview", text: `Ideas board: ideas ${how}, ${poll.votes_per_person} votes each` });
+  const votes = plural("votes", poll.votes_per_person);
+  const text = poll.moderation === "before" ? t("preview.ideas_approved", { votes }) : t("preview.ideas", { votes });
+  return el("p", { class: "kind-preview", text });
 }
