@@ -25,6 +25,7 @@ from server.results_api import results_router
 from server.room import Room
 from server.settings import Settings
 from server.sockets import ROLE_NAMES, Endpoint, Guards, SocketPolicy
+from server.stalls import StallMonitor, stalls_router
 from server.startup import open_talk
 from server.watch import watch_deck
 from slides import Deck
@@ -104,10 +105,14 @@ def create_app(settings: Settings) -> FastAPI:
         max_displays=settings.max_displays,
     )
 
+    # How long the event loop is held (`POST /api/stalls`, read by `handsup bench`).
+    stalls = StallMonitor()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         room.start()
+        stalls.start()
         sweep = _sweep(room, settings.stuck_after, settings.keepalive, (guards.doors, guards.keys))
         tasks = [asyncio.create_task(sweep)]
         if settings.watch:
@@ -119,12 +124,14 @@ def create_app(settings: Settings) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            stalls.stop()
             await talk.store.close()
 
     app = FastAPI(title="handsup", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.room = room
     app.state.talk = talk
     app.state.settings = settings
+    app.state.stalls = stalls
     app.add_middleware(SecurityHeaders)
     app.add_middleware(KeyAttempts, keys=guards.keys)
 
@@ -145,6 +152,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     )
     app.include_router(results_router(talk.store.path, talk.presenter_key, settings.clients_dir))
+    app.include_router(stalls_router(stalls, talk.presenter_key))
     app.mount("/static", StaticFiles(directory=settings.clients_dir), name="static")
 
     limiter = ConnectionLimiter(settings.max_connections, settings.max_per_address)

@@ -105,6 +105,7 @@ class Bench:
         self.last_command = 0.0
         # (kind, poll, what its export must hold, voters) for each poll answered in the run
         self.exports: list[tuple[str, str, Any, int]] = []
+        self.no_stalls = False  # the server has no `POST /api/stalls` (a peer, an old handsup)
 
     async def command(self, presenter: Screen, message: dict[str, Any]) -> float:
         """Send a presenter command (paced); return the monotonic time it was sent."""
@@ -136,8 +137,11 @@ class Bench:
 
         pool = Pool(plans(opts, self.server.url, room), progress)
         try:
+            await self.loop_window(None)
             await self.connect(pool, bar)
+            await self.loop_window("connect")
             await self.fan_out(pool, presenter)
+            await self.loop_window("slides")
             if "stalled_at_slide" in result:
                 self.problems.append("the healthy phones stopped getting slides: no votes run")
                 poll = None
@@ -149,7 +153,9 @@ class Bench:
                 if len(self.exports) > 1:
                     await self.check_exports()
             if opts.storm and poll is not None:
+                await self.loop_window(None)
                 await self.storm(pool, poll)
+                await self.loop_window("storm")
         finally:
             await pool.close()
             presenter.drop()
@@ -157,6 +163,22 @@ class Bench:
         result["problems"] = self.problems
         result["ok"] = not self.problems
         return result
+
+    async def loop_window(self, phase: str | None) -> None:
+        """Read the server's loop stalls and collection pauses since the last read (its
+        `POST /api/stalls`) into `result["loop"][phase]`; None: just start a new window.
+        Servers without the endpoint (the peers) have no such figures."""
+        if self.no_stalls:
+            return
+        try:
+            figures = await asyncio.to_thread(_stalls, self.server.url, self.server.key)
+        except (OSError, ValueError):
+            self.no_stalls = True
+            return
+        if phase is not None:
+            self.result.setdefault("loop", {})[phase] = figures
+            for name in ("longest_stall_ms", "longest_busy_ms", "longest_gen2_ms"):
+                self.result[name] = max(self.result.get(name) or 0.0, figures[name])
 
     async def connect(self, pool: Pool, bar: Progress) -> None:
         opts, result = self.options, self.result
@@ -318,6 +340,7 @@ class Bench:
         poll = str(slide_poll.get("id"))
         options = len(slide_poll.get("options") or [])
         display.forget_tallies()
+        await self.loop_window(None)
         cpu = self.server.cpu_seconds()
         window = self.options.choice_window or self.options.vote_window
         result["vote_window_s"] = window
@@ -341,6 +364,7 @@ class Bench:
         if not await display.until(exact, 10.0):
             watcher = presenter  # a poll whose results the display may not see yet
             await presenter.until(exact, 5.0)
+        await self.loop_window("choice")
         finals = [(at, t) for at, t in watcher.tallies if t["poll"] == poll]
         shown = next(((at, t) for at, t in finals if t["voters"] == acked), None)
         final: dict[str, Any] = finals[-1][1] if finals else {"voters": 0, "counts": []}
@@ -411,6 +435,7 @@ class Bench:
             }
         display.forget_tallies()
         presenter.forget_tallies()
+        await self.loop_window(None)
         cpu = self.server.cpu_seconds()
         replies = await pool.ask("answer", **fields)
         ended_cpu = self.server.cpu_seconds()
@@ -447,6 +472,7 @@ class Bench:
         if not await display.until(exact, 10.0):
             watcher = presenter  # a poll whose results the display may not see yet
             await presenter.until(exact, 5.0)
+        await self.loop_window(kind)
         finals = [(at, t) for at, t in watcher.tallies if t["poll"] == poll]
         shown = next(((at, t) for at, t in finals if not problems(t, watcher.role)), None)
         last_ack = max(a["last_ack"] for a in replies)
@@ -634,6 +660,14 @@ def _export(url: str, key: str) -> dict[str, Any]:
     newest = max(get("/api/sessions"), key=lambda s: s["id"])
     results: dict[str, Any] = get(f"/api/sessions/{newest['id']}/results.json")
     return results
+
+
+def _stalls(url: str, key: str) -> dict[str, Any]:
+    """The server's loop figures since the last call (server.stalls), a new window begun."""
+    request = urllib.request.Request(f"{url}/api/stalls?key={quote(key)}", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        figures: dict[str, Any] = json.load(reply)
+    return figures
 
 
 def _round(value: float | None) -> float | None:
