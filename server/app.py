@@ -25,7 +25,7 @@ from server.results_api import results_router
 from server.room import Room
 from server.settings import Settings
 from server.sockets import ROLE_NAMES, Endpoint, Guards, SocketPolicy
-from server.stalls import StallMonitor, stalls_router
+from server.stalls import StallMonitor, fanout_slice, stalls_router
 from server.startup import open_talk
 from server.watch import watch_deck
 from slides import Deck
@@ -88,7 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     room = Room(
         talk.session,
         talk.store,
-        Hub(),
+        Hub(fanout_slice()),
         room_code=talk.room_code,
         presenter_key=talk.presenter_key,
         moderator_key=settings.moderator_key or moderator_key(talk.presenter_key),

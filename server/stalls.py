@@ -27,6 +27,7 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 
+from server.hub import SLICE
 from server.keys import key_matches
 
 PROBE_INTERVAL = 0.002  # seconds between probe ticks: a stall is measured to within ~3 ms
@@ -184,6 +185,14 @@ class GcPolicy:
         the connections' own cycles are broken when they close, see server.connection)."""
         gc.freeze()
         self.monitor.window.freezes += 1
+
+
+def fanout_slice() -> int:
+    """Sockets a broadcast writes per turn of the loop (server.hub): `SLICE`, or
+    `HANDSUP_FANOUT_SLICE` from the environment (0: a whole broadcast at once, to measure
+    against)."""
+    given = os.environ.get("HANDSUP_FANOUT_SLICE", "").strip()
+    return int(given) if given.isdigit() else SLICE
 
 
 def stalls_router(monitor: StallMonitor, presenter_key: str) -> APIRouter:
