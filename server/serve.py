@@ -22,6 +22,7 @@ from server.lock import FolderInUse, lock_folder
 from server.net import public_base_url
 from server.privacy import due
 from server.settings import Settings
+from server.stalls import GcPolicy
 from slides import DeckError
 
 # Descriptors that are not client sockets: the listener, SQLite's three files, the event
@@ -211,6 +212,8 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
+    # The deck is parsed and the session replayed: freeze them out of the collector's sight.
+    GcPolicy(app.state.stalls).apply()
     # Server.run picks uvloop (and httptools) where installed.
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])
