@@ -43,11 +43,11 @@ class Window:
 
     seconds: float = 0.0  # how long the window lasted
     longest_stall_ms: float = 0.0  # the longest gap between two probe ticks
-    # The longest gap counting only the time this process was on a CPU in it: on a busy
+    # The longest gap counting only the time the loop's thread was on a CPU in it: on a busy
     # machine the kernel also holds the loop, by running something else.
     longest_busy_ms: float = 0.0
     stalls: int = 0  # gaps longer than STALL
-    busy_stalls: int = 0  # gaps with more than STALL of this process's CPU time in them
+    busy_stalls: int = 0  # gaps with more than STALL of the loop thread's CPU time in them
     longest_gc_ms: float = 0.0  # the longest collection of any generation
     longest_gen2_ms: float = 0.0  # the longest full (generation-2) collection
     gen2: int = 0  # full collections
@@ -67,7 +67,7 @@ class StallMonitor:
         self,
         interval: float = PROBE_INTERVAL,
         clock: Callable[[], float] = time.perf_counter,
-        cpu: Callable[[], float] = time.process_time,
+        cpu: Callable[[], float] = time.thread_time,  # called on the loop's thread
     ) -> None:
         self.interval = interval
         self.clock = clock

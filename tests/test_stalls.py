@@ -49,9 +49,9 @@ def hold_loop_asleep(seconds: float) -> None:
 
 
 def hold_loop_busy(seconds: float) -> None:
-    """A blocking computation: `seconds` of this process's CPU time."""
-    end = time.process_time() + seconds
-    while time.process_time() < end:
+    """A blocking computation: `seconds` of this thread's CPU time."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
         pass
 
 

@@ -32,7 +32,8 @@ def add_parser(sub: Any) -> None:
         "--kind",
         default="choice",
         help="poll kinds to answer after the choice vote, comma-separated: "
-        "choice, words, text, scale, quiz (with --spawn the deck gets one poll of each)",
+        "choice, words, text, scale, quiz (with --spawn the deck gets one poll of each); "
+        "name choice to place it (words,choice: the choice vote after the words)",
     )
     bench.add_argument(
         "--choice-window",
