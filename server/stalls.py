@@ -8,7 +8,8 @@ on a short timer notes the longest gap between two of its ticks (the loop could 
 else meanwhile), and `gc.callbacks` time every collection. `GcPolicy` keeps collections
 short: long-lived objects (the modules, the deck, the replayed session, connected phones) are
 frozen out of the collector's sight, right after a full collection has just proved every
-one of them alive, and the thresholds are raised so young collections are rarer.
+one of them alive, and full collections come often enough that each walks only a few
+thousand objects.
 
 The figures are read, a window at a time, through `POST /api/stalls` (the presenter key):
 `handsup bench` reads them around each of its phases.
@@ -32,9 +33,12 @@ from server.keys import key_matches
 
 PROBE_INTERVAL = 0.002  # seconds between probe ticks: a stall is measured to within ~3 ms
 STALL = 0.020  # a gap longer than this counts as a stall (the target: none at all)
-# Young collections every 10,000 net allocations instead of 700: each is still well under a
-# millisecond, and far fewer survivors are promoted towards the expensive generation 2.
-THRESHOLDS = (10_000, 20, 20)
+# With survivors frozen after each full collection, a collection walks only what survived
+# since the last one: at most ~1,000 x 5 objects for generation 1 and ~1,000 x 5 x 4 for
+# generation 2 (a few ms). Python's (700, 10, 10) lets 70,000 survivors build up before a full
+# collection, and raising the thresholds makes the young collections the long ones instead
+# (bench: 30,000 votes' worth of objects, see docs/benchmarks.md).
+THRESHOLDS = (1000, 5, 4)
 
 
 @dataclass
@@ -50,6 +54,10 @@ class Window:
     busy_stalls: int = 0  # gaps with more than STALL of the loop thread's CPU time in them
     longest_gc_ms: float = 0.0  # the longest collection of any generation
     longest_gen2_ms: float = 0.0  # the longest full (generation-2) collection
+    # The same on the collecting thread's CPU: what the collection itself cost, without the
+    # time the kernel gave to other processes meanwhile.
+    longest_gc_cpu_ms: float = 0.0
+    longest_gen2_cpu_ms: float = 0.0
     gen2: int = 0  # full collections
     gc_ms: float = 0.0  # time spent collecting, all generations
     collections: int = 0  # collections, all generations
@@ -78,6 +86,7 @@ class StallMonitor:
         self._last_tick: float | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._gc_started: float | None = None
+        self._gc_cpu_started = 0.0
         self._after_full: list[Callable[[], None]] = []
         self._installed = False
 
@@ -137,20 +146,25 @@ class StallMonitor:
 
     def _gc_event(self, phase: str, info: dict[str, int]) -> None:
         # Collections never overlap (they hold the GIL), so one start time will do.
+        # Collections never overlap (they hold the GIL), so one start time will do; the CPU
+        # clock is the collecting thread's, read on that thread at both ends.
         if phase == "start":
-            self._gc_started = self.clock()
+            self._gc_started, self._gc_cpu_started = self.clock(), time.thread_time()
             return
         started, self._gc_started = self._gc_started, None
         if started is None:
             return
         took = (self.clock() - started) * 1000
+        cpu = (time.thread_time() - self._gc_cpu_started) * 1000
         window = self.window
         window.collections += 1
         window.gc_ms += took
         window.longest_gc_ms = max(window.longest_gc_ms, took)
+        window.longest_gc_cpu_ms = max(window.longest_gc_cpu_ms, cpu)
         if info.get("generation") == 2:
             window.gen2 += 1
             window.longest_gen2_ms = max(window.longest_gen2_ms, took)
+            window.longest_gen2_cpu_ms = max(window.longest_gen2_cpu_ms, cpu)
             for action in self._after_full:
                 action()
 
@@ -173,6 +187,10 @@ class GcPolicy:
         gc.set_threshold(*self.thresholds)
         gc.collect()
         self.freeze()
+        # A full collection of nothing (all is frozen) tells the collector that no old objects
+        # are left: it then collects generation 2 as soon as a few have survived to it, and so
+        # each full collection walks only what survived since the last one, not a hall's worth.
+        gc.collect()
         self.monitor.install_gc_hook()
         self.monitor.after_full_collection(self.freeze)
 

@@ -89,13 +89,14 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     if loop:
         out += [
             (
-                "longest loop stall (on CPU) / longest gen-2 GC pause",
+                "longest loop stall (on CPU) / longest gen-2 GC pause (on CPU)",
                 f"{_value(result.get('longest_stall_ms'), ' ms')} "
                 f"({_value(result.get('longest_busy_ms'), ' ms')}) / "
-                f"{_value(result.get('longest_gen2_ms'), ' ms')}",
+                f"{_value(result.get('longest_gen2_ms'), ' ms')} "
+                f"({_value(result.get('longest_gen2_cpu_ms'), ' ms')})",
             ),
             *(
-                (f"  {phase}: stall (on CPU) / gen-2 (n) / over 20 ms (on CPU)", _loop(figures))
+                (f"  {phase}: stall (CPU) / gen-2 (CPU) (n) / over 20 ms (CPU)", _loop(figures))
                 for phase, figures in loop.items()
             ),
         ]
@@ -108,7 +109,8 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
 def _loop(figures: dict[str, Any]) -> str:
     return (
         f"{figures['longest_stall_ms']:.1f} ({figures['longest_busy_ms']:.1f}) ms / "
-        f"{figures['longest_gen2_ms']:.1f} ms ({figures['gen2']}) / "
+        f"{figures['longest_gen2_ms']:.1f} ({figures['longest_gen2_cpu_ms']:.1f}) ms "
+        f"({figures['gen2']}) / "
         f"{figures['stalls']} ({figures['busy_stalls']})"
     )
 

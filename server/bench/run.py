@@ -184,7 +184,8 @@ class Bench:
             return
         if phase is not None:
             self.result.setdefault("loop", {})[phase] = figures
-            for name in ("longest_stall_ms", "longest_busy_ms", "longest_gen2_ms"):
+            longest = ("longest_stall_ms", "longest_busy_ms", "longest_gen2_ms")
+            for name in (*longest, "longest_gen2_cpu_ms", "longest_gc_cpu_ms"):
                 self.result[name] = max(self.result.get(name) or 0.0, figures[name])
 
     async def connect(self, pool: Pool, bar: Progress) -> None:
