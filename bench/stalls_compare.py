@@ -62,6 +62,7 @@ def row(name: str, order: str, result: dict[str, Any]) -> str:
         name,
         order,
         f"{result.get('other_load_cores')}, {load:.1f}",
+        f"{(result.get('fanout_ms') or {}).get('p99')}",
         f"{choice.get('p50')} / {choice.get('p99')}",
         f"{ack.get('p50')} / {ack.get('p99')}",
         f"{words.get('ack_p99_vs_choice')}x",
@@ -78,11 +79,11 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=5.0)
     args = parser.parse_args()
     print(
-        "| server | order | other load, load avg | choice ack p50 / p99 ms | words ack p50 / "
+        "| server | order | other load, load avg | slide p99 ms | choice ack p50 / p99 ms | words ack p50 / "
         "p99 ms | words ÷ choice p99 | connect: stall (on CPU); gen-2 (on CPU) xn; "
         "any GC (on CPU), ms | slides | choice | words | exact |"
     )
-    print("| --- " * 11 + "|")
+    print("| --- " * 12 + "|")
     for n in range(args.rounds):
         kinds = "words" if n % 2 == 0 else "words,choice"
         order = "choice, words" if n % 2 == 0 else "words, choice"
