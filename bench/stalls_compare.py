@@ -79,8 +79,8 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=5.0)
     args = parser.parse_args()
     print(
-        "| server | order | other load, load avg | slide p99 ms | choice ack p50 / p99 ms | words ack p50 / "
-        "p99 ms | words ÷ choice p99 | connect: stall (on CPU); gen-2 (on CPU) xn; "
+        "| server | order | other load, load avg | slide p99 ms | choice ack p50 / p99 ms | "
+        "words ack p50 / p99 ms | words ÷ choice p99 | connect: stall (on CPU); gen-2 (on CPU) xn; "
         "any GC (on CPU), ms | slides | choice | words | exact |"
     )
     print("| --- " * 12 + "|")
