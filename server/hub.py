@@ -157,7 +157,7 @@ class _Fanout:
 
     frame: Frame
     slot: str
-    ready: list[tuple[Client, Callable[[bytes], object]]]  # who could take it at once
+    ready: list[Client]  # who could take it at once
     held: list[Client]  # who was behind: offered the frame when the broadcast starts
     done: int = 0  # how many of `ready` have been written to (or skipped)
     started: bool = False  # whether the held clients have been offered it
@@ -204,7 +204,7 @@ class Hub:
             # Snapshots: a write that fills a socket moves its client to the held set, and it
             # must not be offered the same frame again; a client that joins meanwhile got the
             # newest state with its welcome.
-            fanout = _Fanout(frame, slot, list(self._ready[role].items()), list(self._held[role]))
+            fanout = _Fanout(frame, slot, list(self._ready[role]), list(self._held[role]))
             going = self._going[role]
             if going:
                 going.append(fanout)
@@ -222,10 +222,11 @@ class Hub:
                 client.offer(fanout.slot, fanout.frame)
         ready, wire, start = self._ready[role], fanout.frame.wire, fanout.done
         end = min(len(fanout.ready), start + budget)
-        for client, write in islice(fanout.ready, start, end):
-            # Skip a client that has since filled its socket, started closing or gone (the
-            # frame then waits in its outbox, or is not wanted); the check is one lookup.
-            if client not in ready:
+        for client in islice(fanout.ready, start, end):
+            # A client that has since filled its socket, started closing or gone is not
+            # among the ready any more: the frame waits in its outbox, or is not wanted.
+            write = ready.get(client)
+            if write is None:
                 if not client.closed and client in self.clients[role]:
                     client.offer(fanout.slot, fanout.frame)
                 continue
