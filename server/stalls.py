@@ -34,11 +34,13 @@ from server.keys import key_matches
 PROBE_INTERVAL = 0.002  # seconds between probe ticks: a stall is measured to within ~3 ms
 STALL = 0.020  # a gap longer than this counts as a stall (the target: none at all)
 # With survivors frozen after each full collection, a collection walks only what survived
-# since the last one: at most ~1,000 x 5 objects for generation 1 and ~1,000 x 5 x 4 for
-# generation 2 (a few ms). Python's (700, 10, 10) lets 70,000 survivors build up before a full
-# collection, and raising the thresholds makes the young collections the long ones instead
-# (bench: 30,000 votes' worth of objects, see docs/benchmarks.md).
-THRESHOLDS = (1000, 5, 4)
+# since the last one: a full collection comes every 4 young ones, so it walks at most the
+# survivors of ~4,000 allocations (~1 ms). Python's (700, 10, 10) lets ~70,000 build up (at
+# 5,000 phones, 20,000-48,000 objects a full collection, 25-70 ms on this busy 2-core box
+# even with the freezes); raising the thresholds makes the young collections the long ones
+# instead. In process, 150,000 votes' worth of objects: the longest pause 0.7 ms against
+# 4.9 ms with (1000, 5, 4) and 15.8 ms with (700, 10, 10), and less collecting in all.
+THRESHOLDS = (1000, 2, 1)
 
 
 @dataclass
