@@ -77,6 +77,7 @@ def main() -> None:
     parser.add_argument("--audience", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--window", type=float, default=5.0)
+    parser.add_argument("--choice-only", action="store_true", help="no words: the vote alone")
     args = parser.parse_args()
     print(
         "| server | order | other load, load avg | slide p99 ms | choice ack p50 / p99 ms | "
@@ -87,6 +88,8 @@ def main() -> None:
     for n in range(args.rounds):
         kinds = "words" if n % 2 == 0 else "words,choice"
         order = "choice, words" if n % 2 == 0 else "words, choice"
+        if args.choice_only:
+            kinds = order = "choice"
         sides = [True, False] if n % 2 == 0 else [False, True]
         for before in sides:
             result = run(args.audience, args.window, kinds, before)
