@@ -25,6 +25,7 @@ from server.results_api import results_router
 from server.room import Room
 from server.settings import Settings
 from server.sockets import ROLE_NAMES, Endpoint, Guards, SocketPolicy
+from server.stalls import StallMonitor, fanout_slice, stalls_router
 from server.startup import open_talk
 from server.terminal import report_presence
 from server.watch import watch_deck
@@ -94,7 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     room = Room(
         talk.session,
         talk.store,
-        Hub(),
+        Hub(fanout_slice()),
         room_code=talk.room_code,
         presenter_key=talk.presenter_key,
         moderator_key=talk.moderator_key
@@ -116,11 +117,15 @@ def create_app(settings: Settings) -> FastAPI:
         max_displays=settings.max_displays,
     )
 
+    # How long the event loop is held (`POST /api/stalls`, read by `handsup bench`).
+    stalls = StallMonitor()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         await room.log.start()
         room.start()
+        stalls.start()
         sweep = _sweep(room, settings.stuck_after, settings.keepalive, (guards.doors, guards.keys))
         tasks = [asyncio.create_task(sweep)]
         if settings.watch:
@@ -137,6 +142,7 @@ def create_app(settings: Settings) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            stalls.stop()
             await room.log.close()
             await talk.store.close()
 
@@ -144,6 +150,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.room = room
     app.state.talk = talk
     app.state.settings = settings
+    app.state.stalls = stalls
     app.add_middleware(SecurityHeaders)
     app.add_middleware(KeyAttempts, keys=guards.keys)
 
@@ -164,6 +171,7 @@ def create_app(settings: Settings) -> FastAPI:
         )
     )
     app.include_router(results_router(talk.store.path, talk.presenter_key, settings.clients_dir))
+    app.include_router(stalls_router(stalls, talk.presenter_key))
     app.mount("/static", StaticFiles(directory=settings.clients_dir), name="static")
 
     limiter = ConnectionLimiter(settings.max_connections, settings.max_per_address)

@@ -168,6 +168,9 @@ class Gate(HttpToolsProtocol):
         connection.connection_made(self.transport)
         connection.data_received(b"".join(output))
         self.transport.set_protocol(connection)
+        # The parser holds this gate's callbacks, a cycle only a collection would free: drop
+        # it, and the gate goes as soon as it returns (no cyclic garbage per connection).
+        self.parser = None  # type: ignore[assignment]
 
     # Internals
 

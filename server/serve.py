@@ -24,6 +24,7 @@ from server.lock import FolderInUse, lock_folder
 from server.net import public_base_url
 from server.privacy import due
 from server.settings import LIMIT_FLAGS, Settings
+from server.stalls import GcPolicy
 from server.tallies import TYPED
 from slides import DeckError
 
@@ -242,6 +243,8 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
+    # The deck is parsed and the session replayed: freeze them out of the collector's sight.
+    GcPolicy(app.state.stalls).apply()
     # Server.run picks uvloop (and httptools) where installed.
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])

@@ -47,6 +47,15 @@ def test_bench_counts_every_vote_exactly_once() -> None:
     assert result["tally_counts"] == result["acked_counts"]
     assert len(result["fanout_last_ms"]) == 3
     check_figures(result)
+    # The server's own account of its loop, per phase: the probe ticked (a gap of at least
+    # its 2 ms interval), and the longest of all phases is reported on its own.
+    loop = result["loop"]
+    assert set(loop) == {"connect", "slides", "choice"}
+    for figures in loop.values():
+        assert figures["longest_stall_ms"] >= 2 and figures["seconds"] > 0
+        assert figures["longest_busy_ms"] <= figures["longest_stall_ms"]
+    assert result["longest_stall_ms"] == max(f["longest_stall_ms"] for f in loop.values())
+    assert result["longest_gen2_ms"] == max(f["longest_gen2_ms"] for f in loop.values())
 
 
 def test_bench_storm_and_stuck_phones() -> None:

@@ -6,6 +6,7 @@ itself full until the test drains it, as the transport's pause/resume would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from server.frames import Frame
@@ -122,3 +123,73 @@ def test_roles_hear_only_their_broadcasts_and_a_closed_client_nothing() -> None:
     assert screen_link.received == ["t1", "s1"]
     hub.discard(phone)
     assert hub.counts() == {"audience": 0, "display": 1, "presenter": 0, "moderator": 0}
+
+
+async def test_a_broadcast_to_many_phones_lets_the_loop_run_between_slices() -> None:
+    """Another callback (a vote's acknowledgement, say) runs while a broadcast to a big room
+    is still going out; then every phone has the frame once, and broadcasts keep their order."""
+    hub = Hub(slice_size=100)
+    links = [joined(hub)[1] for _ in range(1000)]
+    hub.broadcast(("audience",), "state", Frame("s1"))
+    # The first slice went out at once; the rest wait for the loop.
+    assert sum(link.received == ["s1"] for link in links) == 100
+    hub.broadcast(("audience",), "tally:p", Frame("t1"))  # after s1, to every phone
+    seen_between: list[int] = []
+    done = asyncio.Event()
+
+    def meanwhile() -> None:
+        seen_between.append(sum(bool(link.received) for link in links))
+        done.set()
+
+    asyncio.get_running_loop().call_soon(meanwhile)
+    await done.wait()
+    assert 100 <= seen_between[0] < 1000
+    await until(lambda: all(len(link.received) == 2 for link in links))
+    assert all(link.received == ["s1", "t1"] for link in links)
+
+
+async def test_a_small_room_gets_a_broadcast_at_once() -> None:
+    hub = Hub(slice_size=100)
+    links = [joined(hub)[1] for _ in range(100)]
+    hub.broadcast(("audience",), "state", Frame("s1"))
+    assert all(link.received == ["s1"] for link in links)
+
+
+async def test_screens_are_not_held_up_by_a_broadcast_to_phones() -> None:
+    hub = Hub(slice_size=100)
+    phones = [joined(hub)[1] for _ in range(1000)]
+    screen = BufferLink()
+    hub.add(Client("display", "127.0.0.1", screen))
+    hub.broadcast(("audience",), "tally:p", Frame("t1"))
+    hub.broadcast(("display",), "tally:p", Frame("t1"))
+    assert screen.received == ["t1"]  # while most phones still wait for theirs
+    assert sum(bool(link.received) for link in phones) == 100
+    await until(lambda: all(link.received == ["t1"] for link in phones))
+
+
+async def test_a_phone_that_leaves_or_fills_mid_broadcast() -> None:
+    """One that closes gets nothing more; one whose socket fills keeps the newest frame."""
+    hub = Hub(slice_size=10)
+    pairs = [joined(hub) for _ in range(50)]
+    hub.broadcast(("audience",), "state", Frame("s1"))
+    leaving, left = pairs[-1]
+    leaving.close(1000, "bye")
+    hub.discard(leaving)
+    full_client, full = pairs[-2]
+    full.paused_since = 0.0  # its socket fills (what Connection.pause_writing does)
+    full_client.changed()
+    full_client.reply("ack")  # waits for the socket to drain
+    await until(lambda: all(link.received == ["s1"] for _, link in pairs[:-2]))
+    assert left.received == []
+    assert full.received == [] and full_client.pending() == 2
+    full.drain()
+    assert full.received == ["ack", "s1"]
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop turn until `condition` holds (the hub sends a slice a turn)."""
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the broadcast never reached everyone")

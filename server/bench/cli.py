@@ -37,7 +37,8 @@ def add_parser(sub: Any) -> None:
         default="choice",
         help="poll kinds to answer after the choice vote, comma-separated: "
         "choice, words, text, scale, quiz, qa, ideas (with --spawn the deck gets one poll of "
-        "each, and its Q&A on)",
+        "each, and its Q&A on); name choice to place it (words,choice: the choice vote after "
+        "the words)",
     )
     bench.add_argument(
         "--choice-window",

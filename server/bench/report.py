@@ -85,10 +85,34 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
             ("storm: token / vote kept", f"{storm['token_kept']:,} / {storm['vote_kept']:,}"),
             ("storm: whole storm", _value(storm.get("duration_s"), " s")),
         ]
+    loop = result.get("loop")
+    if loop:
+        out += [
+            (
+                "longest loop stall (on CPU) / longest gen-2 GC pause (on CPU)",
+                f"{_value(result.get('longest_stall_ms'), ' ms')} "
+                f"({_value(result.get('longest_busy_ms'), ' ms')}) / "
+                f"{_value(result.get('longest_gen2_ms'), ' ms')} "
+                f"({_value(result.get('longest_gen2_cpu_ms'), ' ms')})",
+            ),
+            *(
+                (f"  {phase}: stall (CPU) / gen-2 (CPU) (n) / over 20 ms (CPU)", _loop(figures))
+                for phase, figures in loop.items()
+            ),
+        ]
     if "export_checked" in result:
         out.append(("exported results checked", ", ".join(result["export_checked"])))
     out.append(("result", "OK: every vote counted once" if result.get("ok") else "PROBLEMS"))
     return out
+
+
+def _loop(figures: dict[str, Any]) -> str:
+    return (
+        f"{figures['longest_stall_ms']:.1f} ({figures['longest_busy_ms']:.1f}) ms / "
+        f"{figures['longest_gen2_ms']:.1f} ({figures['longest_gen2_cpu_ms']:.1f}) ms "
+        f"({figures['gen2']}) / "
+        f"{figures['stalls']} ({figures['busy_stalls']})"
+    )
 
 
 def _frames(figures: dict[str, Any] | None) -> str:

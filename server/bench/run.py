@@ -106,6 +106,7 @@ class Bench:
         self.last_command = 0.0
         # (kind, poll, what its export must hold, voters) for each poll answered in the run
         self.exports: list[tuple[str, str, Any, int]] = []
+        self.no_stalls = False  # the server has no `POST /api/stalls` (a peer, an old handsup)
 
     async def command(self, presenter: Screen, message: dict[str, Any]) -> float:
         """Send a presenter command (paced); return the monotonic time it was sent."""
@@ -137,22 +138,34 @@ class Bench:
 
         pool = Pool(plans(opts, self.server.url, room), progress)
         try:
+            await self.loop_window(None)
             await self.connect(pool, bar)
+            await self.loop_window("connect")
             await self.fan_out(pool, presenter)
+            await self.loop_window("slides")
             if "stalled_at_slide" in result:
                 self.problems.append("the healthy phones stopped getting slides: no votes run")
                 poll = None
             else:
-                poll = await self.votes(pool, presenter, display)
+                # In the order given: a kind measured before the choice vote, or after it,
+                # is measured on a room that has done more or less (alternate to see).
+                poll = None
                 for kind in opts.kinds:
-                    if kind in boards.KINDS and poll is not None:
+                    if kind == "choice":
+                        poll = await self.votes(pool, presenter, display)
+                    elif kind in boards.KINDS:
                         await self.board_answers(pool, presenter, display, kind)
-                    elif kind != "choice" and poll is not None:
+                    else:
                         await self.kind_answers(pool, presenter, display, kind)
+                choice = (result.get("vote_ack_ms") or {}).get("p99")
+                for figures in result.get("kinds", {}).values():
+                    figures["ack_p99_vs_choice"] = _ratio(figures["ack_ms"]["p99"], choice)
                 if len(self.exports) > 1:
                     await self.check_exports()
             if opts.storm and poll is not None:
+                await self.loop_window(None)
                 await self.storm(pool, poll)
+                await self.loop_window("storm")
         finally:
             await pool.close()
             presenter.drop()
@@ -160,6 +173,23 @@ class Bench:
         result["problems"] = self.problems
         result["ok"] = not self.problems
         return result
+
+    async def loop_window(self, phase: str | None) -> None:
+        """Read the server's loop stalls and collection pauses since the last read (its
+        `POST /api/stalls`) into `result["loop"][phase]`; None: just start a new window.
+        Servers without the endpoint (the peers) have no such figures."""
+        if self.no_stalls:
+            return
+        try:
+            figures = await asyncio.to_thread(_stalls, self.server.url, self.server.key)
+        except (OSError, ValueError):
+            self.no_stalls = True
+            return
+        if phase is not None:
+            self.result.setdefault("loop", {})[phase] = figures
+            longest = ("longest_stall_ms", "longest_busy_ms", "longest_gen2_ms")
+            for name in (*longest, "longest_gen2_cpu_ms", "longest_gc_cpu_ms"):
+                self.result[name] = max(self.result.get(name) or 0.0, figures[name])
 
     async def connect(self, pool: Pool, bar: Progress) -> None:
         opts, result = self.options, self.result
@@ -321,6 +351,7 @@ class Bench:
         poll = str(slide_poll.get("id"))
         options = len(slide_poll.get("options") or [])
         display.forget_tallies()
+        await self.loop_window(None)
         cpu = self.server.cpu_seconds()
         window = self.options.choice_window or self.options.vote_window
         result["vote_window_s"] = window
@@ -344,6 +375,7 @@ class Bench:
         if not await display.until(exact, 10.0):
             watcher = presenter  # a poll whose results the display may not see yet
             await presenter.until(exact, 5.0)
+        await self.loop_window("choice")
         finals = [(at, t) for at, t in watcher.tallies if t["poll"] == poll]
         shown = next(((at, t) for at, t in finals if t["voters"] == acked), None)
         final: dict[str, Any] = finals[-1][1] if finals else {"voters": 0, "counts": []}
@@ -414,6 +446,7 @@ class Bench:
             }
         display.forget_tallies()
         presenter.forget_tallies()
+        await self.loop_window(None)
         cpu = self.server.cpu_seconds()
         replies = await pool.ask("answer", **fields)
         ended_cpu = self.server.cpu_seconds()
@@ -450,6 +483,7 @@ class Bench:
         if not await display.until(exact, 10.0):
             watcher = presenter  # a poll whose results the display may not see yet
             await presenter.until(exact, 5.0)
+        await self.loop_window(kind)
         finals = [(at, t) for at, t in watcher.tallies if t["poll"] == poll]
         shown = next(((at, t) for at, t in finals if not problems(t, watcher.role)), None)
         last_ack = max(a["last_ack"] for a in replies)
@@ -462,9 +496,7 @@ class Bench:
             "answering_s": round(last_ack - min(a["first_sent"] for a in replies), 2),
             "voters": voters,
             "ack_ms": summary(ack_ms),
-            "ack_p99_vs_choice": _ratio(
-                summary(ack_ms)["p99"], (self.result.get("vote_ack_ms") or {}).get("p99")
-            ),
+            "ack_p99_vs_choice": None,  # once the choice vote has run too
             "server_cpu_us_per_answer": _per(ended_cpu or 0.0, cpu or 0.0, sent),
             "tally_seen_by": watcher.role,
             "tally_lag_ms": (
@@ -746,6 +778,14 @@ def _export(url: str, key: str) -> dict[str, Any]:
     return results
 
 
+def _stalls(url: str, key: str) -> dict[str, Any]:
+    """The server's loop figures since the last call (server.stalls), a new window begun."""
+    request = urllib.request.Request(f"{url}/api/stalls?key={quote(key)}", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        figures: dict[str, Any] = json.load(reply)
+    return figures
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -783,7 +823,9 @@ def main(args: argparse.Namespace) -> int:
     if not args.spawn and not (args.url and args.presenter_key):
         print("handsup bench: give --url and --presenter-key, or --spawn", file=sys.stderr)
         return 2
-    kinds = tuple(dict.fromkeys(["choice", *args.kind.split(",")]))
+    # The choice vote runs first unless --kind places it (`--kind words,choice`: after).
+    given = args.kind.split(",")
+    kinds = tuple(dict.fromkeys(given if "choice" in given else ["choice", *given]))
     unknown = set(kinds) - set(answers.KINDS) - set(boards.KINDS)
     if unknown:
         print(f"handsup bench: unknown kind {', '.join(sorted(unknown))}", file=sys.stderr)
