@@ -129,7 +129,9 @@ def create_app(settings: Settings) -> FastAPI:
         sweep = _sweep(room, settings.stuck_after, settings.keepalive, (guards.doors, guards.keys))
         tasks = [asyncio.create_task(sweep)]
         if settings.watch:
-            tasks.append(asyncio.create_task(watch_deck(settings.deck, room, talk.store, stop)))
+            tasks.append(
+                asyncio.create_task(watch_deck(settings.deck, room, talk.store, stop, text))
+            )
         if settings.presence_every > 0:
             tasks.append(
                 # Room-wide: with workers sharing a session, every worker's sockets.

@@ -42,8 +42,14 @@ def reload_deck(path: Path, room: Room, store: SQLiteStore) -> frozenset[Path]:
     return source.files
 
 
-async def watch_deck(path: Path, room: Room, store: SQLiteStore, stop: asyncio.Event) -> None:
-    """Reload on every save until `stop` is set. Watches the folder: editors often replace files."""
+async def watch_deck(
+    path: Path, room: Room, store: SQLiteStore, stop: asyncio.Event, served: str | None = None
+) -> None:
+    """Reload on every save until `stop` is set. Watches the folder: editors often replace files.
+
+    `served` is the deck text the server started with: a save made before the watcher was
+    watching (while the server started) is caught by reading the deck once it is.
+    """
     target = await asyncio.to_thread(path.resolve)
     # The files the deck includes (Slidev `src:`), all inside its folder: a save to one of
     # them reloads the deck too. Learnt by reading the deck once, then at every reload.
@@ -52,13 +58,36 @@ async def watch_deck(path: Path, room: Room, store: SQLiteStore, stop: asyncio.E
     def is_deck(_: watchfiles.Change, changed: str) -> bool:
         return (resolved := Path(changed).resolve()) == target or resolved in included
 
-    async for _ in watchfiles.awatch(
-        target.parent, watch_filter=is_deck, stop_event=stop, debounce=200, step=50
+    # `yield_on_timeout`: the first (empty) yield says the watcher is watching.
+    watching = False
+    async for changes in watchfiles.awatch(
+        target.parent,
+        watch_filter=is_deck,
+        stop_event=stop,
+        debounce=200,
+        step=50,
+        rust_timeout=1000,
+        yield_on_timeout=True,
     ):
+        if not changes:
+            if watching or served is None:
+                watching = True
+                continue
+            watching = True
+            if await asyncio.to_thread(_text, path) == served:
+                continue  # unchanged since the server read it
         try:
             included = reload_deck(path, room, store)
         except Exception:  # a reload must never take the talk down
             log.exception("deck reload failed")
+
+
+def _text(path: Path) -> str | None:
+    """The deck's text as the server serves it (includes inline), or None if it cannot be read."""
+    try:
+        return read_deck_files(path, FolderReader(path.resolve().parent)).text
+    except (DeckError, OSError):
+        return None
 
 
 def _included(path: Path) -> frozenset[Path]:
