@@ -333,6 +333,42 @@ async def test_redis_killed_mid_vote_and_restarted_loses_no_acknowledged_vote(
                 server.stop()
 
 
+async def test_while_redis_is_away_phones_and_display_say_reconnecting(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    try:
+        await open_poll(a)
+        phone = Phone()
+        await phone.connect(b)
+        screen = await Peer.open(a.ws, "display", room=a.room)
+        await screen.of_type("welcome")
+        assert phone.peer is not None
+
+        redis_server.stop(signal.SIGKILL)
+        await phone.peer.of_type("link", status="away", timeout=10)
+        await screen.of_type("link", status="away", timeout=10)
+        # A vote now waits: not acknowledged while Redis is away...
+        await phone.peer.vote("colour", 2, "while-away")
+        assert not [m for m in await phone.peer.quiet(0.5) if m["type"] == "vote_ack"]
+        # ...and a phone that (re)connects meanwhile is told at once, after its welcome.
+        late = Phone()
+        await late.connect(b)
+        assert late.peer is not None
+        await late.peer.of_type("link", status="away")
+
+        redis_server.start()  # on the same append-only file
+        for peer in (phone.peer, late.peer, screen):
+            await peer.of_type("link", status="back", timeout=15)
+        ack = await phone.peer.of_type("vote_ack", vote_id="while-away", timeout=15)
+        assert ack["option"] == 2, "the vote that waited is acknowledged once Redis is back"
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
+
+
 async def test_redis_restarted_empty_is_reported_not_ignored(
     redis_server: RedisProcess, tmp_path: Path
 ) -> None:
