@@ -534,6 +534,11 @@ class RedisLog:
 
         room.tallies.counts = everyone
 
+    def elsewhere(self) -> int:
+        """The other workers' sockets, as they last published them (a connection limit
+        counts them with this worker's own)."""
+        return sum(self.others.values())
+
     async def _presence(self) -> None:
         """Publish this worker's counts; sum the others' (each stamped, stale ones dropped).
         Also look at the epoch: a Redis emptied without a restart (FLUSHALL, a failover to an
