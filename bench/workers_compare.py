@@ -38,6 +38,8 @@ import uvloop
 
 from server.bench import run, target
 from server.bench.pool import Pool
+from server.bench.screens import Screen
+from server.bench.stats import summary
 from server.bench.worker import raise_fd_limit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,8 +103,46 @@ class Servers(target.Target):
         return total / 2**20
 
 
+class _Watched:
+    """The phones' pool, noting when the first phone had each slide: the Redis hop shows
+    there alone, before the fan-out to thousands of phones (whose own time varies more)."""
+
+    def __init__(self, pool: Pool, bench: Bench) -> None:
+        self._pool = pool
+        self._bench = bench
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+    async def ask(self, what: str, **options: Any) -> list[dict[str, Any]]:
+        answers: list[dict[str, Any]] = await self._pool.ask(what, **options)
+        sent = self._bench.goto_sent
+        if what == "position" and sent is not None:
+            times = [t for a in answers for t in a["times"]]
+            if times:
+                self._bench.firsts.append((min(times) - sent) * 1000)
+        return answers
+
+
 class Bench(run.Bench):
-    """`handsup bench`'s scenario; the load of other processes leaves out the server's."""
+    """`handsup bench`'s scenario; the load of other processes leaves out the server's, and
+    the first phone's time to each slide is kept too."""
+
+    goto_sent: float | None = None
+    firsts: list[float]
+
+    async def command(self, presenter: Screen, message: dict[str, Any]) -> float:
+        """As the bench sends it; a slide change's time is kept."""
+        sent = await super().command(presenter, message)
+        self.goto_sent = sent if message.get("type") == "goto" else None
+        return sent
+
+    async def fan_out(self, pool: Pool, presenter: Screen) -> None:
+        """The bench's slide changes, watching the first phone of each."""
+        self.firsts = []
+        await super().fan_out(_Watched(pool, self), presenter)  # type: ignore[arg-type]
+        self.result["first_phone_ms"] = summary(self.firsts)
+        self.goto_sent = None
 
     async def cpu(self, pool: Pool) -> dict[str, Any]:
         """As the bench reads it, with the workers and redis-server not counted as others."""
@@ -232,14 +272,17 @@ def main() -> int:
         return 0
     print(f"{args.audience} phones, {args.slides} slide changes, one vote each, {args.repeat} runs")
     print(
-        "setup | run | slide change p50 / p99 ms | server CPU per phone per slide change us"
+        "setup | run | slide change p50 / p99 ms | first phone p50 / max ms"
+        " | server CPU per phone per slide change us"
         " | CPU per connect ms | vote ack p50 / p99 ms | votes counted | other load (cores)"
     )
     for name, results in runs.items():
         for number, r in enumerate(results, 1):
             fan, ack = r.get("fanout_ms") or {}, r.get("vote_ack_ms") or {}
+            first = r.get("first_phone_ms") or {}
             print(
                 f"{name} | {number} | {fan.get('p50')} / {fan.get('p99')} | "
+                f"{first.get('p50')} / {first.get('max')} | "
                 f"{r.get('server_cpu_us_per_msg')} | {r.get('server_cpu_ms_per_connect')} | "
                 f"{ack.get('p50')} / {ack.get('p99')} | "
                 f"{r.get('votes_counted')}/{r.get('votes_sent')} | {r.get('other_load_cores')}"
@@ -252,9 +295,10 @@ def main() -> int:
             ratio = f"{cost / alone:.2f}x" if cost and alone else "-"
             p99 = _diff(_p(r.get("fanout_ms"), "p99"), _p(one.get("fanout_ms"), "p99"))
             p50 = _diff(_p(r.get("fanout_ms"), "p50"), _p(one.get("fanout_ms"), "p50"))
+            hop = _diff(_p(r.get("first_phone_ms"), "p50"), _p(one.get("first_phone_ms"), "p50"))
             print(
                 f"{name} | {number} | cost per phone per slide change {ratio} | slide change "
-                f"p50 {p50} ms, p99 {p99} ms"
+                f"p50 {p50} ms, p99 {p99} ms | first phone p50 {hop} ms"
             )
     problems = [p for results in runs.values() for r in results for p in r.get("problems", [])]
     for problem in problems:
