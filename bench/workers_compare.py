@@ -154,6 +154,14 @@ class Bench(run.Bench):
         return figures
 
 
+def _cpu_of(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
 def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A redis-server on loopback with the default durability; its URL once it answers."""
     binary = shutil.which("redis-server")
@@ -224,6 +232,8 @@ def measure(name: str, audience: int, slides: int, vote_window: float, seed: int
             workers=2, dialect="handsup", label=name, quiet=True, seed=seed,
         )  # fmt: skip
         result: dict[str, Any] = uvloop.run(Bench(options, server).run())
+        result["server_cpu_s"] = round(server.cpu_seconds() or 0.0, 2)  # the whole run
+        result["redis_cpu_s"] = round(sum(_cpu_of(p) for p in redis_ps), 2)
         return result
     finally:
         if child is not None:
@@ -274,7 +284,8 @@ def main() -> int:
     print(
         "setup | run | slide change p50 / p99 ms | first phone p50 / max ms"
         " | server CPU per phone per slide change us"
-        " | CPU per connect ms | vote ack p50 / p99 ms | votes counted | other load (cores)"
+        " | CPU per connect ms | CPU per vote us | vote ack p50 / p99 ms | votes counted"
+        " | whole run CPU s (redis-server) | other load (cores)"
     )
     for name, results in runs.items():
         for number, r in enumerate(results, 1):
@@ -284,8 +295,9 @@ def main() -> int:
                 f"{name} | {number} | {fan.get('p50')} / {fan.get('p99')} | "
                 f"{first.get('p50')} / {first.get('max')} | "
                 f"{r.get('server_cpu_us_per_msg')} | {r.get('server_cpu_ms_per_connect')} | "
-                f"{ack.get('p50')} / {ack.get('p99')} | "
-                f"{r.get('votes_counted')}/{r.get('votes_sent')} | {r.get('other_load_cores')}"
+                f"{r.get('server_cpu_us_per_vote')} | {ack.get('p50')} / {ack.get('p99')} | "
+                f"{r.get('votes_counted')}/{r.get('votes_sent')} | "
+                f"{r.get('server_cpu_s')} ({r.get('redis_cpu_s')}) | {r.get('other_load_cores')}"
             )
     print("against 1 worker, run by run:")
     base = runs["1 worker"]
