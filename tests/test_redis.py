@@ -20,6 +20,7 @@ import httpx
 import psutil
 import pytest
 import redis
+from playwright.sync_api import expect
 from websockets.exceptions import ConnectionClosed
 
 from server.app import create_app
@@ -28,6 +29,7 @@ from server.commands import GoTo, Join, OpenPoll, ResetPoll, SetBlackout, Vote
 from server.log import LocalLog
 from server.settings import Settings
 from server.sqlite_store import SQLiteStore
+from tests.browser import Devices
 from tests.nginxproc import NginxProcess, start_nginx
 from tests.redisproc import RedisProcess
 from tests.serverproc import ROOT, ServerProcess, start_server
@@ -369,6 +371,29 @@ async def test_while_redis_is_away_phones_and_display_say_reconnecting(
         await Peer.close_all()
         a.stop()
         b.stop()
+
+
+def test_the_pages_indicator_says_reconnecting_while_redis_is_away(
+    redis_server: RedisProcess, tmp_path: Path, devices: Devices
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    try:
+        phone = devices.open(f"{a.base}/?room={a.room}", phone=True)
+        french = devices.open(f"{a.base}/?room={a.room}", phone=True, locale="fr-FR")
+        screen = devices.open(f"{a.base}/display?room={a.room}")
+        for page, live in ((phone, "Live"), (french, "En direct"), (screen, "Live")):
+            expect(page.locator("#conn")).to_have_text(live)
+
+        redis_server.stop(signal.SIGKILL)
+        expect(phone.locator("#conn")).to_have_text("Reconnecting… votes are kept")
+        expect(french.locator("#conn")).to_have_text("Reconnexion… les votes sont conservés")
+        expect(screen.locator("#conn")).to_have_text("Reconnecting… votes are kept")
+
+        redis_server.start()  # back: every indicator says so, unaided
+        for page, live in ((phone, "Live"), (french, "En direct"), (screen, "Live")):
+            expect(page.locator("#conn")).to_have_text(live, timeout=15_000)
+    finally:
+        a.stop()
 
 
 async def first_word(server: ServerProcess, role: str, **hello: Any) -> dict[str, Any]:
