@@ -176,7 +176,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(stalls_router(stalls, talk.presenter_key))
     app.mount("/static", StaticFiles(directory=settings.clients_dir), name="static")
 
-    limiter = ConnectionLimiter(settings.max_connections, settings.max_per_address)
+    limiter = ConnectionLimiter(
+        settings.max_connections,
+        settings.max_per_address,
+        room_total=settings.room_connections if talk.shared is not None else None,
+    )
+    if talk.shared is not None:  # room-wide: the other workers' sockets count too
+        limiter.elsewhere = talk.shared.elsewhere
     public = urlsplit(settings.public_url) if settings.public_url else None
 
     def policy(role: str) -> SocketPolicy:

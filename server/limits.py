@@ -7,6 +7,7 @@ Nothing here does I/O or reads a clock: callers pass `now`. `server.gate` and
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -62,12 +63,20 @@ class ConnectionLimiter:
     Two tiers: `arrive` refuses outright only past a cap plus `HEADROOM`, so a socket at the
     cap is still read and can be told why (a phone: `server_full`; a presenter gets in, see
     `admit`).
+
+    With workers sharing one session, `room_total` caps every worker's sockets together:
+    this worker's own count plus `elsewhere()`, the others' as they last published them
+    (a second old at most; see docs/scaling.md). `total` stays this worker's own cap.
     """
 
-    def __init__(self, total: int, per_address: int, headroom: int = HEADROOM) -> None:
+    def __init__(
+        self, total: int, per_address: int, headroom: int = HEADROOM, room_total: int | None = None
+    ) -> None:
         self.total = total
         self.per_address = per_address
         self.headroom = headroom
+        self.room_total = room_total
+        self.elsewhere: Callable[[], int] = lambda: 0
         self.by_address: Counter[str] = Counter()
         self.count = 0
         self._waiting: dict[Door, None] = {}  # oldest first
@@ -79,8 +88,9 @@ class ConnectionLimiter:
             address, door
         ):
             return f"too many connections from one address ({self.per_address})"
-        if self.count >= self.total + self.headroom and not self._evict(None, door):
-            return f"the server is full ({self.total} connections)"
+        full = self._full(self.headroom - 1)
+        if full is not None and not self._evict(None, door):
+            return full
         door.slot = address
         self.by_address[address] += 1
         self.count += 1
@@ -95,8 +105,19 @@ class ConnectionLimiter:
             return None
         if self.by_address[address] > self.per_address and not self._evict(address, door):
             return f"too many connections from one address ({self.per_address})"
-        if capped and self.count > self.total and not self._evict(None, door):
+        if capped:
+            full = self._full(0)
+            if full is not None and not self._evict(None, door):
+                return full
+        return None
+
+    def _full(self, slack: int) -> str | None:
+        """Why the count is past a cap by more than `slack`, or None."""
+        if self.count > self.total + slack:
             return f"the server is full ({self.total} connections)"
+        room = self.room_total
+        if room is not None and self.count + self.elsewhere() > room + slack:
+            return f"the room is full ({room} connections on every worker together)"
         return None
 
     def readdress(self, door: Door, address: str) -> None:

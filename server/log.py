@@ -69,6 +69,10 @@ class Sink(Protocol):
         """Tell the presenters something went wrong (or right)."""
         ...
 
+    def link(self, reachable: bool) -> None:
+        """Tell every screen whether the shared log is reachable (votes wait while not)."""
+        ...
+
 
 class CommandLog(Protocol):
     """One ordered log of commands for one session."""

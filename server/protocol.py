@@ -453,6 +453,15 @@ class NoticeMessage(_Message):
     details: list[str] = Field(default_factory=list)
 
 
+class LinkMessage(_Message):
+    """Every role, with several workers: the shared log (Redis) is unreachable ("away": this
+    worker acknowledges nothing new, votes wait) or reachable again ("back"). Sent when it
+    changes, and after the welcome to a screen that connects while it is away."""
+
+    type: Literal["link"] = "link"
+    status: Literal["away", "back"]
+
+
 class PongMessage(_Message):
     """Answer to `ping`."""
 
@@ -472,6 +481,7 @@ ServerMessage = Annotated[
     | ScoreMessage
     | ErrorMessage
     | NoticeMessage
+    | LinkMessage
     | PongMessage,
     Field(discriminator="type"),
 ]

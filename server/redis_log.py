@@ -116,6 +116,9 @@ class _Bootstrap:
     ) -> None:
         pass
 
+    def link(self, reachable: bool) -> None:
+        pass
+
 
 @dataclass
 class _Mirror:
@@ -473,6 +476,7 @@ class RedisLog:
                 "the shared log (Redis) is unreachable: votes wait until it is back",
                 [f"{type(error).__name__}: {error}"],
             )
+            self.sink.link(False)
 
     async def _came_back(self) -> None:
         assert self._client is not None
@@ -486,6 +490,7 @@ class RedisLog:
         _LOG.warning("Redis is back: carrying on from entry %s", self.last_id)
         if self.sink is not None:
             self.sink.notify("info", "the shared log (Redis) is back", [])
+            self.sink.link(True)
 
     def _lose(self, epoch: str | None, last: str) -> None:
         self.lost = True
@@ -528,6 +533,11 @@ class RedisLog:
             return {role: mine[role] + self.others.get(role, 0) for role in mine}
 
         room.tallies.counts = everyone
+
+    def elsewhere(self) -> int:
+        """The other workers' sockets, as they last published them (a connection limit
+        counts them with this worker's own)."""
+        return sum(self.others.values())
 
     async def _presence(self) -> None:
         """Publish this worker's counts; sum the others' (each stamped, stale ones dropped).

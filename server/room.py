@@ -52,6 +52,7 @@ from server.protocol import (
     ForgottenMessage,
     Hello,
     JoinView,
+    LinkMessage,
     ModerateMessage,
     ModerateQuestionMessage,
     NicknameMessage,
@@ -136,6 +137,8 @@ class Room:
         self.questions = QuestionsFeed(session, hub, tally_interval)
         self._state_frames: dict[str, Frame] = {}
         self._notice: Frame | None = None
+        # While the shared log is unreachable: the "away" frame, for screens that connect.
+        self._away: Frame | None = None
         # The quiz standings, worked out once per change (a storm of phones joining while the
         # leaderboard is shown must not sort the whole room for each of them).
         self._standings: dict[str, Standing] | None = None
@@ -167,6 +170,8 @@ class Room:
             for pid, state in self.session.polls.items():  # what people typed, to curate
                 if state.poll.type in TYPED:
                     client.offer(f"tally:{pid}", self.tallies.frame("presenter", pid))
+            if self._away is not None:
+                client.offer("link", self._away)
             self.hub.add(client)
             return
         elif client.role == "audience":
@@ -209,6 +214,8 @@ class Room:
                 client.offer("my_questions", self.questions.mine(client.participant))
         if client.role == "presenter" and self._notice is not None:
             client.offer("notice", self._notice)
+        if self._away is not None:
+            client.offer("link", self._away)
         poll = self.session.current_poll
         if poll is not None and (client.role != "audience" or tally_visible("audience", poll)):
             client.offer(f"tally:{poll.poll.id}", self.tallies.frame(client.role, poll.poll.id))
@@ -489,6 +496,13 @@ class Room:
         )
         self._notice = frame if level == "error" else None
         self.hub.broadcast(("presenter",), "notice", frame)
+
+    def link(self, reachable: bool) -> None:
+        """Tell every screen whether the shared log is reachable: while it is not, each
+        page's indicator says "reconnecting" (nothing is acknowledged meanwhile)."""
+        frame = Frame(LinkMessage(status="back" if reachable else "away").model_dump_json())
+        self._away = None if reachable else frame
+        self.hub.broadcast(ROLES, "link", frame)
 
     # Fan-out.
 

@@ -163,6 +163,8 @@ def serve(args: argparse.Namespace) -> int:
             ip.strip() for ip in args.forwarded_allow_ips.split(",") if ip.strip()
         ),
         max_connections=max_connections,
+        # Shared through Redis, `--max-connections` counts every worker's sockets together.
+        room_connections=args.max_connections if getattr(args, "redis", None) else None,
         **_limits(args),
     )
     try:
@@ -214,6 +216,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"  listening: {args.host}:{port}")
     lowered = "; lowered to fit, see the warning" if low else ""
     print(f"  limits:    {max_connections} connections (open files: {open_files}{lowered})")
+    if settings.room_connections is not None:
+        print(f"             {settings.room_connections} connections on every worker together")
     print(f"  data:      {settings.data_path}")
     for problem in (warning, low, *(shared.warnings if shared is not None else [])):
         if problem:

@@ -89,6 +89,11 @@ class Settings(BaseModel):
     presenter_message_burst: float = Field(default=200.0, description="the presenter's burst")
     flood_strikes: int = Field(default=50, description="throttled in a row before closing")
     max_connections: int = Field(default=19_000, description="all connections together")
+    room_connections: int | None = Field(
+        default=None,
+        description="with workers sharing a session (--redis): every worker's connections "
+        "together, as `--max-connections` asked (None: each worker's own cap only)",
+    )
     max_per_address: int = Field(
         default=12_000, description="one address: a whole hall can sit behind one venue NAT"
     )

@@ -182,7 +182,8 @@ class Endpoint:
         elif (hello.room or "").strip().upper() != self.room.room_code:
             return Denied(4404, "bad_room", "a display joins with the room code (?room=CODE)")
         limit = self.guards.max_displays
-        if len(self.room.hub.clients["display"]) >= limit:
+        # Room-wide: with workers sharing the session, the others' displays count too.
+        if self.room.tallies.counts()["display"] >= limit:
             return Denied(1013, "server_full", f"too many displays ({limit})")
         return None
 

@@ -74,7 +74,7 @@ def test_every_string_the_clients_ask_for_is_in_english() -> None:
         for key in re.findall(tabled, source):
             asked.add(f"{key}.other" if f"{key}.other" in ENGLISH else key)
         asked |= {f"{key}.other" for key in re.findall(r'\bplural\("([\w.]+)"', source)}
-        asked |= {f"conn.{s}" for s in ("connecting", "live", "reconnecting", "stopped")}
+        asked |= {f"conn.{s}" for s in ("connecting", "live", "reconnecting", "stopped", "waiting")}
     for path in CLIENTS.rglob("*.html"):
         source = path.read_text(encoding="utf-8")
         asked |= set(re.findall(r'data-i18n="([\w.]+)"', source))

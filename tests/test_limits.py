@@ -58,6 +58,21 @@ def test_the_handshake_check_refuses_past_the_cap_but_a_presenter_gets_in() -> N
     assert limiter.arrive(Sock("beyond"), "c") is not None, "past the headroom: refused"
 
 
+def test_a_room_wide_cap_counts_the_other_workers_sockets_too() -> None:
+    limiter = ConnectionLimiter(total=10, per_address=10, headroom=0, room_total=4)
+    elsewhere = 3
+    limiter.elsewhere = lambda: elsewhere  # what the other workers last published
+    mine = Sock("mine")
+    assert limiter.arrive(mine, "a") is None
+    limiter.settle(mine)
+    full = "the room is full (4 connections on every worker together)"
+    assert limiter.arrive(Sock("fifth"), "b") == full, "one here and three elsewhere: full"
+    elsewhere = 2  # a phone left another worker
+    late = Sock("late")
+    assert limiter.arrive(late, "b") is None
+    assert limiter.admit(late) is None
+
+
 def test_a_socket_moves_between_addresses_and_protocols_keeping_one_place() -> None:
     limiter = ConnectionLimiter(total=10, per_address=10)
     gate, websocket = Sock("gate"), Sock("ws")

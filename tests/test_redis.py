@@ -4,6 +4,7 @@ everywhere, and no acknowledged vote lost when a worker or Redis itself is kille
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import shutil
@@ -19,6 +20,7 @@ import httpx
 import psutil
 import pytest
 import redis
+from playwright.sync_api import expect
 from websockets.exceptions import ConnectionClosed
 
 from server.app import create_app
@@ -27,12 +29,14 @@ from server.commands import GoTo, Join, OpenPoll, ResetPoll, SetBlackout, Vote
 from server.log import LocalLog
 from server.settings import Settings
 from server.sqlite_store import SQLiteStore
+from tests.browser import Devices
 from tests.nginxproc import NginxProcess, start_nginx
 from tests.redisproc import RedisProcess
 from tests.serverproc import ROOT, ServerProcess, start_server
 from tests.test_deploy_nginx import through, upstream
 from tests.test_durability import QUIZ, Phone, open_poll
 from tests.test_privacy import DECK as PRIVACY_DECK
+from tests.test_security_limits import connect
 from tests.wsclient import Peer
 
 
@@ -331,6 +335,116 @@ async def test_redis_killed_mid_vote_and_restarted_loses_no_acknowledged_vote(
         for server in (a, b, c):
             if server is not None:
                 server.stop()
+
+
+async def test_while_redis_is_away_phones_and_display_say_reconnecting(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    try:
+        await open_poll(a)
+        phone = Phone()
+        await phone.connect(b)
+        screen = await Peer.open(a.ws, "display", room=a.room)
+        await screen.of_type("welcome")
+        assert phone.peer is not None
+
+        redis_server.stop(signal.SIGKILL)
+        await phone.peer.of_type("link", status="away", timeout=10)
+        await screen.of_type("link", status="away", timeout=10)
+        # A vote now waits: not acknowledged while Redis is away...
+        await phone.peer.vote("colour", 2, "while-away")
+        assert not [m for m in await phone.peer.quiet(0.5) if m["type"] == "vote_ack"]
+        # ...and a phone that (re)connects meanwhile is told at once, after its welcome.
+        late = Phone()
+        await late.connect(b)
+        assert late.peer is not None
+        await late.peer.of_type("link", status="away")
+
+        redis_server.start()  # on the same append-only file
+        for peer in (phone.peer, late.peer, screen):
+            await peer.of_type("link", status="back", timeout=15)
+        ack = await phone.peer.of_type("vote_ack", vote_id="while-away", timeout=15)
+        assert ack["option"] == 2, "the vote that waited is acknowledged once Redis is back"
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
+
+
+def test_the_pages_indicator_says_reconnecting_while_redis_is_away(
+    redis_server: RedisProcess, tmp_path: Path, devices: Devices
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    try:
+        phone = devices.open(f"{a.base}/?room={a.room}", phone=True)
+        french = devices.open(f"{a.base}/?room={a.room}", phone=True, locale="fr-FR")
+        screen = devices.open(f"{a.base}/display?room={a.room}")
+        for page, live in ((phone, "Live"), (french, "En direct"), (screen, "Live")):
+            expect(page.locator("#conn")).to_have_text(live)
+
+        redis_server.stop(signal.SIGKILL)
+        expect(phone.locator("#conn")).to_have_text("Reconnecting… votes are kept")
+        expect(french.locator("#conn")).to_have_text("Reconnexion… les votes sont conservés")
+        expect(screen.locator("#conn")).to_have_text("Reconnecting… votes are kept")
+
+        redis_server.start()  # back: every indicator says so, unaided
+        for page, live in ((phone, "Live"), (french, "En direct"), (screen, "Live")):
+            expect(page.locator("#conn")).to_have_text(live, timeout=15_000)
+    finally:
+        a.stop()
+
+
+async def first_word(server: ServerProcess, role: str, **hello: Any) -> dict[str, Any]:
+    """Connect and say hello: the server's first answer (a welcome, or why not)."""
+    peer = await connect(server, role)
+    with contextlib.suppress(ConnectionClosed):  # refused at the handshake: already closing
+        await peer.send({"type": "hello", **hello})
+    return await peer.next()
+
+
+async def test_connection_limits_count_every_workers_sockets(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    limits = ("--max-connections", "6", "--max-displays", "1")
+    a = worker(redis_server, tmp_path / "a", *limits)
+    b = worker(redis_server, tmp_path / "b", *limits)
+    try:
+        boss = await Peer.open(b.ws, "presenter", key=b.key)
+        screen = await Peer.open(a.ws, "display", room=a.room)
+        await screen.of_type("welcome")
+        phones = [Phone(), Phone()]
+        for phone in phones:
+            await phone.connect(a)
+        await boss.until(
+            lambda m: m["type"] == "presence" and (m["display"], m["audience"]) == (1, 2),
+            timeout=10,
+        )  # B has read A's counts from Redis
+
+        # One display in the room, on A: B has none of its own, and still refuses a second.
+        refused = await first_word(b, "display", room=b.room)
+        assert (refused["type"], refused["code"]) == ("error", "server_full")
+        assert "too many displays (1)" in refused["message"]
+
+        # Six connections in the room: A holds three, B its presenter; alone, B would take
+        # five phones. Room-wide it takes the two left (one, if the refused display's socket
+        # is not yet released), then says the room is full.
+        welcomed = 0
+        while (answer := await first_word(b, "audience", room=b.room))["type"] == "welcome":
+            welcomed += 1
+        assert answer["code"] == "server_full" and "the room is full" in answer["message"]
+        assert 1 <= welcomed <= 2, "B counted A's sockets against the room's six"
+
+        # A phone leaves A: once B has read the new count, a phone gets in on B.
+        assert phones[0].peer is not None
+        await phones[0].peer.close()
+        await boss.until(lambda m: m["type"] == "presence" and m["audience"] == 1 + welcomed)
+        assert (await first_word(b, "audience", room=b.room))["type"] == "welcome"
+    finally:
+        await Peer.close_all()
+        a.stop()
+        b.stop()
 
 
 async def test_redis_restarted_empty_is_reported_not_ignored(

@@ -12,7 +12,9 @@ export const FATAL_CODES = new Set([4403, 4404]);
 
 /**
  * Statuses: "connecting" (never welcomed yet), "live" (welcomed), "reconnecting" (lost, will
- * retry), "stopped" (refused for good: see onFatal).
+ * retry), "stopped" (refused for good: see onFatal). onStatus also hears "waiting": live, but
+ * the server's shared log (Redis, with several workers) is away, so nothing is acknowledged
+ * until it is back (a `link` message says so); `status` stays "live" (sending still works).
  */
 export class Connection {
   #ws = null;
@@ -24,6 +26,7 @@ export class Connection {
   #lastSent = 0;
   #pingSentAt = null;
   #refusal = null;
+  #away = false; // the server's shared log is unreachable (a `link` message)
 
   /**
    * @param {string} role "audience", "display" or "presenter"
@@ -65,6 +68,11 @@ export class Connection {
     clearTimeout(this.#timer);
     this.#drop();
     this.#setStatus("stopped");
+  }
+
+  /** What to show: the status, or "waiting" while live but the server's shared log is away. */
+  get shown() {
+    return this.#away && this.status === "live" ? "waiting" : this.status;
   }
 
   get live() {
@@ -123,9 +131,15 @@ export class Connection {
         return;
       }
       if (message.type === "pong") return;
+      if (message.type === "link") {
+        this.#away = message.status === "away";
+        this.onStatus(this.shown);
+        return;
+      }
       if (message.type === "welcome") {
         this.#attempt = 0;
         this.#everLive = true;
+        this.#away = false; // a new socket: its server says so after the welcome if away
         this.#setStatus("live");
       } else if (!this.live) {
         // Before the welcome only a refusal can come: keep it for onFatal.
@@ -193,6 +207,6 @@ export class Connection {
   #setStatus(status) {
     if (status === this.status) return;
     this.status = status;
-    this.onStatus(status);
+    this.onStatus(this.shown);
   }
 }
