@@ -22,9 +22,9 @@ _DANGEROUS = re.compile(
 _HANDLER = re.compile(r"\s(on[a-z]+)\s*=", re.IGNORECASE)
 _STYLE = re.compile(r"\sstyle\s*=", re.IGNORECASE)
 _URL = re.compile(r"""=\s*["']?\s*(javascript|vbscript|data):""", re.IGNORECASE)
-# A raw `<img>` whose source is another host's (or the server's root): not shown, as nothing
-# is fetched from elsewhere. (`data:` and `javascript:` ones are _URL's.)
-_FOREIGN_IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?\s*(?:https?:|//|/)""", re.IGNORECASE)
+# A raw `<img>` whose source is plain http, scheme-relative or the server's root: not shown
+# (an https one is, as a markdown image is). `data:` and `javascript:` ones are _URL's.
+_FOREIGN_IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?\s*(?:http:|//|/)""", re.IGNORECASE)
 # Vue components as Slidev decks use them: `<Tweet id=.../>`, `<v-click>`, `<Toc />`.
 _COMPONENT = re.compile(r"<\s*([A-Z][\w]*|[a-z][a-z0-9]*-[\w-]*)\b")
 
@@ -50,7 +50,7 @@ _FINDERS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (_HANDLER, lambda m: f"{m.group(1).lower()}= handler"),
     (_STYLE, lambda m: "style= attribute"),
     (_URL, lambda m: f"{m.group(1).lower()}: URL"),
-    (_FOREIGN_IMG, lambda m: "<img> from another host (only the deck's own images are shown)"),
+    (_FOREIGN_IMG, lambda m: "<img> not from the deck's folder or https"),
     (_COMPONENT, lambda m: f"<{m.group(1)}> (a Vue component)"),
 )
 

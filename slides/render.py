@@ -91,25 +91,27 @@ def _raw_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 
 def _own_image_src(tag: str, attribute: str, value: str) -> str | None:
-    # Raw `<img>` shows the deck's own images only: nothing from another host, no data: URL.
-    if tag == "img" and attribute == "src" and _EXTERNAL.match(value.strip()):
-        return None
+    # Raw `<img>` shows the deck's own images, or an https one as a markdown image may be; not
+    # plain http (readable and changeable on the way), `//`, the server's root or data: URLs.
+    source = value.strip()
+    if tag == "img" and attribute == "src" and _EXTERNAL.match(source):
+        return value if source[:8].lower() == "https://" else None
     return value
 
 
-# Applied to each raw `<img>` tag before the slide's HTML is cleaned, so that markdown images
-# (which may be https, as documented) keep their source and raw ones only a relative one.
+# Applied to each raw `<img>` tag before the slide's HTML is cleaned: a relative source or an
+# https one, as a markdown image may have (the main cleaner still allows http for links).
 _RAW_IMG_CLEANER = nh3.Cleaner(
     tags={"img"},
     attributes={"img": {"src", "alt", "title", "width", "height"}},
     attribute_filter=_own_image_src,
-    url_schemes=set(),
+    url_schemes={"https"},
 )
 _IMG_TAG = re.compile(r"<img\b[^>]*>?", re.IGNORECASE)
 
 
 def _own_images(tokens: Sequence[Token]) -> None:
-    """Strip other hosts' sources from the raw `<img>` tags among these tokens."""
+    """Strip the sources raw `<img>` tags may not have (http, `//`, `/`, data:) in these tokens."""
     for token in tokens:
         pieces = [token] if token.type == "html_block" else []
         if token.type == "inline":

@@ -121,26 +121,24 @@ def test_marp_image_sizes_become_bounded_width_and_height() -> None:
     assert 'alt="w:300 A cat"' in plain.slides[0].html
 
 
-def test_raw_img_shows_only_the_decks_own_images_and_says_which_line_lost_one() -> None:
+def test_raw_img_shows_the_decks_own_or_https_images_and_says_which_line_lost_one() -> None:
     text = (
         "# Pictures\n\n"
         '<img src="photo.png" width="300" height="99999" alt="ours">\n\n'
-        '<div><img src="https://tracker.example/pixel.gif"></div>\n\n'
+        '<div><img src="http://plain.example/pixel.gif"></div>\n\n'
         '<p><img src="//cdn.example/x.png"> <img src="/static/shared/x.png"></p>\n\n'
         '<img src="data:image/png;base64,AAAA">\n\n'
-        "![remote, as the deck format documents](https://example.org/chart.png)\n"
+        '<img src="https://example.org/chart.png" alt="remote, as a markdown image may be">\n'
     )
     parsed = parse_deck(text)
     html = parsed.slides[0].html
     assert '<img src="/assets/photo.png" width="300" alt="ours">' in html
-    for elsewhere in ("tracker.example", "cdn.example", "/static/", "data:"):
+    for elsewhere in ("plain.example", "cdn.example", "/static/", "data:"):
         assert elsewhere not in html
-    # A markdown image keeps its https source: only raw HTML is held to the deck's folder.
+    # https, as the allow-list and a markdown image have it; nothing over plain http.
     assert '<img src="https://example.org/chart.png"' in html
     assert parsed.warnings == [
-        "deck.md:5: warning: raw HTML not shown: <img> from another host (only the deck's own "
-        "images are shown)",
-        "deck.md:7: warning: raw HTML not shown: <img> from another host (only the deck's own "
-        "images are shown)",
+        "deck.md:5: warning: raw HTML not shown: <img> not from the deck's folder or https",
+        "deck.md:7: warning: raw HTML not shown: <img> not from the deck's folder or https",
         "deck.md:9: warning: raw HTML not shown: data: URL",
     ]
