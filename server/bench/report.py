@@ -176,7 +176,7 @@ def _kind_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
                     f"{_value(figures.get('scored'))} of {_value(figures.get('answers_acked'))}",
                 ),
                 (
-                    f"  quiz: scores + top 10 of {_value(figures.get('leaderboard_players'))}",
+                    f"  quiz: standings of {_value(figures.get('leaderboard_players'))} players",
                     _ms(figures.get("leaderboard_ms"), 2) + " ms (p50 / p99 / max)",
                 ),
             ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import heapq
 import json
 import math
 import os
@@ -651,8 +650,9 @@ class Bench:
         self, poll: str, votes: list[list[Any]], slide_poll: dict[str, Any], correct: int
     ) -> dict[str, Any]:
         """Every phone's points against the scoring rule, from the server's own times in its
-        log; and how long the session takes to rank everyone (there is no leaderboard message
-        yet: `Session.scores()` and the top 10, in this process, on the replayed session)."""
+        log; and how long the session takes to rank everyone, as the server does for a
+        leaderboard slide (`Session.standings()`: everyone sorted, ties ranked, pseudonyms),
+        in this process, on the replayed session."""
         if self.server.data is None:
             return {"scores": "not checked: the server's data folder is known only with --spawn"}
         replayed = await asyncio.to_thread(_replay, self.server.data / "handsup.db")
@@ -680,7 +680,7 @@ class Bench:
         timings = []
         for _ in range(50):
             started = time.perf_counter()
-            board = heapq.nlargest(10, session.scores().items(), key=lambda item: item[1])
+            board = session.standings()
             timings.append((time.perf_counter() - started) * 1000)
 
         figures = {
@@ -689,7 +689,7 @@ class Bench:
             "full_points": sum(1 for p in scores.values() if p == points),
             "leaderboard_ms": summary(timings),
             "leaderboard_players": len(scores),
-            "leaderboard_top": [p for _, p in board][:3],
+            "leaderboard_top": [s.score for s in board[:3]],
         }
         if wrong or extra or bracket or not opened:
             self.problems.append(
