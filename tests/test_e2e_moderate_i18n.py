@@ -160,8 +160,10 @@ def test_a_french_moderator_curates_a_french_ideas_board(tmp_path: Path, devices
         expect(pending.locator(".moderation-state")).to_have_text(["En attente de validation"] * 2)
         expect(pending.first.locator("button")).to_have_text(["Approuver", "Écarter", "Fusionner…"])
         check_language(moderator, "fr")
-        for _ in range(2):
+        # One at a time: a second click before the list redraws would approve the first again.
+        for left in (1, 0):
             board.locator(".state-pending [data-moderate=approve]").first.click()
+            expect(pending).to_have_count(left)
         shown = board.locator(".moderation-item.state-shown")
         expect(shown).to_have_count(2)
         expect(shown.locator(".moderation-state")).to_have_text(["Au tableau"] * 2)
