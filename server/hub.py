@@ -9,6 +9,7 @@ one pending frame per slot, not a queue.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -19,6 +20,9 @@ from server.protocol import Role
 ROLES: tuple[Role, ...] = ("audience", "display", "presenter", "moderator")
 PING = b"\x89\x00"  # a websocket ping frame with no payload; browsers answer it themselves
 REPLY_LIMIT = 256  # replies waiting for a client that is not reading before it is dropped
+# Clients written per turn of the event loop by `Hub.spread`: a few milliseconds of writes, so
+# an acknowledgement that became due meanwhile waits for one chunk, not for the whole room.
+SPREAD_CHUNK = 250
 
 
 class Link(Protocol):
@@ -153,6 +157,8 @@ class Hub:
             role: {} for role in ROLES
         }
         self._held: dict[Role, set[Client]] = {role: set() for role in ROLES}
+        # Per slot, the `spread` still under way (a newer value for the slot replaces it).
+        self._spreading: dict[str, object] = {}
 
     def add(self, client: Client) -> None:
         """Start fanning out to this client."""
@@ -183,6 +189,33 @@ class Hub:
                     pass
             for client in held:
                 client.offer(slot, frame)
+
+    def spread(self, roles: Iterable[Role], slot: str, frame: Frame) -> None:
+        """Like `broadcast`, for a slot whose newest value is all that counts (live results, the
+        Q&A's list): written `SPREAD_CHUNK` clients per turn of the loop. Writing a 2 KB list to
+        5,000 phones at once holds the loop for tens of milliseconds, and every acknowledgement
+        due meanwhile waited behind it. A newer value for the slot takes over the rest of the
+        room (whoever was not reached yet gets the newer one); a client that joins meanwhile
+        was given the current value when admitted."""
+        clients = [client for role in roles for client in self.clients[role]]
+        if len(clients) <= SPREAD_CHUNK:
+            self.broadcast(roles, slot, frame)
+            return
+        token = self._spreading[slot] = object()
+        loop = asyncio.get_running_loop()
+
+        def step(start: int) -> None:
+            if self._spreading.get(slot) is not token:
+                return  # a newer value is on its way to everyone
+            end = start + SPREAD_CHUNK
+            for client in clients[start:end]:
+                client.offer(slot, frame)
+            if end < len(clients):
+                loop.call_soon(step, end)
+            else:
+                del self._spreading[slot]
+
+        step(0)
 
     def _refile(self, client: Client) -> None:
         role = client.role

@@ -105,7 +105,7 @@ class Tallies:
                 self._audience_flush_at = now
                 polls, self._audience_dirty = self._audience_dirty, set()
                 for poll in polls:
-                    self.hub.broadcast(("audience",), f"tally:{poll}", self.frame("audience", poll))
+                    self.hub.spread(("audience",), f"tally:{poll}", self.frame("audience", poll))
             else:
                 self._schedule_flush(due)
         if self._presence_dirty:

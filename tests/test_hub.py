@@ -6,10 +6,11 @@ itself full until the test drains it, as the transport's pause/resume would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from server.frames import Frame
-from server.hub import Client, Hub
+from server.hub import SPREAD_CHUNK, Client, Hub
 
 
 class BufferLink:
@@ -122,3 +123,23 @@ def test_roles_hear_only_their_broadcasts_and_a_closed_client_nothing() -> None:
     assert screen_link.received == ["t1", "s1"]
     hub.discard(phone)
     assert hub.counts() == {"audience": 0, "display": 1, "presenter": 0, "moderator": 0}
+
+
+async def test_a_spread_goes_a_chunk_a_turn_acks_go_between_and_a_newer_value_takes_over() -> None:
+    hub = Hub()
+    pairs = [joined(hub) for _ in range(2 * SPREAD_CHUNK + 10)]
+    hub.spread(("audience",), "tally:p", Frame("t0"))
+    waiting = [(c, link) for c, link in pairs if not link.received]
+    assert len(waiting) == len(pairs) - SPREAD_CHUNK
+    # An acknowledgement due now goes out at once, ahead of the rest of the room's list.
+    client, link = waiting[0]
+    client.reply(Frame("ack"))
+    assert link.received == ["ack"]
+    hub.spread(("audience",), "tally:p", Frame("t1"))  # newer: whoever has not got t0 gets t1
+    for _ in range(len(pairs)):  # one loop turn per chunk; bounded, not timed
+        if not hub._spreading:
+            break
+        await asyncio.sleep(0)
+    assert not hub._spreading
+    assert all(link.received[-1] == "t1" and link.received.count("t1") == 1 for _, link in pairs)
+    assert sum(link.received.count("t0") for _, link in pairs) == SPREAD_CHUNK
