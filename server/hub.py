@@ -23,6 +23,9 @@ REPLY_LIMIT = 256  # replies waiting for a client that is not reading before it 
 # Clients written per turn of the event loop by `Hub.spread`: a few milliseconds of writes, so
 # an acknowledgement that became due meanwhile waits for one chunk, not for the whole room.
 SPREAD_CHUNK = 250
+# What share of its interval a coalesced list (results, the Q&A) is spread over: a margin so
+# one value is usually out before the next starts.
+SPREAD_SHARE = 0.75
 
 
 class Link(Protocol):
@@ -145,6 +148,18 @@ class Client:
         self.changed()
 
 
+class _Spread:
+    """One value on its way to a room in chunks: the clients in order, the next one's index."""
+
+    __slots__ = ("clients", "frame", "gap", "next")
+
+    def __init__(self, clients: list[Client], frame: Frame, gap: float) -> None:
+        self.clients = clients
+        self.frame = frame
+        self.gap = gap  # seconds between chunks
+        self.next = 0
+
+
 class Hub:
     """Every connected client by role, and broadcasts to roles."""
 
@@ -158,7 +173,7 @@ class Hub:
         }
         self._held: dict[Role, set[Client]] = {role: set() for role in ROLES}
         # Per slot, the `spread` still under way (a newer value for the slot replaces it).
-        self._spreading: dict[str, object] = {}
+        self._spreading: dict[str, _Spread] = {}
 
     def add(self, client: Client) -> None:
         """Start fanning out to this client."""
@@ -190,32 +205,40 @@ class Hub:
             for client in held:
                 client.offer(slot, frame)
 
-    def spread(self, roles: Iterable[Role], slot: str, frame: Frame) -> None:
+    def spread(self, roles: Iterable[Role], slot: str, frame: Frame, over: float = 0.0) -> None:
         """Like `broadcast`, for a slot whose newest value is all that counts (live results, the
-        Q&A's list): written `SPREAD_CHUNK` clients per turn of the loop. Writing a 2 KB list to
-        5,000 phones at once holds the loop for tens of milliseconds, and every acknowledgement
-        due meanwhile waited behind it. A newer value for the slot takes over the rest of the
-        room (whoever was not reached yet gets the newer one); a client that joins meanwhile
-        was given the current value when admitted."""
+        Q&A's list): written to `SPREAD_CHUNK` clients at a time, the chunks evenly over `over`
+        seconds (each on a later turn of the loop). Writing a 2 KB list to 5,000 phones at once
+        held the loop (and the phones' side of the machine) for tens of milliseconds, and every
+        acknowledgement due meanwhile waited behind it. A newer value for the slot takes over:
+        first the clients the older one had not reached yet, then the rest, so a room larger
+        than one interval's worth still gets every value to everyone in turn. A client that
+        joins meanwhile was given the current value when admitted."""
         clients = [client for role in roles for client in self.clients[role]]
         if len(clients) <= SPREAD_CHUNK:
             self.broadcast(roles, slot, frame)
             return
-        token = self._spreading[slot] = object()
-        loop = asyncio.get_running_loop()
+        unreached = self._spreading.get(slot)
+        if unreached is not None:
+            first = [c for c in unreached.clients[unreached.next :] if not c.closed]
+            ahead = set(first)
+            clients = first + [c for c in clients if c not in ahead]
+        chunks = -(-len(clients) // SPREAD_CHUNK)
+        run = _Spread(clients, frame, over / chunks)
+        self._spreading[slot] = run
+        self._step(slot, run)
 
-        def step(start: int) -> None:
-            if self._spreading.get(slot) is not token:
-                return  # a newer value is on its way to everyone
-            end = start + SPREAD_CHUNK
-            for client in clients[start:end]:
-                client.offer(slot, frame)
-            if end < len(clients):
-                loop.call_soon(step, end)
-            else:
-                del self._spreading[slot]
-
-        step(0)
+    def _step(self, slot: str, run: _Spread) -> None:
+        if self._spreading.get(slot) is not run:
+            return  # a newer value took over the rest
+        end = run.next + SPREAD_CHUNK
+        for client in run.clients[run.next : end]:
+            client.offer(slot, run.frame)
+        run.next = end
+        if end < len(run.clients):
+            asyncio.get_running_loop().call_later(run.gap, self._step, slot, run)
+        else:
+            del self._spreading[slot]
 
     def _refile(self, client: Client) -> None:
         role = client.role

@@ -136,6 +136,8 @@ async def test_a_spread_goes_a_chunk_a_turn_acks_go_between_and_a_newer_value_ta
     client.reply(Frame("ack"))
     assert link.received == ["ack"]
     hub.spread(("audience",), "tally:p", Frame("t1"))  # newer: whoever has not got t0 gets t1
+    # ...and they come first, so a room bigger than one interval's worth is not starved.
+    assert sum(1 for _, link in waiting if link.received[-1:] == ["t1"]) == SPREAD_CHUNK
     for _ in range(len(pairs)):  # one loop turn per chunk; bounded, not timed
         if not hub._spreading:
             break
