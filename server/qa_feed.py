@@ -134,8 +134,8 @@ class QuestionsFeed:
         if self._mine:
             wanted, self._mine = self._mine, set()
             clients = [c for c in self.hub.clients["audience"] if c.participant in wanted]
-            gap = over / -(-len(clients) // MINE_CHUNK)
-            self._send_mine(clients, 0, gap)
+            if clients:  # whoever changed may have left meanwhile
+                self._send_mine(clients, 0, over / -(-len(clients) // MINE_CHUNK))
 
     def _send_mine(self, clients: list[Client], start: int, gap: float) -> None:
         """Send these phones their own lists, `MINE_CHUNK` at a time, `gap` seconds apart."""
