@@ -123,6 +123,7 @@ def _board_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
                 for k in ("server_cores", "harness_cores", "other_load_cores")
             ),
         ),
+        (f"  {kind}: server waiting for a core", _value(figures.get("server_waiting_cores"))),
     ]
     if kind == "ideas":
         rows.append(
