@@ -22,7 +22,7 @@ PING = b"\x89\x00"  # a websocket ping frame with no payload; browsers answer it
 REPLY_LIMIT = 256  # replies waiting for a client that is not reading before it is dropped
 # Clients written per turn of the event loop by `Hub.spread`: a few milliseconds of writes, so
 # an acknowledgement that became due meanwhile waits for one chunk, not for the whole room.
-SPREAD_CHUNK = 250
+SPREAD_CHUNK = 100
 # What share of its interval a coalesced list (results, the Q&A) is spread over: a margin so
 # one value is usually out before the next starts.
 SPREAD_SHARE = 0.75
