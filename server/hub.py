@@ -172,8 +172,8 @@ class Hub:
             role: {} for role in ROLES
         }
         self._held: dict[Role, set[Client]] = {role: set() for role in ROLES}
-        # Per slot, the `spread` still under way (a newer value for the slot replaces it).
-        self._spreading: dict[str, _Spread] = {}
+        # Per (roles, slot), the `spread` still under way (a newer value replaces it).
+        self._spreading: dict[tuple[tuple[Role, ...], str], _Spread] = {}
 
     def add(self, client: Client) -> None:
         """Start fanning out to this client."""
@@ -214,31 +214,33 @@ class Hub:
         first the clients the older one had not reached yet, then the rest, so a room larger
         than one interval's worth still gets every value to everyone in turn. A client that
         joins meanwhile was given the current value when admitted."""
+        roles = tuple(roles)
         clients = [client for role in roles for client in self.clients[role]]
         if len(clients) <= SPREAD_CHUNK:
             self.broadcast(roles, slot, frame)
             return
-        unreached = self._spreading.get(slot)
+        key = (roles, slot)
+        unreached = self._spreading.get(key)
         if unreached is not None:
             first = [c for c in unreached.clients[unreached.next :] if not c.closed]
             ahead = set(first)
             clients = first + [c for c in clients if c not in ahead]
         chunks = -(-len(clients) // SPREAD_CHUNK)
         run = _Spread(clients, frame, over / chunks)
-        self._spreading[slot] = run
-        self._step(slot, run)
+        self._spreading[key] = run
+        self._step(key, run)
 
-    def _step(self, slot: str, run: _Spread) -> None:
-        if self._spreading.get(slot) is not run:
+    def _step(self, key: tuple[tuple[Role, ...], str], run: _Spread) -> None:
+        if self._spreading.get(key) is not run:
             return  # a newer value took over the rest
         end = run.next + SPREAD_CHUNK
         for client in run.clients[run.next : end]:
-            client.offer(slot, run.frame)
+            client.offer(key[1], run.frame)
         run.next = end
         if end < len(run.clients):
-            asyncio.get_running_loop().call_later(run.gap, self._step, slot, run)
+            asyncio.get_running_loop().call_later(run.gap, self._step, key, run)
         else:
-            del self._spreading[slot]
+            del self._spreading[key]
 
     def _refile(self, client: Client) -> None:
         role = client.role
