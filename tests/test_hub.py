@@ -145,3 +145,23 @@ async def test_a_spread_goes_a_chunk_a_turn_acks_go_between_and_a_newer_value_ta
     assert not hub._spreading
     assert all(link.received[-1] == "t1" and link.received.count("t1") == 1 for _, link in pairs)
     assert sum(link.received.count("t0") for _, link in pairs) == SPREAD_CHUNK
+
+
+async def test_spreads_to_different_roles_on_one_slot_do_not_cut_each_other_short() -> None:
+    hub = Hub()
+    phones = [joined(hub)[1] for _ in range(2 * SPREAD_CHUNK)]
+    screens = []
+    for _ in range(2 * SPREAD_CHUNK):
+        link = BufferLink()
+        client = Client("display", "127.0.0.1", link)
+        link.client = client
+        hub.add(client)
+        screens.append(link)
+    hub.spread(("audience",), "questions", Frame("phones"))
+    hub.spread(("display",), "questions", Frame("screens"))
+    for _ in range(8):  # one loop turn per chunk; bounded, not timed
+        if not hub._spreading:
+            break
+        await asyncio.sleep(0)
+    assert all(link.received == ["phones"] for link in phones)
+    assert all(link.received == ["screens"] for link in screens)
