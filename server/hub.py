@@ -29,6 +29,12 @@ PING = b"\x89\x00"  # a websocket ping frame with no payload; browsers answer it
 REPLY_LIMIT = 256  # replies waiting for a client that is not reading before it is dropped
 # Sockets written in one turn of the loop: ~9 µs each on a small server, so ~5 ms a slice.
 SLICE = 500
+# Clients written per turn of the event loop by `Hub.spread`: a few milliseconds of writes, so
+# an acknowledgement that became due meanwhile waits for one chunk, not for the whole room.
+SPREAD_CHUNK = 100
+# What share of its interval a coalesced list (results, the Q&A) is spread over: a margin so
+# one value is usually out before the next starts.
+SPREAD_SHARE = 0.75
 
 
 class Link(Protocol):
@@ -163,6 +169,18 @@ class _Fanout:
     started: bool = False  # whether the held clients have been offered it
 
 
+class _Spread:
+    """One value on its way to a room in chunks: the clients in order, the next one's index."""
+
+    __slots__ = ("clients", "frame", "gap", "next")
+
+    def __init__(self, clients: list[Client], frame: Frame, gap: float) -> None:
+        self.clients = clients
+        self.frame = frame
+        self.gap = gap  # seconds between chunks
+        self.next = 0
+
+
 class Hub:
     """Every connected client by role, and broadcasts to roles."""
 
@@ -180,6 +198,8 @@ class Hub:
         # Broadcasts still going out, per role, in order; and the loop callback that goes on.
         self._going: dict[Role, deque[_Fanout]] = {role: deque() for role in ROLES}
         self._pump: asyncio.Handle | None = None
+        # Per (roles, slot), the `spread` still under way (a newer value replaces it).
+        self._spreading: dict[tuple[tuple[Role, ...], str], _Spread] = {}
 
     def add(self, client: Client) -> None:
         """Start fanning out to this client."""
@@ -266,6 +286,43 @@ class Hub:
                 budget -= self._send(role, fanout, budget)
                 if fanout.done >= len(fanout.ready):
                     going.popleft()
+
+    def spread(self, roles: Iterable[Role], slot: str, frame: Frame, over: float = 0.0) -> None:
+        """Like `broadcast`, for a slot whose newest value is all that counts (live results, the
+        Q&A's list): written to `SPREAD_CHUNK` clients at a time, the chunks evenly over `over`
+        seconds (each on a later turn of the loop). Writing a 2 KB list to 5,000 phones at once
+        held the loop (and the phones' side of the machine) for tens of milliseconds, and every
+        acknowledgement due meanwhile waited behind it. A newer value for the slot takes over:
+        first the clients the older one had not reached yet, then the rest, so a room larger
+        than one interval's worth still gets every value to everyone in turn. A client that
+        joins meanwhile was given the current value when admitted."""
+        roles = tuple(roles)
+        clients = [client for role in roles for client in self.clients[role]]
+        if len(clients) <= SPREAD_CHUNK:
+            self.broadcast(roles, slot, frame)
+            return
+        key = (roles, slot)
+        unreached = self._spreading.get(key)
+        if unreached is not None:
+            first = [c for c in unreached.clients[unreached.next :] if not c.closed]
+            ahead = set(first)
+            clients = first + [c for c in clients if c not in ahead]
+        chunks = -(-len(clients) // SPREAD_CHUNK)
+        run = _Spread(clients, frame, over / chunks)
+        self._spreading[key] = run
+        self._step(key, run)
+
+    def _step(self, key: tuple[tuple[Role, ...], str], run: _Spread) -> None:
+        if self._spreading.get(key) is not run:
+            return  # a newer value took over the rest
+        end = run.next + SPREAD_CHUNK
+        for client in run.clients[run.next : end]:
+            client.offer(key[1], run.frame)
+        run.next = end
+        if end < len(run.clients):
+            asyncio.get_running_loop().call_later(run.gap, self._step, key, run)
+        else:
+            del self._spreading[key]
 
     def _refile(self, client: Client) -> None:
         role = client.role

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from server.commands import Ask, Command, Event, GoTo, Refused, VoteCast
+from server.commands import Ask, Command, Event, GoTo, Refused, Upvote, VoteCast
 from server.protocol import ClientMessage
 from server.session import Session
 from server.store import Store
@@ -144,9 +144,10 @@ class LocalLog:
                 _LOG.debug("refused: %s (%s)", command, refused.reason)
             return
         if not events:
-            # Nothing changed (a known phone rejoining): nothing to log. A resent question is
-            # acknowledged once the original is durable: behind everything queued before.
-            durable = self.store.record([]) if isinstance(command, Ask) else done_future()
+            # Nothing changed (a known phone rejoining): nothing to log. A resent question or
+            # upvote is acknowledged once the original is durable: behind everything queued.
+            resent = isinstance(command, Ask | Upvote)
+            durable = self.store.record([]) if resent else done_future()
         elif not worth_logging(events):
             durable = self.store.record([])  # a resent vote: once the original is durable
         else:

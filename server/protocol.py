@@ -82,11 +82,14 @@ QuestionId = Annotated[str, Field(min_length=1, max_length=16)]
 
 
 class UpvoteMessage(_Message):
-    """Audience: upvote a question everyone sees (`on` false: take the upvote back)."""
+    """Audience: upvote a question everyone sees (`on` false: take the upvote back). With
+    `upvote_id` (made by the phone; a resend reuses it) the server answers `upvote_ack` once
+    the upvote is durable; without it (older phones) the phone's own list is the only word."""
 
     type: Literal["upvote"]
     question: QuestionId
     on: bool = True
+    upvote_id: Token | None = None
 
 
 class ModerateQuestionMessage(_Message):
@@ -396,6 +399,16 @@ class AskAck(_Message):
     question: str
 
 
+class UpvoteAck(_Message):
+    """Your upvote (`on` false: taking it back) of `question` is in (durable); sent for each
+    `upvote` with an `upvote_id`, a resend included, at once and apart from `my_questions`."""
+
+    type: Literal["upvote_ack"] = "upvote_ack"
+    upvote_id: str
+    question: str
+    on: bool
+
+
 class ForgottenMessage(_Message):
     """Audience only: what you typed is deleted, in the stored log too."""
 
@@ -476,6 +489,7 @@ ServerMessage = Annotated[
     | QuestionsMessage
     | MyQuestionsMessage
     | AskAck
+    | UpvoteAck
     | ForgottenMessage
     | VoteAck
     | ScoreMessage

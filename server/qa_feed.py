@@ -12,11 +12,15 @@ from __future__ import annotations
 import asyncio
 
 from server.frames import Frame
-from server.hub import ROLES, Hub
+from server.hub import ROLES, SPREAD_SHARE, Client, Hub
 from server.protocol import MyQuestionsMessage, QuestionItem, QuestionsMessage, Role
 from server.qa import QUEUE, TOP, Question
 from server.session import Session
 from server.text import mask
+
+# Own lists built per turn of the event loop: each is a few tens of microseconds, and a busy
+# second can change a thousand of them; acknowledgements go out between chunks.
+MINE_CHUNK = 100
 
 
 def question_item(question: Question, *, asker: bool = False) -> QuestionItem:
@@ -109,14 +113,17 @@ class QuestionsFeed:
         if self._handle is not None:
             return
         loop = asyncio.get_running_loop()
-        # Phones showing the list get it less often as the room grows, as tallies do.
-        phones = len(self.hub.clients["audience"])
-        when = max(loop.time(), self._flush_at + max(self.interval, phones / 5000))
+        when = max(loop.time(), self._flush_at + self._interval())
         self._handle = loop.call_at(when, self._flush)
+
+    def _interval(self) -> float:
+        # Phones showing the list get it less often as the room grows, as tallies do.
+        return max(self.interval, len(self.hub.clients["audience"]) / 5000)
 
     def _flush(self) -> None:
         self._handle = None
         self._flush_at = asyncio.get_running_loop().time()
+        over = SPREAD_SHARE * self._interval()  # a steady trickle, not a burst (`Hub.spread`)
         if self._dirty:
             self._dirty = False
             for role in ROLES:
@@ -125,14 +132,23 @@ class QuestionsFeed:
                 if sent is not None and sent.text == frame.text:
                     continue  # e.g. an upvote below the top 20, or a question still pending
                 self._sent[role] = frame
-                self.hub.broadcast((role,), "questions", frame)
+                self.hub.spread((role,), "questions", frame, over)
         if self._mine:
             wanted, self._mine = self._mine, set()
-            frames: dict[str, Frame] = {}
-            for client in self.hub.clients["audience"]:
-                who = client.participant
-                if who is None or who not in wanted:
-                    continue
-                if who not in frames:
-                    frames[who] = self.mine(who)
-                client.offer("my_questions", frames[who])
+            clients = [c for c in self.hub.clients["audience"] if c.participant in wanted]
+            if clients:  # whoever changed may have left meanwhile
+                self._send_mine(clients, 0, over / -(-len(clients) // MINE_CHUNK))
+
+    def _send_mine(self, clients: list[Client], start: int, gap: float) -> None:
+        """Send these phones their own lists, `MINE_CHUNK` at a time, `gap` seconds apart."""
+        end = start + MINE_CHUNK
+        frames: dict[str, Frame] = {}
+        for client in clients[start:end]:
+            who = client.participant
+            if who is None or client.closed:
+                continue
+            if who not in frames:
+                frames[who] = self.mine(who)
+            client.offer("my_questions", frames[who])
+        if end < len(clients):
+            asyncio.get_running_loop().call_later(gap, self._send_mine, clients, end, gap)

@@ -62,6 +62,7 @@ from server.protocol import (
     Role,
     ScoreMessage,
     StateMessage,
+    UpvoteAck,
     UpvoteMessage,
     VoteAck,
     VoteMessage,
@@ -242,6 +243,8 @@ class Room:
             if isinstance(message, VoteMessage | AnswerMessage)
             else message.ask_id
             if isinstance(message, AskMessage)
+            else message.upvote_id or message.type
+            if isinstance(message, UpvoteMessage)
             else message.type
         )
         reply = ErrorMessage(code=refused.code, message=refused.reason, ref=ref)
@@ -350,11 +353,11 @@ class Room:
     def _question(
         self, client: Client, participant: str, message: AskMessage | UpvoteMessage
     ) -> None:
-        """Ask or upvote. An ask is acknowledged once durable; an upvote's acknowledgement is
-        the phone's own list, sent once durable (`_fan_out_durable`)."""
+        """Ask or upvote. Each is acknowledged once durable (an upvote without an id, from an
+        older phone, only by the phone's own list, sent once durable: `_mine_durable`)."""
         if isinstance(message, UpvoteMessage):
             upvote = Upvote(participant, message.question, message.on)
-            self.run(upvote, partial(self._refused, client, message))
+            self.run(upvote, partial(self._upvoted, client, message))
             return
         qa = self.session.qa
         resent = qa.ask_ids.get(message.ask_id)
@@ -379,6 +382,23 @@ class Room:
         question = self.session.qa.ask_ids[message.ask_id]
         ack = Frame(AskAck(ask_id=message.ask_id, question=question).model_dump_json())
         durable.add_done_callback(partial(_acknowledge, client, ack))
+
+    def _upvoted(
+        self,
+        client: Client,
+        message: UpvoteMessage,
+        outcome: Outcome,
+        durable: asyncio.Future[None],
+    ) -> None:
+        # A resend (no events: the upvote already holds) is acknowledged too, once the
+        # original is durable: the log gives it a future behind everything before it.
+        if isinstance(outcome, Refused):
+            self._refuse(client, message, outcome)
+            return
+        if message.upvote_id is None:
+            return
+        ack = UpvoteAck(upvote_id=message.upvote_id, question=message.question, on=message.on)
+        durable.add_done_callback(partial(_acknowledge, client, Frame(ack.model_dump_json())))
 
     def _limit_text(self, participant: str, poll: str, given: object, vote_id: str) -> None:
         """Refuse a text answer (words, an open answer) beyond this participant's rate. A

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 
 from server.frames import Frame
-from server.hub import ROLES, Hub
+from server.hub import ROLES, SPREAD_SHARE, Hub
 from server.protocol import PresenceMessage, Role, TallyMessage
 from server.session import Session
 from server.views import tally_visible
@@ -103,9 +103,13 @@ class Tallies:
             due = self._audience_flush_at + self._audience_interval()
             if now >= due:
                 self._audience_flush_at = now
+                # Spread over most of the interval: a steady trickle, not a burst of writes
+                # that acknowledgements queue behind (`Hub.spread`).
+                over = SPREAD_SHARE * self._audience_interval()
                 polls, self._audience_dirty = self._audience_dirty, set()
                 for poll in polls:
-                    self.hub.broadcast(("audience",), f"tally:{poll}", self.frame("audience", poll))
+                    frame = self.frame("audience", poll)
+                    self.hub.spread(("audience",), f"tally:{poll}", frame, over)
             else:
                 self._schedule_flush(due)
         if self._presence_dirty:

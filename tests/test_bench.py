@@ -133,3 +133,22 @@ def test_bench_qa_and_ideas_count_every_upvote_and_vote_exactly() -> None:
         assert figures["bytes_per_phone_per_s"] > 0
         top = figures["top"]
         assert top and top[0][1] >= top[-1][1], "the most voted first"
+
+
+def test_the_text_report_shows_the_q_and_a_and_ideas_figures() -> None:
+    """`handsup bench` without --json prints what the room measured for the Q&A, not the
+    figures of a poll kind it does not have (they read "-", and "exact on screen" NO)."""
+    from server.bench.report import rows
+
+    qa = {
+        "poll": None, "phones": 5000, "proposals_sent": 500, "proposals_acked": 500,
+        "propose_ack_ms": {"p50": 100.0, "p99": 103.6, "max": 103.7}, "votes_sent": 25000,
+        "votes_acked": 25000, "voting_s": 29.95,
+        "ack_ms": {"p50": 1.07, "p99": 150.85, "max": 279.15}, "ack_p99_vs_choice": 10.91,
+        "bytes_per_phone_per_s": 1950.4, "server_cores": 0.23, "harness_cores": 0.14,
+        "other_load_cores": 0.44, "display_exact": True, "export_exact": False,
+    }  # fmt: skip
+    shown = dict(rows({"audience": 5000, "kinds": {"qa": qa}}))
+    assert shown["  qa: votes sent / acked"] == "25,000 / 25,000"
+    assert shown["  qa: vote ack p50 / p99 / max ms"].endswith("(p99 10.91x the choice vote's)")
+    assert shown["  qa: exact on display / in export"] == "yes / NO"

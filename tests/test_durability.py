@@ -339,3 +339,95 @@ async def test_sigkill_loses_no_acknowledged_answer_of_any_kind(tmp_path: Path) 
         assert approved == {f"a{n}" for n in range(1, 6)}, "moderation survives too"
     finally:
         server.stop()
+
+
+async def test_sigkill_mid_upvotes_loses_no_acknowledged_upvote(tmp_path: Path) -> None:
+    """An `upvote_ack` means durable: after kill -9, each phone's upvotes are those acked
+    (or with the one still in flight), and sending that one again is acked and counted once."""
+    deck = tmp_path / "qa.md"
+    deck.write_text(QA.read_text().replace("qa: true", "qa: {moderation: after}"))
+    server = start_server(deck, data=tmp_path / "data")
+    try:
+        askers = [await Peer.open(server.ws, "audience", room=server.room) for _ in range(6)]
+        for n, asker in enumerate(askers):
+            await asker.send({"type": "ask", "text": f"Question {n}?", "ask_id": f"k{n}"})
+            await asker.of_type("ask_ack", ask_id=f"k{n}")
+        questions = [f"q{n}" for n in range(1, 7)]
+        voters = [Upvoter() for _ in range(20)]
+        for voter in voters:
+            await voter.connect(server)
+        rng = random.Random(11)
+        voting = [asyncio.create_task(v.keep_upvoting(questions, rng)) for v in voters]
+        while sum(v.acks for v in voters) < 3 * len(voters):  # noqa: ASYNC110 - polls phones
+            await asyncio.sleep(0.01)
+        server.stop(signal.SIGKILL)
+        await asyncio.gather(*voting)
+        await Peer.close_all()
+
+        server = restart(server, deck)
+        for voter in voters:
+            upvoted = set(await voter.connect(server))
+            allowed = [voter.acked]
+            if voter.pending is not None:
+                question, on, _ = voter.pending
+                allowed.append(voter.acked | {question} if on else voter.acked - {question})
+            assert upvoted in allowed, "the acknowledged upvotes came back (or the one in flight)"
+            if voter.pending is not None:  # the phone sends it again, same id: acked, once
+                question, on, upvote_id = voter.pending
+                assert voter.peer is not None
+                await voter.peer.send(
+                    {"type": "upvote", "question": question, "on": on, "upvote_id": upvote_id}
+                )
+                await voter.peer.of_type("upvote_ack", upvote_id=upvote_id)
+                voter.acked = voter.acked | {question} if on else voter.acked - {question}
+        expected = {q: sum(q in v.acked for v in voters) for q in questions}
+        boss = await Peer.open(server.ws, "presenter", key=server.key)
+        await boss.until(
+            lambda m: (
+                m["type"] == "questions" and {q["id"]: q["votes"] for q in m["top"]} == expected
+            )
+        )
+    finally:
+        await Peer.close_all()
+        server.stop()
+
+
+QA = Path(__file__).parent / "decks" / "qa.md"
+
+
+class Upvoter:
+    """A phone that upvotes and takes back upvotes, remembering what was acknowledged."""
+
+    def __init__(self) -> None:
+        self.token: str | None = None
+        self.acked: set[str] = set()
+        self.acks = 0
+        self.pending: tuple[str, bool, str] | None = None
+        self.peer: Peer | None = None
+
+    async def connect(self, server: ServerProcess) -> list[str]:
+        """Say hello (as the same participant after a restart); its upvotes, as the server
+        lists them."""
+        hello = {"room": server.room} | ({"participant": self.token} if self.token else {})
+        self.peer = await Peer.open(server.ws, "audience", **hello)
+        self.token = (await self.peer.of_type("welcome"))["participant"]
+        mine = await self.peer.of_type("my_questions")
+        return list(mine["upvoted"])
+
+    async def keep_upvoting(self, questions: list[str], rng: random.Random) -> None:
+        """Upvote or take back, one at a time, until the connection dies."""
+        assert self.peer is not None
+        try:
+            while True:
+                question = rng.choice(questions)
+                on = question not in self.acked
+                upvote_id = uuid.uuid4().hex
+                self.pending = (question, on, upvote_id)
+                message = {"type": "upvote", "question": question, "on": on}
+                await self.peer.send(message | {"upvote_id": upvote_id})
+                await self.peer.of_type("upvote_ack", timeout=10, upvote_id=upvote_id)
+                self.acked = self.acked | {question} if on else self.acked - {question}
+                self.pending = None
+                self.acks += 1
+        except (ConnectionClosed, TimeoutError, OSError):
+            return

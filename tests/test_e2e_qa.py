@@ -85,6 +85,8 @@ def test_a_question_goes_from_a_phone_through_the_moderator_to_the_display(
     expect(upvote).to_have_attribute("aria-pressed", "false")
     upvote.tap()
     expect(upvote).to_have_attribute("aria-pressed", "true")
+    # The server's upvote_ack (once durable) confirms it: no longer drawn as still sending.
+    expect(upvote).not_to_have_attribute("aria-busy", "true")
     expect(display.locator(".questions-area .qa-votes")).to_have_text("1")
     expect(asker.locator(".qa-list .qa-item.mine .qa-upvote")).to_be_disabled()
     asker.locator(".qa-mine").scroll_into_view_if_needed()

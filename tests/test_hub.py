@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 
 from server.frames import Frame
-from server.hub import Client, Hub
+from server.hub import SPREAD_CHUNK, Client, Hub
 
 
 class BufferLink:
@@ -193,3 +193,45 @@ async def until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("the broadcast never reached everyone")
+
+
+async def test_a_spread_goes_a_chunk_a_turn_acks_go_between_and_a_newer_value_takes_over() -> None:
+    hub = Hub()
+    pairs = [joined(hub) for _ in range(2 * SPREAD_CHUNK + 10)]
+    hub.spread(("audience",), "tally:p", Frame("t0"))
+    waiting = [(c, link) for c, link in pairs if not link.received]
+    assert len(waiting) == len(pairs) - SPREAD_CHUNK
+    # An acknowledgement due now goes out at once, ahead of the rest of the room's list.
+    client, link = waiting[0]
+    client.reply(Frame("ack"))
+    assert link.received == ["ack"]
+    hub.spread(("audience",), "tally:p", Frame("t1"))  # newer: whoever has not got t0 gets t1
+    # ...and they come first, so a room bigger than one interval's worth is not starved.
+    assert sum(1 for _, link in waiting if link.received[-1:] == ["t1"]) == SPREAD_CHUNK
+    for _ in range(len(pairs)):  # one loop turn per chunk; bounded, not timed
+        if not hub._spreading:
+            break
+        await asyncio.sleep(0)
+    assert not hub._spreading
+    assert all(link.received[-1] == "t1" and link.received.count("t1") == 1 for _, link in pairs)
+    assert sum(link.received.count("t0") for _, link in pairs) == SPREAD_CHUNK
+
+
+async def test_spreads_to_different_roles_on_one_slot_do_not_cut_each_other_short() -> None:
+    hub = Hub()
+    phones = [joined(hub)[1] for _ in range(2 * SPREAD_CHUNK)]
+    screens = []
+    for _ in range(2 * SPREAD_CHUNK):
+        link = BufferLink()
+        client = Client("display", "127.0.0.1", link)
+        link.client = client
+        hub.add(client)
+        screens.append(link)
+    hub.spread(("audience",), "questions", Frame("phones"))
+    hub.spread(("display",), "questions", Frame("screens"))
+    for _ in range(8):  # one loop turn per chunk; bounded, not timed
+        if not hub._spreading:
+            break
+        await asyncio.sleep(0)
+    assert all(link.received == ["phones"] for link in phones)
+    assert all(link.received == ["screens"] for link in screens)

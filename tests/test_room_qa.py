@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from server.protocol import SERVER_MESSAGE, UpvoteAck
 from server.room import Denied, Room
 from server.store import MemoryStore
 from tests.test_room import KEY, FrameLink, HeldStore, connect, send, until
@@ -212,3 +213,45 @@ async def test_a_moderator_curates_typed_answers_across_the_talk_but_no_other_po
     send(room, mod, {"type": "moderate", "poll": "wall", "action": "approve", "item": "a1"})
     await until(screen, lambda: wall(screen, "shown") == ["Hold it"])
     assert not any(t["poll"] == "colour" for t in mod_link.messages("tally"))
+
+
+async def test_an_upvote_is_acked_once_durable_and_a_resend_is_acked_and_counted_once() -> None:
+    store = HeldStore()
+    room = make_room(store, deck=DECK.replace("qa: true", "qa: {moderation: after}"))
+    ann, ann_link = connect(room, "audience", room="ROOM1")
+    bob, bob_link = connect(room, "audience", room="ROOM1")
+    send(room, ann, {"type": "ask", "text": "Upvote me", "ask_id": "k1"})
+    store.release()
+    upvote = {"type": "upvote", "question": "q1", "upvote_id": "u1"}
+    send(room, bob, upvote)
+    send(room, bob, upvote)  # the phone lost its socket before the ack and sends it again
+    # Everyone sees the vote at once (the room shows what it applied)...
+    await until(bob_link, lambda: [q["votes"] for q in latest(bob_link, "questions")["top"]] == [1])
+    # ...but the phone is told it counted only once the disk has it.
+    assert bob_link.messages("upvote_ack") == [], "acknowledged before it was durable"
+    assert room.session.qa.questions["q1"].votes == 1
+    store.release()
+    await until(bob_link, lambda: len(bob_link.messages("upvote_ack")) == 2)
+    acks = bob_link.messages("upvote_ack")
+    assert acks == [{"type": "upvote_ack", "upvote_id": "u1", "question": "q1", "on": True}] * 2
+    assert all(type(SERVER_MESSAGE.validate_python(a)) is UpvoteAck for a in acks)
+    assert room.session.qa.questions["q1"].votes == 1
+    # Taking it back is acknowledged the same way; a refusal names the upvote it refuses.
+    send(room, bob, {"type": "upvote", "question": "q1", "on": False, "upvote_id": "u2"})
+    send(room, ann, {"type": "upvote", "question": "q1", "upvote_id": "u3"})
+    store.release()
+    await until(bob_link, lambda: len(bob_link.messages("upvote_ack")) == 3)
+    assert bob_link.messages("upvote_ack")[-1]["on"] is False
+    assert room.session.qa.questions["q1"].votes == 0
+    assert latest(ann_link, "error")["ref"] == "u3"
+
+
+async def test_an_upvote_without_an_id_from_an_older_phone_still_counts() -> None:
+    room = make_room(deck=DECK.replace("qa: true", "qa: {moderation: after}"))
+    ann, _ = connect(room, "audience", room="ROOM1")
+    bob, bob_link = connect(room, "audience", room="ROOM1")
+    send(room, ann, {"type": "ask", "text": "Upvote me", "ask_id": "k1"})
+    send(room, bob, {"type": "upvote", "question": "q1"})
+    await until(bob_link, lambda: latest(bob_link, "my_questions").get("upvoted") == ["q1"])
+    assert bob_link.messages("upvote_ack") == []  # it asked for none: its list tells it
+    assert room.session.qa.questions["q1"].votes == 1

@@ -53,6 +53,9 @@ export class PhoneQa {
     this.top = [];
     this.mine = { asked: [], upvoted: [] };
     this.unsent = null; // a question not yet acknowledged: sent again, same id, on reconnect
+    // By question id, the upvote (or taking back) the server has not acknowledged yet: shown
+    // as pressed (or not) but unconfirmed, and sent again, same id, on reconnect.
+    this.upvoting = new Map();
     this.toggle = el("button", { type: "button", class: "qa-toggle", "aria-expanded": "false", "aria-controls": "qa-panel", text: t("qa.title") });
     this.text = el("textarea", { id: "qa-text", name: "question", maxlength: "280", rows: "3", required: true });
     this.name = el("input", { id: "qa-name", name: "name", type: "text", maxlength: "40", autocomplete: "nickname" });
@@ -123,9 +126,17 @@ export class PhoneQa {
     area.replaceChildren(button);
   }
 
-  /** After a reconnect: a question the server never acknowledged goes again, same id. */
+  /** After a reconnect: a question or upvote the server never acknowledged goes again, same id. */
   resend() {
     if (this.unsent) this.send(this.unsent);
+    for (const upvote of this.upvoting.values()) this.send(upvote);
+  }
+
+  upvote(question, on) {
+    const message = { type: "upvote", question, on, upvote_id: `u${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}` };
+    this.upvoting.set(question, message);
+    this.send(message);
+    this.render();
   }
 
   onMessage(message) {
@@ -146,7 +157,28 @@ export class PhoneQa {
           flash(this.status, held ? t("qa.sent_held") : t("qa.sent"));
         }
         return true;
+      case "upvote_ack": {
+        // Confirmed (durable): the button stops saying "sending", before the phone's own
+        // list, which the server sends less often in a big room, catches up.
+        const sent = this.upvoting.get(message.question);
+        if (sent?.upvote_id === message.upvote_id) {
+          this.upvoting.delete(message.question);
+          const upvoted = new Set(this.mine.upvoted);
+          if (message.on) upvoted.add(message.question);
+          else upvoted.delete(message.question);
+          this.mine = { ...this.mine, upvoted: [...upvoted] };
+          this.render();
+        }
+        return true;
+      }
       case "error":
+        for (const [question, sent] of this.upvoting) {
+          if (message.ref !== sent.upvote_id) continue;
+          this.upvoting.delete(question);
+          this.render();
+          flash(this.status, message.message);
+          return true;
+        }
         if (this.unsent && message.ref === this.unsent.ask_id) {
           this.unsent = null;
           flash(this.status, message.message);
@@ -175,16 +207,18 @@ export class PhoneQa {
     this.list.replaceChildren(
       ...this.top.map((q) => {
         const mine = mineIds.has(q.id);
-        const on = upvoted.has(q.id);
+        const sending = this.upvoting.get(q.id);
+        const on = sending ? sending.on : upvoted.has(q.id);
         const button = el("button", {
           type: "button",
           class: "qa-upvote",
           "aria-pressed": String(on),
+          "aria-busy": sending ? "true" : false,
           "aria-label": t(on ? "qa.unvote" : "qa.upvote", { votes: votesText(q.votes) }),
           disabled: mine,
           text: `▲ ${number(q.votes)}`,
         });
-        button.addEventListener("click", () => this.send({ type: "upvote", question: q.id, on: !on }));
+        button.addEventListener("click", () => this.upvote(q.id, !on));
         return el(
           "li",
           { class: `qa-item ${q.state}${mine ? " mine" : ""}${on ? " upvoted" : ""}`, "data-id": q.id },

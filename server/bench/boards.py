@@ -3,8 +3,8 @@ propose an idea), then every phone upvotes five questions (or puts its five vote
 within the window; the room must count every acknowledged vote exactly.
 
 Phones do it as the audience page does: one message at a time, the next once the last is
-acknowledged (an ask by `ask_ack`, an upvote by the phone's own `my_questions` listing it, an
-idea or a vote by `vote_ack`). An ideas phone sends its whole set of votes each time, one
+acknowledged (an ask by `ask_ack`, an upvote by `upvote_ack`, an idea or a vote by
+`vote_ack`). An ideas phone sends its whole set of votes each time, one
 idea more each time. Popular questions and ideas draw more votes (Zipf over their order).
 Worker side (`phase`) and the orchestrator's checks (pure functions returning problems).
 """
@@ -89,14 +89,14 @@ async def phase(worker: Worker, command: dict[str, Any]) -> None:
             times = sorted(start + rng.uniform(0.0, window) for _ in chosen)
             script = []
             for n, (pick, at) in enumerate(zip(chosen, times, strict=True)):
+                ref = uuid.UUID(int=rng.getrandbits(128)).hex
                 if kind == "qa":
-                    message: dict[str, Any] = {"type": "upvote", "question": pick}
-                    script.append(Send("upvote", message, pick, at))
+                    message: dict[str, Any] = {"type": "upvote", "question": pick,
+                                               "upvote_id": ref}  # fmt: skip
                 else:
-                    ref = uuid.UUID(int=rng.getrandbits(128)).hex
                     message = {"type": "answer", "poll": poll, "answer": chosen[: n + 1],
                                "vote_id": ref}  # fmt: skip
-                    script.append(Send(ref, message, pick, at))
+                script.append(Send(ref, message, pick, at))
             phone.script = script
     busy = [p for p in phones if p.script]
     bytes_before = Conn.received_bytes
@@ -123,7 +123,7 @@ def held_ok(kind: str, step: str, send: Send, sofar: list[str]) -> bool:
         return isinstance(send.held, str) and bool(send.held)
     if kind == "ideas":
         return bool(send.held == sofar)
-    return True  # an upvote's acknowledgement is its own list listing it
+    return bool(send.held == send.meant)  # the upvote_ack names the question upvoted
 
 
 def outcome(

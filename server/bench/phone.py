@@ -99,6 +99,8 @@ class Phone(Conn):
                 self.position_at = now
                 self.events.changed(self)
             return
+        if text.startswith(self.dialect.ignored):
+            return  # counted (bytes) by Conn, of no use to a simulated phone
         super().on_text(transport, text, now)
 
     def reset_connection(self) -> None:
@@ -137,11 +139,10 @@ class Phone(Conn):
                 send.ack_at, send.ack_wall = now, time.time()
                 send.held = message.get("question")
                 self.events.answered(self)
-        elif kind == "my_questions":
-            # An upvote is acknowledged by the phone's own list naming it, once durable.
-            send = self._pending("upvote")
-            if send is not None and send.meant in message.get("upvoted", ()):
+        elif kind == "upvote_ack":
+            if (send := self._pending(message.get("upvote_id"))) is not None and message["on"]:
                 send.ack_at, send.ack_wall = now, time.time()
+                send.held = message.get("question")
                 self.events.answered(self)
         elif kind == "error":
             code = str(message.get("code"))

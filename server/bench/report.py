@@ -126,8 +126,45 @@ def _frames(figures: dict[str, Any] | None) -> str:
     )
 
 
+def _board_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """The Q&A's or an ideas board's figures (server/bench/boards.py), beside the choice
+    vote's of the same run."""
+    ratio = figures.get("ack_p99_vs_choice")
+    rows = [
+        (f"{kind}: proposed sent / taken", _pair(figures, "proposals_sent", "proposals_acked", "")),
+        (f"  {kind}: propose ack p50 / p99 / max ms", _ms(figures.get("propose_ack_ms"))),
+        (f"  {kind}: votes sent / acked", _pair(figures, "votes_sent", "votes_acked", "")),
+        (f"  {kind}: first vote sent to last ack", _value(figures.get("voting_s"), " s")),
+        (
+            f"  {kind}: vote ack p50 / p99 / max ms",
+            f"{_ms(figures.get('ack_ms'))} (p99 {_value(ratio)}x the choice vote's)",
+        ),
+        (f"  {kind}: bytes a phone a second", _value(figures.get("bytes_per_phone_per_s"))),
+        (
+            f"  {kind}: cores server / phones / other",
+            " / ".join(
+                _value(figures.get(k))
+                for k in ("server_cores", "harness_cores", "other_load_cores")
+            ),
+        ),
+        (f"  {kind}: server waiting for a core", _value(figures.get("server_waiting_cores"))),
+    ]
+    if kind == "ideas":
+        rows.append(
+            (
+                "  ideas: display tallies (a second) / most in 1 s / least gap / largest",
+                _frames(figures.get("display_tallies")),
+            )
+        )
+    exact = " / ".join("yes" if figures.get(k) else "NO" for k in ("display_exact", "export_exact"))
+    rows.append((f"  {kind}: exact on display / in export", exact))
+    return rows
+
+
 def _kind_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
     """A poll kind's figures, beside the choice vote's of the same run."""
+    if kind in ("qa", "ideas"):
+        return _board_rows(kind, figures)
     ratio = figures.get("ack_p99_vs_choice")
     rows = [
         (

@@ -291,6 +291,7 @@ class Bench:
                 others[process.info["pid"]] = times.user + times.system
         return {
             "server": self.server.cpu_seconds() or 0.0,
+            "server_waiting": self.server.waiting_seconds(),
             "harness": sum(a["cpu"] for a in answers) + worker.cpu_seconds(),
             "received": sum(a["received"] for a in answers),
             "others": others,
@@ -618,6 +619,8 @@ class Bench:
             "server_cores": round((ended_cpu - cpu) / wall, 2),
             "harness_cores": round((after["harness"] - before["harness"]) / wall, 2),
             "other_load_cores": round(max(0.0, others) / wall, 2),
+            # How long the server's loop was ready to run but had no core (in cores, as above).
+            "server_waiting_cores": _waited(before, after, wall),
         }
         if kind == "ideas":
             figures["display_tallies"] = self.frames(display, poll)
@@ -860,3 +863,11 @@ def main(args: argparse.Namespace) -> int:
     for problem in result["problems"]:
         print(f"handsup bench: PROBLEM: {problem}", file=sys.stderr)
     return 0 if result["ok"] else 1
+
+
+def _waited(before: dict[str, Any], after: dict[str, Any], wall: float) -> float | None:
+    """The server's run-queue wait between two `cpu` readings, in cores (None if unknown)."""
+    start, end = before.get("server_waiting"), after.get("server_waiting")
+    if start is None or end is None or wall <= 0:
+        return None
+    return round((float(end) - float(start)) / wall, 3)

@@ -73,6 +73,18 @@ class Target:
             return None
         return float(times.user + times.system)
 
+    def waiting_seconds(self) -> float | None:
+        """Time the server's event loop thread has spent runnable but waiting for a core (Linux
+        schedstat): low CPU with slow acks and a high figure here means the server was held
+        back by the machine's other work, not idle (None if unknown)."""
+        if self.process is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/schedstat").read_text().split()
+        except OSError:
+            return None
+        return int(fields[1]) / 1e9
+
     def stop(self) -> None:
         """Stop the server if we started it, and remove its data."""
         child = self._child
