@@ -50,6 +50,7 @@ from server.protocol import (
     ErrorMessage,
     ForgetMessage,
     ForgottenMessage,
+    GotoMessage,
     Hello,
     JoinView,
     LinkMessage,
@@ -58,10 +59,13 @@ from server.protocol import (
     NicknameMessage,
     NoticeMessage,
     PingMessage,
+    PollCommandMessage,
     PongMessage,
     Role,
     ScoreMessage,
     StateMessage,
+    StepMessage,
+    ToggleMessage,
     UpvoteAck,
     UpvoteMessage,
     VoteAck,
@@ -90,6 +94,13 @@ def _log_failure(durable: asyncio.Future[None]) -> None:
     error = None if durable.cancelled() else durable.exception()
     if error is not None:
         _LOG.error("could not save to the session log: %s", error)
+
+
+def _audience(client: Client, refusal: str) -> str:
+    """The participant behind an audience connection; anyone else is refused with `refusal`."""
+    if client.role != "audience" or client.participant is None:
+        raise Refused("forbidden", refusal)
+    return client.participant
 
 
 class Denied(Exception):
@@ -260,47 +271,46 @@ class Room:
         match message:
             case PingMessage():
                 client.reply(PONG)
-                return
             case Hello():
                 raise Refused("already_welcomed", "this connection has already said hello")
             case VoteMessage() | AnswerMessage():
-                if client.role != "audience" or client.participant is None:
-                    raise Refused("forbidden", "only audience connections vote")
+                participant = _audience(client, "only audience connections vote")
                 given = message.option if isinstance(message, VoteMessage) else message.answer
-                self._limit_text(client.participant, message.poll, given, message.vote_id)
-                vote = Vote(client.participant, message.poll, given, message.vote_id, self.clock())
-                self.run(vote, partial(self._voted, client, message, client.participant, given))
-                return
-        if isinstance(message, AskMessage | UpvoteMessage):
-            if client.role != "audience" or client.participant is None:
-                raise Refused("forbidden", "only audience connections ask and upvote")
-            self._question(client, client.participant, message)
-            return
-        if isinstance(message, ForgetMessage):
-            if client.role != "audience" or client.participant is None:
-                raise Refused("forbidden", "only audience connections have something to delete")
-            self.run(Forget(client.participant), partial(self._forget_done, client, message))
-            return
-        if isinstance(message, NicknameMessage):
-            if client.role != "audience" or client.participant is None:
-                raise Refused("forbidden", "only audience connections choose nicknames")
-            self.run(
-                SetNickname(client.participant, message.name),
-                partial(self._named, client, message),
-            )
-            return
-        if client.role == "moderator" and isinstance(
-            message, ModerateQuestionMessage | ModerateMessage
-        ):
-            if isinstance(message, ModerateMessage):
-                state = self.session.polls.get(message.poll or "")
-                if state is None or state.poll.type not in TYPED:
-                    raise Refused("unknown_poll", "name a poll whose answers are typed")
-            self.run(Deferred(message, self.clock()), partial(self._refused, client, message))
-            return
-        if client.role != "presenter":
-            raise Refused("forbidden", "only the presenter can control the session")
-        self.run(Deferred(message, self.clock()), partial(self._refused, client, message))
+                self._limit_text(participant, message.poll, given, message.vote_id)
+                vote = Vote(participant, message.poll, given, message.vote_id, self.clock())
+                self.run(vote, partial(self._voted, client, message, participant, given))
+            case AskMessage() | UpvoteMessage():
+                participant = _audience(client, "only audience connections ask and upvote")
+                self._question(client, participant, message)
+            case ForgetMessage():
+                participant = _audience(
+                    client, "only audience connections have something to delete"
+                )
+                self.run(Forget(participant), partial(self._forget_done, client, message))
+            case NicknameMessage():
+                participant = _audience(client, "only audience connections choose nicknames")
+                self.run(
+                    SetNickname(participant, message.name), partial(self._named, client, message)
+                )
+            case ModerateQuestionMessage() | ModerateMessage() if client.role == "moderator":
+                if isinstance(message, ModerateMessage):
+                    state = self.session.polls.get(message.poll or "")
+                    if state is None or state.poll.type not in TYPED:
+                        raise Refused("unknown_poll", "name a poll whose answers are typed")
+                self.run(Deferred(message, self.clock()), partial(self._refused, client, message))
+            case (
+                ModerateQuestionMessage()
+                | ModerateMessage()
+                | GotoMessage()
+                | StepMessage()
+                | PollCommandMessage()
+                | ToggleMessage()
+            ):
+                if client.role != "presenter":
+                    raise Refused("forbidden", "only the presenter can control the session")
+                self.run(Deferred(message, self.clock()), partial(self._refused, client, message))
+            case _:
+                assert_never(message)
 
     def _voted(
         self,
