@@ -32,9 +32,13 @@ class FolderReader:
         if parts.is_absolute() or ".." in parts.parts or "\\" in relative:
             raise IncludeError(f"`{relative}` is outside the deck's folder")
         path = self.root / parts
-        # Followed to its end, a symbolic link must still be inside the deck's folder.
-        target = path.resolve()
-        if not target.is_relative_to(self.root):
+        # Followed to its end, a symbolic link must still be inside the deck's folder (the
+        # folder itself resolved too, so a deck reached through a link reads its own files).
+        try:
+            target, root = path.resolve(), self.root.resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
+            raise IncludeError(f"`{relative}` cannot be followed (a loop of links?)") from None
+        if not target.is_relative_to(root):
             raise IncludeError(f"`{relative}` leads outside the deck's folder (a symbolic link)")
         self.read.add(target)
         if not target.exists():

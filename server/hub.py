@@ -298,10 +298,12 @@ class Hub:
         joins meanwhile was given the current value when admitted."""
         roles = tuple(roles)
         clients = [client for role in roles for client in self.clients[role]]
+        key = (roles, slot)
         if len(clients) <= SPREAD_CHUNK:
+            # A spread still going out (the room was bigger) must not follow with older news.
+            self._spreading.pop(key, None)
             self.broadcast(roles, slot, frame)
             return
-        key = (roles, slot)
         unreached = self._spreading.get(key)
         if unreached is not None:
             first = [c for c in unreached.clients[unreached.next :] if not c.closed]

@@ -147,7 +147,6 @@ class StallMonitor:
         self._handle = asyncio.get_running_loop().call_later(self.interval, self._tick)
 
     def _gc_event(self, phase: str, info: dict[str, int]) -> None:
-        # Collections never overlap (they hold the GIL), so one start time will do.
         # Collections never overlap (they hold the GIL), so one start time will do; the CPU
         # clock is the collecting thread's, read on that thread at both ends.
         if phase == "start":

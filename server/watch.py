@@ -56,7 +56,11 @@ async def watch_deck(
     included = await asyncio.to_thread(_included, path)
 
     def is_deck(_: watchfiles.Change, changed: str) -> bool:
-        return (resolved := Path(changed).resolve()) == target or resolved in included
+        try:
+            resolved = Path(changed).resolve()
+        except (OSError, RuntimeError):  # a loop of symbolic links saved beside the deck
+            return False
+        return resolved == target or resolved in included
 
     # `yield_on_timeout`: the first (empty) yield says the watcher is watching.
     watching = False

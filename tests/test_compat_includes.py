@@ -223,6 +223,22 @@ def test_the_folder_reader_refuses_links_out_big_files_and_non_files(tmp_path: P
     assert "Secret" not in str(caught.value)
 
 
+def test_a_loop_of_links_and_a_folder_reached_through_a_link(tmp_path: Path) -> None:
+    folder = tmp_path / "talk"
+    folder.mkdir()
+    (folder / "a.md").symlink_to(folder / "b.md")
+    (folder / "b.md").symlink_to(folder / "a.md")
+    (folder / "page.md").write_text("# Included\n")
+    (folder / "deck.md").write_text("# A\n\n---\nsrc: a.md\n---\n")
+    # A loop is the deck's error at its line, not a crash of `serve` or of the watcher.
+    with pytest.raises(DeckError) as caught:
+        read_deck_files(folder / "deck.md")
+    assert "cannot be followed" in str(caught.value)
+    # The deck's folder named through a link still reads its own files.
+    (tmp_path / "link").symlink_to(folder)
+    assert FolderReader(tmp_path / "link")("page.md") == b"# Included\n"
+
+
 def test_handsup_check_names_an_error_inside_an_included_file(tmp_path: Path) -> None:
     (tmp_path / "pages").mkdir()
     (tmp_path / "slides.md").write_text(DECK)
