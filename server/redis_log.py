@@ -5,7 +5,8 @@ order by a single writer task) and applies nothing itself; every worker, the sub
 included, reads the stream in order (XREAD BLOCK from its last id) and applies each entry to
 its own copy of the session, fanning the events out to its own sockets. The submitter tells
 the phone how it went when its own entry comes back, and acknowledges once its XADD has been
-answered (Redis answers after the entry is in its append-only file). Every copy applies the
+answered (Redis answers once the entry is written to its append-only file: in the kernel,
+fsynced as `appendfsync` says; docs/scaling.md). Every copy applies the
 same commands in the same order, so shared state cannot fork.
 
 Keys (one session per Redis database): `handsup:epoch` (who created the session: changes if
@@ -354,7 +355,7 @@ class RedisLog:
                     break
                 except ResponseError as error:
                     if "HANDSUP_EPOCH" in str(error):
-                        self._lose(await self._client.get(KEY_EPOCH), "0-0")  # type: ignore[arg-type]
+                        self._lose(await self._epoch_now(), "0-0")
                         break
                     self._went_away(error)  # loading its file, out of memory: try again
                     await asyncio.sleep(RETRY[-1])
@@ -491,6 +492,16 @@ class RedisLog:
         if self.sink is not None:
             self.sink.notify("info", "the shared log (Redis) is back", [])
             self.sink.link(True)
+
+    async def _epoch_now(self) -> str | None:
+        """The session epoch Redis holds now, for the notice; None also when Redis cannot say
+        (this runs in the writer task, which must not die of a dropped connection)."""
+        assert self._client is not None
+        try:
+            epoch = await self._client.get(KEY_EPOCH)
+        except Exception:  # gone again: the notice then says Redis no longer has it
+            return None
+        return str(epoch) if epoch is not None else None
 
     def _lose(self, epoch: str | None, last: str) -> None:
         self.lost = True

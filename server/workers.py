@@ -25,10 +25,21 @@ from server.lock import FolderInUse, lock_folder
 POLL = 0.2  # seconds between looks at the children (a supervisor, not a hot path)
 
 
+MAX_BACKOFF = 10.0  # s: the longest wait before a worker that keeps dying is started again
+
+
+def restart_delay(lived: float, previous: float) -> float:
+    """How long to wait before starting again a worker that lived `lived` s, the last wait
+    having been `previous`: at once after a long life, doubling while it keeps dying soon."""
+    if lived > MAX_BACKOFF:
+        return 0.0
+    return min(MAX_BACKOFF, max(POLL, 2 * previous))
+
+
 def redis_config(folder: Path) -> str:
     """The private redis-server's settings: loopback only (a unix socket, no TCP port), the
-    append-only file written before each reply and fsynced every second (an acknowledged
-    vote survives redis-server being killed; see docs/scaling.md for power loss)."""
+    append-only file written (to the kernel) before each reply and fsynced every second: an
+    acknowledged vote survives redis-server being killed, not a power cut (docs/scaling.md)."""
     return "\n".join(
         [
             "port 0",
@@ -134,6 +145,11 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
     children = {0: spawn(0)}
     for index in range(1, args.workers):
         children[index] = spawn(index)
+    # A worker that keeps dying at once (say, a deck broken on disk) is restarted less and
+    # less often, up to every MAX_BACKOFF s, rather than five times a second for ever.
+    started = dict.fromkeys(children, time.monotonic())
+    backoff = dict.fromkeys(children, 0.0)
+    due: dict[int, float] = {}
     while not stopping:
         time.sleep(POLL)
         if redis_process is not None and redis_process.poll() is not None and not stopping:
@@ -142,11 +158,21 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
                 redis_process = start_redis(folder)
             except RuntimeError as error:
                 print(f"handsup: {error}", file=sys.stderr, flush=True)
+        now = time.monotonic()
         for index, child in list(children.items()):
             code = child.poll()
-            if code is not None and not stopping:
-                print(f"handsup: worker {index} exited ({code}); starting it again", flush=True)
+            if code is None or stopping:
+                continue
+            if index not in due:
+                backoff[index] = restart_delay(now - started[index], backoff[index])
+                due[index] = now + backoff[index]
+                later = f" in {backoff[index]:.1f} s" if backoff[index] > POLL else ""
+                print(f"handsup: worker {index} exited ({code}); starting it again{later}")
+                sys.stdout.flush()
+            if now >= due[index]:
+                del due[index]
                 children[index] = spawn(index)
+                started[index] = now
     for child in children.values():
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
