@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +140,7 @@ def _static(options: NginxOptions) -> str:
 # The pages' scripts and styles from disk, as the workers would serve them (they load even
 # while every worker restarts); the same headers as the server's.
 location /static/ {{
-    alias {folder}/;
+    alias {_string(f"{folder}/")};
     add_header X-Content-Type-Options nosniff always;
     add_header Referrer-Policy no-referrer always;
     add_header X-Frame-Options DENY always;
@@ -155,8 +156,8 @@ def _server(options: NginxOptions) -> str:
     tls_lines = ""
     if tls:
         tls_lines = f"""\
-ssl_certificate {options.tls_certificate};
-ssl_certificate_key {options.tls_key};
+ssl_certificate {_string(options.tls_certificate)};
+ssl_certificate_key {_string(options.tls_key)};
 ssl_protocols TLSv1.2 TLSv1.3;
 ssl_session_cache shared:handsup_tls:10m;
 ssl_session_timeout 1h;
@@ -165,7 +166,7 @@ ssl_session_timeout 1h;
 listen {listen};
 server_name {options.server_name};
 {tls_lines}server_tokens off;
-access_log {access_log} handsup;
+access_log {_string(access_log)} handsup;
 # A request nginx forwards fits the server's {MAX_HEADER}-byte header limit.
 client_header_buffer_size {size};
 large_client_header_buffers {count} {size};
@@ -267,11 +268,32 @@ def nginx_config(options: NginxOptions) -> str:
     return f"{header}\n{main_part(options)}\nhttp {{\n{_indent(http)}}}\n"
 
 
+# A worker's address as nginx's `server` takes it: a name or IPv4 address, or [IPv6]; then a
+# port. Anything else (a space, a `;`) would be read by nginx as more configuration.
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])")
+# What nginx takes unquoted in a file path; anything else is quoted (nginx expands `$` even
+# inside quotes, so a path with one, or with a quote or newline, is refused instead).
+_PLAIN = re.compile(r"[A-Za-z0-9_./:@+-]+")
+_UNSAFE_PATH = re.compile(r'[$"\\\n\r{};]')
+
+
 def _upstream(value: str) -> str:
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
+    if not _HOST.fullmatch(host) or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"HOST:PORT expected, not {value!r}")
     return value
+
+
+def _path(value: str) -> Path:
+    if _UNSAFE_PATH.search(value):
+        raise argparse.ArgumentTypeError(f"a path without $, quotes, braces or ; please: {value!r}")
+    return Path(value)
+
+
+def _string(value: object) -> str:
+    """A path as an nginx argument: as it is when plain, else in double quotes (spaces)."""
+    text = str(value)
+    return text if _PLAIN.fullmatch(text) else f'"{text}"'
 
 
 def add_parser(sub: Any) -> None:
@@ -305,7 +327,7 @@ def add_parser(sub: Any) -> None:
         "--static",
         nargs="?",
         const=CLIENTS,
-        type=Path,
+        type=_path,
         help="nginx serves /static/ from this folder (default when given: this install's "
         "clients/); without it the workers do",
     )
@@ -320,9 +342,13 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="only the part inside http {}, for a distro nginx's conf.d/",
     )
-    nginx.add_argument("--tls-certificate", type=Path, help="terminate TLS: the certificate")
-    nginx.add_argument("--tls-key", type=Path, help="terminate TLS: the private key")
-    nginx.add_argument("--access-log", help="access log file (default: access.log in the prefix)")
+    nginx.add_argument("--tls-certificate", type=_path, help="terminate TLS: the certificate")
+    nginx.add_argument("--tls-key", type=_path, help="terminate TLS: the private key")
+    nginx.add_argument(
+        "--access-log",
+        type=lambda value: str(_path(value)),
+        help="access log file (default: access.log in the prefix)",
+    )
     nginx.set_defaults(func=cmd_nginx)
 
 

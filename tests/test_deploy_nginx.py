@@ -132,6 +132,12 @@ def test_nginx_accepts_the_shipped_file_and_every_variant(tmp_path: Path) -> Non
         NginxOptions(upstreams=two, server_name="talk.example.org", static=ROOT / "clients"),
         NginxOptions(listen="127.0.0.1:8080", keepalive=5),
     ]
+    # A folder with a space in its name (as on many laptops) is quoted, and nginx reads it.
+    spaced = tmp_path / "my talk"
+    spaced.mkdir()
+    variants.append(
+        NginxOptions(upstreams=("[::1]:8001",), static=spaced, access_log=str(spaced / "a.log"))
+    )
     certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -191,6 +197,11 @@ def test_the_command_refuses_what_cannot_work() -> None:
     silent = run("--keepalive", "0")
     assert silent.returncode == 2 and "--keepalive" in silent.stderr and silent.stdout == ""
     assert run("--upstream", "8001").returncode == 2  # HOST:PORT
+    # Nothing a flag says may become more nginx configuration.
+    assert run("--upstream", "a; include /etc/x:8001").returncode == 2
+    assert run("--upstream", "10.0.0.1:99999").returncode == 2
+    spliced = run("--access-log", "x.log; error_log /tmp/y")
+    assert spliced.returncode == 2 and "without $" in spliced.stderr and spliced.stdout == ""
 
 
 def _seconds(config: str, directive: str) -> int:
