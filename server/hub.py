@@ -227,7 +227,14 @@ class Hub:
             fanout = _Fanout(frame, slot, list(self._ready[role]), list(self._held[role]))
             going = self._going[role]
             if going:
-                going.append(fanout)
+                last = going[-1]
+                if not last.started and last.slot == slot:
+                    # Still waiting, so nobody has it yet: the newer value takes its place
+                    # (a presenter pressing "next" fast in a big hall sends each phone the
+                    # newest slide, not every one in between).
+                    going[-1] = fanout
+                else:
+                    going.append(fanout)
                 continue
             self._send(role, fanout, self.slice_size or len(fanout.ready))
             if fanout.done < len(fanout.ready):

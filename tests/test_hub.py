@@ -148,6 +148,16 @@ async def test_a_broadcast_to_many_phones_lets_the_loop_run_between_slices() -> 
     assert all(link.received == ["s1", "t1"] for link in links)
 
 
+async def test_a_value_still_waiting_is_replaced_by_a_newer_one_for_its_slot() -> None:
+    hub = Hub(slice_size=100)
+    links = [joined(hub)[1] for _ in range(1000)]
+    hub.broadcast(("audience",), "state", Frame("s1"))  # goes out over the next turns
+    hub.broadcast(("audience",), "state", Frame("s2"))  # waits behind s1 ...
+    hub.broadcast(("audience",), "state", Frame("s3"))  # ... and gives way to s3
+    await until(lambda: all(link.received[-1:] == ["s3"] for link in links))
+    assert all(link.received == ["s1", "s3"] for link in links)
+
+
 async def test_a_small_room_gets_a_broadcast_at_once() -> None:
     hub = Hub(slice_size=100)
     links = [joined(hub)[1] for _ in range(100)]
