@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -38,13 +39,18 @@ from tests.test_security_limits import (
 from tests.wsclient import Peer
 
 ROOM = "FUZZR"
+_T = TypeVar("_T")
 ROUNDS = 120
+ROUND_LIMIT = 120  # s: far above any round's time, even on a loaded machine
 # Close codes the protocol gives a client that misbehaves; anything else (1011) is a bug.
 # 1006 (no close frame) happens when a fuzzer goes on sending after the server closed it: the
 # peer's TCP reset may beat the close frame. A server failure would look the same, so the
 # server's stderr is checked for tracebacks after every round as well.
 LEGITIMATE_CLOSES = {
     1006: "reset while still sending",
+    # A fuzzer that is sent no hello (the presenter's, the unjoined phone's) is closed once
+    # its time to say one is up: seen when a round runs slowly on a loaded machine.
+    1008: "no hello in time",
     1009: "frame over 64 KiB",
     1013: "too many wrong keys from this address: wait",
     4403: "bad presenter key",
@@ -353,6 +359,21 @@ async def _round(
         await Peer.close_all()
 
 
+async def _bounded(round_: Coroutine[Any, Any, _T]) -> _T:
+    """A round that hangs fails, saying where every task was waiting (a round takes seconds;
+    a wait without end would otherwise hold the whole suite until CI's limit)."""
+    try:
+        async with asyncio.timeout(ROUND_LIMIT):
+            return await round_
+    except TimeoutError:
+        stacks = io.StringIO()
+        for task in asyncio.all_tasks():
+            task.print_stack(file=stacks)
+        raise AssertionError(
+            f"a round hung; where the tasks waited:\n{stacks.getvalue()}"
+        ) from None
+
+
 @pytest.mark.filterwarnings(
     "ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning"
 )
@@ -385,7 +406,7 @@ def test_random_frames_change_nothing_and_honest_votes_count(
     @given(drawn=rounds)
     def one_round(drawn: dict[str, Any]) -> None:
         nonlocal sent
-        votes, closed, refused = asyncio.run(_round(server, drawn))
+        votes, closed, refused = asyncio.run(_bounded(_round(server, drawn)))
         logged = log.read_text()
         assert "Traceback" not in logged and "Exception" not in logged, logged[-3000:]
         errors.update(refused)
