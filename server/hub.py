@@ -9,7 +9,12 @@ one pending frame per slot, not a queue.
 A broadcast to more than `SLICE` sockets goes out a slice per turn of the event loop: the
 first at once, the rest after whatever else is ready (acknowledgements, incoming votes), so a
 state or a tally to a hall of phones never holds the loop for long. Broadcasts to one role go
-out in the order they were made, each after the one before it has reached every client.
+out in the order they were made, each after the one before it has reached every client; one
+still waiting gives way to a newer value for its slot (nobody has seen it yet).
+
+`spread` is for slots whose newest value is all that counts and that change often (live
+results, the Q&A's lists): a chunk of clients per turn, paced over the interval. It runs
+beside the broadcasts, so a phone may get such a value before a state still going out to it.
 """
 
 from __future__ import annotations
@@ -322,6 +327,8 @@ class Hub:
         self._step(key, run)
 
     def _step(self, key: tuple[tuple[Role, ...], str], run: _Spread) -> None:
+        """Offer `run`'s value to its next chunk of clients, then schedule the next chunk; a
+        run that a newer value took over (see `spread`) stops here."""
         if self._spreading.get(key) is not run:
             return  # a newer value took over the rest
         end = run.next + SPREAD_CHUNK

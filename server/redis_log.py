@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from server.codec import decode, encode
 from server.commands import Command, Event, Forget, Refused
 from server.dispatch import presenter_command
+from server.hub import ROLES
 from server.log import Deferred, Sink, Then, done_future, goto_extra, worth_logging
 from server.protocol import CLIENT_MESSAGE, Role
 from server.session import Session
@@ -71,7 +72,6 @@ for i = 2, #ARGV, 4 do
 end
 return (#ARGV - 1) / 4
 """
-_ROLES: tuple[Role, ...] = ("audience", "display", "presenter", "moderator")
 
 
 def _position(entry_id: str) -> tuple[int, int]:
@@ -98,27 +98,30 @@ class _Bootstrap:
         self.session = session
 
     def resolve(self, deferred: Deferred) -> Command:
+        """A presenter move, worked out against the replayed session as the room would."""
         return presenter_command(self.session, deferred.message, deferred.now)
 
     def apply_command(self, command: Command) -> list[Event]:
+        """Apply to the bare session; nobody is connected to hear of it."""
         return self.session.apply(command)
 
     def applied(self, command: Command, events: list[Event], durable: asyncio.Future[None]) -> None:
-        pass
+        """Nothing to fan out or acknowledge during the replay."""
 
     def reload(self, deck: Deck) -> object:
+        """Serve a deck edit found in the log."""
         return self.session.reload(deck)
 
     def show_deck_problems(self, problems: list[str]) -> None:
-        pass
+        """No presenter yet to show them to: the room shows the newest once it runs."""
 
     def notify(
         self, level: Literal["info", "warning", "error"], message: str, details: list[str]
     ) -> None:
-        pass
+        """No presenter yet to tell."""
 
     def link(self, reachable: bool) -> None:
-        pass
+        """No page yet to tell."""
 
 
 @dataclass
@@ -224,7 +227,7 @@ class RedisLog:
         self.away = False
         self.sink: Sink | None = None
         self.deck_text = info.deck_text
-        self.others: dict[Role, int] = dict.fromkeys(_ROLES, 0)
+        self.others: dict[Role, int] = dict.fromkeys(ROLES, 0)
         self.warnings: list[str] = []  # for the terminal at start-up
         self.on_presence: Callable[[], None] | None = None
         self.counts: Callable[[], dict[Role, int]] | None = None
@@ -540,6 +543,7 @@ class RedisLog:
         self.on_presence = room.tallies.mark_presence
 
         def everyone() -> dict[Role, int]:
+            """The room's counts: this worker's now, the others' as last published."""
             mine = hub.counts()
             return {role: mine[role] + self.others.get(role, 0) for role in mine}
 
@@ -578,7 +582,7 @@ class RedisLog:
                 everyone = await self._client.hgetall(KEY_PRESENCE)
             except Exception:  # the reader reports Redis away; presence just waits
                 continue
-            others: dict[Role, int] = dict.fromkeys(_ROLES, 0)
+            others: dict[Role, int] = dict.fromkeys(ROLES, 0)
             gone = []
             for worker, raw in everyone.items():
                 counts = json.loads(raw)
@@ -586,7 +590,7 @@ class RedisLog:
                     gone.append(worker)  # killed: nobody else will take its entry away
                 if worker == self.worker or worker in gone:
                     continue
-                for role in _ROLES:
+                for role in ROLES:
                     others[role] += int(counts.get(role, 0))
             if gone:
                 with contextlib.suppress(Exception):
