@@ -7,7 +7,7 @@ from itertools import pairwise
 from server.workers import MAX_BACKOFF, POLL, restart_delay
 
 
-def test_a_worker_that_keeps_dying_is_restarted_less_and_less_often() -> None:
+def test_the_wait_before_restarting_a_worker_doubles_while_it_keeps_dying() -> None:
     # A deck broken on disk kills every new worker at start: without a backoff the
     # supervisor would start one five times a second for as long as the talk lasts.
     waits = []
@@ -20,6 +20,6 @@ def test_a_worker_that_keeps_dying_is_restarted_less_and_less_often() -> None:
     assert waits[-1] == MAX_BACKOFF
 
 
-def test_a_worker_that_ran_a_while_is_restarted_at_once() -> None:
+def test_no_wait_before_restarting_a_worker_that_ran_a_while() -> None:
     # Killed mid-talk after a long life: its phones are waiting, so no wait at all.
     assert restart_delay(lived=MAX_BACKOFF + 60, previous=MAX_BACKOFF) == 0.0
