@@ -63,14 +63,37 @@ SOCKET_TIMEOUT = 10.0  # seconds for a reply (an XREAD that blocks included)
 CONNECT_TIMEOUT = 2.0
 RETRY = (0.1, 0.2, 0.5, 1.0)  # pauses while Redis is away, then the last one again
 _LOG = logging.getLogger("handsup.redis")
-# Append a batch only to this session's log: a Redis that lost its data (and the epoch with
-# it) must not get the tail of a log whose head is gone. One script: atomic, one round trip.
+# Append a batch only to this session's log, and only while the log still holds what this
+# worker knows was in it: a Redis that lost its data (and the epoch with it) must not get the
+# tail of a log whose head is gone, nor one restarted from an older append-only file or
+# snapshot (same epoch, the newest entries gone). ARGV[2] is the newest entry this worker has
+# applied or had acknowledged: if the stream no longer has it, entries were lost. Checked in
+# the script, atomic with the XADDs: another worker's appends since the restart (new ids,
+# later than the lost ones) cannot make the check pass, as comparing the stream's length or
+# newest id from outside could. One round trip; returns the id of the last entry added.
 APPEND = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('HANDSUP_EPOCH') end
-for i = 2, #ARGV, 4 do
-  redis.call('XADD', KEYS[2], '*', 'k', ARGV[i], 'd', ARGV[i+1], 'w', ARGV[i+2], 's', ARGV[i+3])
+if ARGV[2] ~= '0-0' and #redis.call('XRANGE', KEYS[2], ARGV[2], ARGV[2]) == 0 then
+  local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+  return redis.error_reply('HANDSUP_BEHIND ' .. (newest[1] and newest[1][1] or '0-0'))
 end
-return (#ARGV - 1) / 4
+local last = '0-0'
+for i = 3, #ARGV, 4 do
+  last = redis.call('XADD', KEYS[2], '*',
+    'k', ARGV[i], 'd', ARGV[i+1], 'w', ARGV[i+2], 's', ARGV[i+3])
+end
+return last
+"""
+# The same check without appending (a worker back on Redis, and once a second for a quiet
+# talk): {'ok'}, {'epoch', what Redis holds ('' if none)} or {'behind', its newest entry}.
+CHECK = """
+local epoch = redis.call('GET', KEYS[1])
+if epoch ~= ARGV[1] then return {'epoch', epoch or ''} end
+if ARGV[2] ~= '0-0' and #redis.call('XRANGE', KEYS[2], ARGV[2], ARGV[2]) == 0 then
+  local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+  return {'behind', newest[1] and newest[1][1] or '0-0'}
+end
+return {'ok'}
 """
 
 
@@ -222,6 +245,7 @@ class RedisLog:
         self.deck_path = deck_path
         self.worker = secrets.token_hex(6)
         self.last_id = "0-0"
+        self.acked_id = "0-0"  # the newest entry of this worker's that Redis acknowledged
         self.applied = 0  # entries applied: the log position this worker is at
         self.lost = False
         self.away = False
@@ -348,17 +372,23 @@ class RedisLog:
             batch = [await self._queue.get()]
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            args = [self.info.epoch]
+            args = [self.info.epoch, ""]
             for fields, _ in batch:
                 args += [fields["k"], fields["d"], fields["w"], fields["s"]]
             attempt = 0
             while not self.lost:
+                args[1] = self.known()  # what this worker has seen by now, resend included
                 try:
-                    await append(keys=[KEY_EPOCH, KEY_LOG], args=args)
+                    added: Any = await append(keys=[KEY_EPOCH, KEY_LOG], args=args)
+                    if _position(added) > _position(self.acked_id):
+                        self.acked_id = added
                     break
                 except ResponseError as error:
                     if "HANDSUP_EPOCH" in str(error):
                         self._lose(await self._epoch_now(), "0-0")
+                        break
+                    if "HANDSUP_BEHIND" in str(error):
+                        self._lose(self.info.epoch, str(error).split()[-1])
                         break
                     self._went_away(error)  # loading its file, out of memory: try again
                     await asyncio.sleep(RETRY[-1])
@@ -482,14 +512,32 @@ class RedisLog:
             )
             self.sink.link(False)
 
-    async def _came_back(self) -> None:
+    def known(self) -> str:
+        """The newest entry this worker knows the log holds: the last it applied, or the last
+        of its own that Redis acknowledged (not read back yet), whichever is later."""
+        if _position(self.acked_id) > _position(self.last_id):
+            return self.acked_id
+        return self.last_id
+
+    async def _check(self) -> bool:
+        """Is Redis's log still this session's, with every entry this worker knows of? If
+        not, the log is lost (reported once). One script: atomic against other workers'
+        appends (see CHECK)."""
         assert self._client is not None
-        epoch: Any = await self._client.get(KEY_EPOCH)
-        newest: Any = await self._client.xrevrange(KEY_LOG, count=1)
-        last = newest[0][0] if newest else "0-0"
+        check = self._client.register_script(CHECK)  # EVALSHA, loaded again if Redis forgot
+        found: Any = await check(keys=[KEY_EPOCH, KEY_LOG], args=[self.info.epoch, self.known()])
+        if found[0] == "ok":
+            return True
+        if found[0] == "epoch":
+            self._lose(found[1] or None, "0-0")
+        else:
+            self._lose(self.info.epoch, found[1])
+        return False
+
+    async def _came_back(self) -> None:
+        intact = await self._check()
         self.away = False
-        if epoch != self.info.epoch or _position(last) < _position(self.last_id):
-            self._lose(epoch, last)
+        if not intact:
             return
         _LOG.warning("Redis is back: carrying on from entry %s", self.last_id)
         if self.sink is not None:
@@ -507,6 +555,8 @@ class RedisLog:
         return str(epoch) if epoch is not None else None
 
     def _lose(self, epoch: str | None, last: str) -> None:
+        if self.lost:
+            return  # the writer and the checks may both find it: one notice
         self.lost = True
         why = (
             "Redis no longer has the session (restarted empty, or emptied)"
@@ -517,7 +567,9 @@ class RedisLog:
         )
         details = [
             why,
-            f"this worker had applied {self.applied} log entries, up to {self.last_id}; "
+            f"this worker had applied {self.applied} log entries, up to {self.last_id}"
+            + (f" (and had {self.acked_id} acknowledged)" if self.known() != self.last_id else "")
+            + "; "
             "what you see is that state, and nothing new is accepted",
             "the data folder's SQLite copy holds what this worker applied: stop every "
             "worker and start again (see docs/scaling.md, 'When Redis loses its data')",
@@ -556,8 +608,10 @@ class RedisLog:
 
     async def _presence(self) -> None:
         """Publish this worker's counts; sum the others' (each stamped, stale ones dropped).
-        Also look at the epoch: a Redis emptied without a restart (FLUSHALL, a failover to an
-        empty replica) drops no connection, and a quiet talk appends nothing that would fail."""
+        Also check the log (epoch, newest known entry): a Redis emptied without a restart
+        (FLUSHALL, a failover to an empty or older replica) drops no connection, a client that
+        reconnects on its own may not report one, and a quiet talk appends nothing that would
+        fail."""
         assert self._client is not None
         while True:
             await asyncio.sleep(PRESENCE_EVERY)
@@ -565,12 +619,10 @@ class RedisLog:
                 return
             if not self.away:
                 try:
-                    epoch: Any = await self._client.get(KEY_EPOCH)
+                    if not await self._check():
+                        return
                 except Exception:  # the reader reports Redis away
                     continue
-                if epoch != self.info.epoch:
-                    self._lose(epoch, "0-0")
-                    return
             if self.counts is None:
                 continue
             now = time.time()

@@ -676,3 +676,48 @@ async def test_redis_emptied_while_running_is_reported(
         client.close()
         await Peer.close_all()
         a.stop()
+
+
+async def test_redis_restarted_from_an_older_file_is_reported_though_others_appended_since(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    a = worker(redis_server, tmp_path / "a")
+    try:
+        boss = await open_poll(a)
+        phone = Phone()
+        await phone.connect(a)
+        assert phone.peer is not None
+        await phone.peer.vote("colour", 0)
+        await phone.peer.of_type("vote_ack")
+        redis_server.stop()  # a clean stop: its append-only file as a backup would have it
+        older = tmp_path / "older"
+        shutil.copytree(redis_server.folder, older)
+        redis_server.start()
+        await boss.of_type("notice", level="info", timeout=15)  # back: carries on
+        vote_id = await phone.peer.vote("colour", 1)
+        await phone.peer.of_type("vote_ack", vote_id=vote_id)  # acknowledged, then lost:
+        redis_server.stop(signal.SIGKILL)
+        shutil.rmtree(redis_server.folder)
+        shutil.copytree(older, redis_server.folder)
+        # Before this worker is back, another appends to the older log (on a port only it
+        # knows, so the order is certain): the stream's newest id is then later than any
+        # this worker has seen, as it would be after a busy second elsewhere.
+        other = RedisProcess(redis_server.folder).start()
+        client = redis.Redis(port=other.port, decode_responses=True)
+        try:
+            kind, data = encode(SetBlackout(True))
+            client.xadd("handsup:log", {"k": kind, "d": data, "w": "another", "s": "1"})
+        finally:
+            client.close()
+            other.stop()
+        redis_server.start()
+
+        notice = await boss.of_type("notice", level="error", timeout=15)
+        assert notice["message"] == "the shared session log was lost"
+        assert any("without the newest entries" in line for line in notice["details"])
+        vote_id = await phone.peer.vote("colour", 2)
+        refused = await phone.peer.of_type("error", ref=vote_id)
+        assert refused["code"] == "log_lost", "nothing new is acknowledged on a log that lost some"
+    finally:
+        await Peer.close_all()
+        a.stop()
