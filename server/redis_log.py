@@ -318,6 +318,17 @@ class RedisLog:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         self._fail_pending("the server is stopping")
+        mirror = self._mirror
+        if mirror is not None and mirror.store.session_id is not None and not self.lost:
+            # Its copy of the session ends with it: `handsup export`, the results page and
+            # start-up no longer take it for a live session. The worker started again on
+            # this Redis session reopens it (startup.py). Not after a loss: one process
+            # resumes that copy (docs/scaling.md), and only an unfinished session is resumed.
+            # After a kill -9 it stays unfinished until the worker runs again.
+            try:
+                mirror.store.end(mirror.store.session_id)
+            except Exception:  # stopping anyway: the copy is intact, just not marked ended
+                _LOG.exception("could not mark the SQLite copy of the session ended")
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await self._client.hdel(KEY_PRESENCE, self.worker)

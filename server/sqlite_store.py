@@ -126,8 +126,11 @@ class SQLiteStore:
         return self.session_id
 
     def resume(self, session_id: int, key: str) -> None:
-        """Make a stored session the one `record` writes to (with its possibly new key)."""
-        self._read.execute("UPDATE sessions SET presenter_key=? WHERE id=?", (key, session_id))
+        """Make a stored session the one `record` writes to (with its possibly new key): live
+        again if it was ended (a Redis worker's copy, reopened by the worker started again)."""
+        self._read.execute(
+            "UPDATE sessions SET presenter_key=?, ended_at=NULL WHERE id=?", (key, session_id)
+        )
         self.session_id = session_id
 
     def end(self, session_id: int) -> None:

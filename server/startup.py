@@ -133,6 +133,12 @@ def _mirror(
     if session_id is not None and store.session(session_id) is not None:
         store.resume(session_id, info.presenter_key)
         return store
+    # A new Redis session: this folder's copies of earlier ones are no longer anyone's (one
+    # server per folder). A worker that stopped cleanly ended its copy; one killed did not.
+    for older in known.values():
+        row = store.session(older)
+        if row is not None and row.ended_at is None:
+            store.end(older)
     deck_key = str(settings.deck.resolve())
     session_id = store.start(
         deck_key, info.deck_text, deck.meta.title, info.room, info.presenter_key

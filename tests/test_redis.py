@@ -721,3 +721,46 @@ async def test_redis_restarted_from_an_older_file_is_reported_though_others_appe
     finally:
         await Peer.close_all()
         a.stop()
+
+
+async def live_sessions(server: ServerProcess) -> list[bool]:
+    """For each session in the worker's data folder, newest first: is it still live?"""
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        got = await http.get("/api/sessions", headers={"X-Handsup-Key": server.key})
+    return [s["ended_at"] is None for s in got.json()]
+
+
+async def test_a_workers_copy_of_the_session_ends_when_the_worker_stops(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    key = ("--presenter-key", "shared-key")
+    a = worker(redis_server, tmp_path / "a", *key)
+    try:
+        await open_poll(a)
+        phone = Phone()
+        await phone.connect(a)
+        assert phone.peer is not None
+        await phone.peer.vote("colour", 2)
+        await phone.peer.of_type("vote_ack")
+        async with httpx.AsyncClient(base_url=a.base) as http:
+            await until_results(http, [0, 0, 1])
+        assert await live_sessions(a) == [True]
+        await Peer.close_all()
+        a.stop()  # Ctrl-C
+        stopped = export(tmp_path / "a")
+        assert stopped["session"]["ended_at"] is not None, "export no longer calls it live"
+        colour = next(p for p in stopped["polls"] if p["id"] == "colour")
+        assert [o["votes"] for o in colour["options"]] == [0, 0, 1]
+
+        # Started again on the same Redis session: the same copy, live again.
+        a = worker(redis_server, tmp_path / "a", *key)
+        assert await live_sessions(a) == [True], "one session, reopened"
+        a.stop(signal.SIGKILL)  # killed: no chance to mark it ended...
+        assert export(tmp_path / "a")["session"]["ended_at"] is None
+
+        # ...until this folder's worker joins a new Redis session: the old copy ends then.
+        a = worker(redis_server, tmp_path / "a", *key, "--new-session")
+        assert await live_sessions(a) == [True, False]
+    finally:
+        await Peer.close_all()
+        a.stop()
