@@ -87,6 +87,14 @@ class KeyAttempts:
             keys.forgive(address)
 
 
+def gate(key: str, expected: str, who: str) -> None:
+    """A key given in a page's query (an older link): 401 if empty, 403 if wrong."""
+    if not key:
+        raise HTTPException(401, f"the {who} page needs its key (the link printed at start-up)")
+    if not key_matches(key, expected):
+        raise HTTPException(403, f"wrong {who} key")
+
+
 def _carries_key(scope: Scope) -> bool:
     if b"key=" in scope.get("query_string", b""):
         return True
@@ -147,20 +155,20 @@ def page_router(
             raise HTTPException(404, "open the display as /display?room=CODE")
         return {"room": room_code}
 
+    # The printed links carry the key in the fragment (#key=…), which the browser keeps to
+    # itself: the page is asked for without it, and sends the key in its socket's hello (the
+    # page alone is no secret: its files are public under /static/). An older link's ?key=…
+    # is still checked here, as before.
     @router.get("/presenter", include_in_schema=False)
     async def presenter(key: str | None = None) -> FileResponse:
-        if not key:
-            raise HTTPException(401, "the presenter page needs ?key=… (printed at start-up)")
-        if not key_matches(key, presenter_key):
-            raise HTTPException(403, "wrong presenter key")
+        if key is not None:
+            gate(key, presenter_key, "presenter")
         return page("presenter")
 
     @router.get("/moderate", include_in_schema=False)
     async def moderate(key: str | None = None) -> FileResponse:
-        if not key:
-            raise HTTPException(401, "the moderator page needs ?key=… (printed at start-up)")
-        if not key_matches(key, moderator_key):
-            raise HTTPException(403, "wrong moderator key")
+        if key is not None:
+            gate(key, moderator_key, "moderator")
         return page("moderate")
 
     @router.get("/healthz", include_in_schema=False)

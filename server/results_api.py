@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 
 from server.export_html import from_row
 from server.keys import key_matches
+from server.pages import gate
 from server.results import CSV_TABLES, compute, session_info
 from server.sqlite_store import SQLiteStore
 
@@ -88,7 +89,10 @@ def results_router(db_path: Path, presenter_key: str, clients_dir: Path) -> APIR
 
     @router.get("/results", include_in_schema=False)
     async def page(key: str | None = None) -> FileResponse:
-        check(key)
+        # The page takes the key from its URL's fragment (#key=…) and sends it in a header;
+        # an older link's ?key=… is still checked (server/pages.py).
+        if key is not None:
+            gate(key, presenter_key, "results")
         return FileResponse(
             clients_dir / "results" / "index.html", headers={"Cache-Control": "no-store"}
         )

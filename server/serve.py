@@ -201,12 +201,13 @@ def serve(args: argparse.Namespace) -> int:
         print(f"  resumed session {talk.store.session_id} at slide {talk.session.position + 1}")
     print(f"  audience:  {base}/?room={talk.room_code}")
     print(f"  display:   {base}/display?room={talk.room_code}")
-    print(f"  presenter: {base}/presenter?key={talk.presenter_key}")
-    print(f"  results:   {base}/results?key={talk.presenter_key}")
+    # In the fragment: the browser never sends it, so no server or proxy logs it.
+    print(f"  presenter: {base}/presenter#key={talk.presenter_key}")
+    print(f"  results:   {base}/results#key={talk.presenter_key}")
     # A moderator has something to do when the talk takes questions or people type answers.
     typed = any(s.poll is not None and s.poll.type in TYPED for s in deck.slides)
     if deck.meta.qa is not None or typed:
-        print(f"  moderator: {base}/moderate?key={app.state.room.moderator_key}")
+        print(f"  moderator: {base}/moderate#key={app.state.room.moderator_key}")
     overdue = due(talk.store, time.time())
     if overdue:
         print(

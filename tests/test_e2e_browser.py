@@ -329,7 +329,7 @@ def test_wrong_room_code_can_be_corrected(quiz: ServerProcess, devices: Devices)
     expect(phone.locator(".slide h1")).to_have_text("Warm-up")
 
 
-@pytest.mark.parametrize(("query", "status"), [("", 401), ("?key=not-the-key", 403)])
+@pytest.mark.parametrize(("query", "status"), [("?key=", 401), ("?key=not-the-key", 403)])
 def test_presenter_page_needs_its_key(
     quiz: ServerProcess, devices: Devices, query: str, status: int
 ) -> None:
@@ -339,3 +339,27 @@ def test_presenter_page_needs_its_key(
     assert response is not None and response.status == status
     expect(page.locator("#controls")).to_have_count(0)
     expect(page.get_by_role("button")).to_have_count(0)
+
+
+@pytest.mark.parametrize("link", ["/presenter", "/presenter#key=not-the-key"])
+def test_presenter_page_without_its_key_in_the_fragment_controls_nothing(
+    quiz: ServerProcess, devices: Devices, link: str
+) -> None:
+    # The page itself is no secret (the key stays in the fragment, never sent): its socket is.
+    page = devices.open(f"{quiz.base}{link}")
+    expect(page.locator("#messages")).to_contain_text("The presenter key is missing or wrong")
+    expect(page.locator("#controls button")).not_to_have_count(0)
+    for button in page.locator("#controls button").all():
+        expect(button).to_be_disabled()
+
+
+def test_presenter_link_as_printed_works_and_an_old_one_moves_its_key_out_of_the_query(
+    quiz: ServerProcess, devices: Devices
+) -> None:
+    printed = re.search(r"presenter: \S+?(/presenter\S*)", "\n".join(quiz.banner))
+    assert printed is not None and printed[1] == f"/presenter#key={quiz.key}"
+    page = devices.open(f"{quiz.base}{printed[1]}")
+    expect(page.locator("#controls button:enabled").first).to_be_visible()
+    old = devices.open(f"{quiz.base}/presenter?key={quiz.key}")
+    expect(old.locator("#controls button:enabled").first).to_be_visible()
+    expect(old).to_have_url(f"{quiz.base}/presenter#key={quiz.key}")  # a reload sends no key

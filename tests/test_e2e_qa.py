@@ -30,7 +30,7 @@ def server() -> Iterator[ServerProcess]:
 
 def test_the_moderator_page_needs_its_own_key(server: ServerProcess) -> None:
     assert server.moderator_key and server.moderator_key != server.key
-    assert httpx.get(f"{server.base}/moderate").status_code == 401
+    assert httpx.get(f"{server.base}/moderate", params={"key": ""}).status_code == 401
     assert httpx.get(f"{server.base}/moderate?key={server.key}").status_code == 403
     assert httpx.get(f"{server.base}/moderate?key={server.moderator_key}").status_code == 200
 

@@ -61,7 +61,7 @@ def test_pages_and_presenter_key() -> None:
         with httpx.Client(base_url=server.base) as http:
             assert http.get("/").status_code == 200
             assert http.get("/display").status_code == 200
-            assert http.get("/presenter").status_code == 401
+            assert http.get("/presenter", params={"key": ""}).status_code == 401
             assert http.get("/presenter", params={"key": "wrong"}).status_code == 403
             page = http.get("/presenter", params={"key": server.key})
             assert page.status_code == 200 and "<html" in page.text.lower()

@@ -3,6 +3,7 @@ import { baseUrl, el, setDocumentLanguage } from "/static/shared/dom.js";
 import { fitAll, keepFitted } from "/static/shared/fit.js";
 import { language, number, parts, plural, t, translatePage } from "/static/shared/i18n.js";
 import { showConnection } from "/static/shared/indicator.js";
+import { pageKey } from "/static/shared/key.js";
 import { kindOf } from "/static/shared/kinds/index.js";
 import { renderLeaderboard } from "/static/shared/leaderboard.js";
 import { renderBoard } from "/static/shared/qa.js";
@@ -181,11 +182,12 @@ function onMessage(message) {
 }
 
 // A display joins with the room code (?room=CODE, as `handsup serve` prints its URL) or with
-// the presenter key (?key=…): sockets that know neither get no live tallies. On the server's
-// own machine a bare /display asks the server for the code.
+// the presenter key (#key=…, or an older link's ?key=…): sockets that know neither get no
+// live tallies. On the server's own machine a bare /display asks the server for the code.
 async function findCredentials() {
+  const key = pageKey();
+  if (key) return { key };
   const params = new URLSearchParams(location.search);
-  if (params.get("key")) return { key: params.get("key") };
   if (params.get("room")) return { room: params.get("room") };
   try {
     const answer = await fetch("/display/room", { cache: "no-store" });

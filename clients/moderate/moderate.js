@@ -5,6 +5,7 @@
 import { el, flash, setDocumentLanguage } from "/static/shared/dom.js";
 import { direction, language, plural, t, translatePage } from "/static/shared/i18n.js";
 import { showConnection } from "/static/shared/indicator.js";
+import { pageKey } from "/static/shared/key.js";
 import { kindOf } from "/static/shared/kinds/index.js";
 import { ModerationList } from "/static/shared/kinds/moderation.js";
 import { moderationQueue } from "/static/shared/qa.js";
@@ -14,7 +15,7 @@ const $ = (id) => document.getElementById(id);
 // Nothing here is in the deck's language: the whole page is in the moderator's.
 setDocumentLanguage(language(), direction());
 translatePage();
-const key = new URLSearchParams(location.search).get("key") || "";
+const key = pageKey();
 let waiting = null;
 
 function send(message) {

@@ -12,12 +12,13 @@ import { renderLeaderboard } from "/static/shared/leaderboard.js";
 import { moderationQueue } from "/static/shared/qa.js";
 import { renderSlide } from "/static/shared/slide.js";
 import { Connection } from "/static/shared/socket.js";
+import { pageKey } from "/static/shared/key.js";
 import { load, save } from "/static/shared/store.js";
 
 const $ = (id) => document.getElementById(id);
 // The presenter's own words in the browser's language (the slides and notes keep the deck's).
 translatePage();
-const key = new URLSearchParams(location.search).get("key") || "";
+const key = pageKey();
 const tallies = new Map(); // poll id -> last tally
 let state = null;
 let presence = null;

@@ -1,10 +1,11 @@
-// Results page: fetches a session's results (presenter key from the URL) and draws them, in
+// Results page: fetches a session's results (presenter key from the URL's fragment, sent in a
+// header, never in a URL a proxy would log) and draws them, in
 // the browser's language (the questions and options keep the deck's).
 import { setDocumentLanguage } from "/static/shared/dom.js";
 import { language, number, plural, t, translatePage } from "/static/shared/i18n.js";
+import { pageKey } from "/static/shared/key.js";
 
-const params = new URLSearchParams(location.search);
-const key = params.get("key") || "";
+const key = pageKey();
 const $ = (id) => document.getElementById(id);
 translatePage();
 
@@ -138,10 +139,10 @@ async function show(id) {
     participants: plural("results.participants", s.participants),
   });
   const base = `/api/sessions/${id}/results`;
-  $("csv").href = `${base}.csv?key=${encodeURIComponent(key)}`;
-  $("json").href = `${base}.json?key=${encodeURIComponent(key)}`;
-  $("votes-csv").href = `${base}.votes.csv?key=${encodeURIComponent(key)}`;
-  $("keepsake").href = `${base}.html?key=${encodeURIComponent(key)}`;
+  $("csv").href = `${base}.csv`;
+  $("json").href = `${base}.json`;
+  $("votes-csv").href = `${base}.votes.csv`;
+  $("keepsake").href = `${base}.html`;
   $("polls").replaceChildren(...results.polls.map(drawPoll));
   drawTimeline(results.votes, s.started_at);
   drawQuestions(results.questions ?? []);
@@ -169,5 +170,28 @@ async function main() {
     $("status").textContent = t("results.failed", { error: error.message });
   }
 }
+
+// The downloads fetch with the key in a header and save what came back: a link with the key
+// in its URL would put it in the server's and any proxy's logs.
+async function download(event) {
+  event.preventDefault();
+  const link = event.currentTarget;
+  const path = new URL(link.href).pathname;
+  try {
+    const response = await fetch(path, { headers: { "X-Handsup-Key": key } });
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    const url = URL.createObjectURL(await response.blob());
+    // /api/sessions/3/results.votes.csv -> handsup-session-3.votes.csv, as the server names it
+    const name = `handsup-session-${path.split("/").at(-2)}.${path.split(".").slice(1).join(".")}`;
+    const save = el("a", { href: url, download: name });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000); // the download has its own copy by then
+  } catch (error) {
+    $("status").textContent = t("results.failed", { error: error.message });
+  }
+}
+for (const id of ["csv", "json", "votes-csv", "keepsake"]) $(id).addEventListener("click", download);
 
 main();
