@@ -177,12 +177,14 @@ async function download(event) {
   event.preventDefault();
   const link = event.currentTarget;
   const path = new URL(link.href).pathname;
+  // /api/sessions/3/results.votes.csv -> handsup-session-3.votes.csv, as the server names it
+  const found = path.match(/\/sessions\/(\d+)\/results\.(.+)$/);
+  if (!found) return; // no session shown yet
+  const name = `handsup-session-${found[1]}.${found[2]}`;
   try {
     const response = await fetch(path, { headers: { "X-Handsup-Key": key } });
     if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
     const url = URL.createObjectURL(await response.blob());
-    // /api/sessions/3/results.votes.csv -> handsup-session-3.votes.csv, as the server names it
-    const name = `handsup-session-${path.split("/").at(-2)}.${path.split(".").slice(1).join(".")}`;
     const save = el("a", { href: url, download: name });
     document.body.append(save);
     save.click();
