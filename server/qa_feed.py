@@ -4,12 +4,16 @@ A big room must not send every phone the whole list on every upvote. Every role 
 `questions` frame (phones and the display: the top 20 and the pinned one), built at most every
 `interval` and sent only when its bytes changed, so an upvote far down the list sends phones
 nothing. Each phone also gets `my_questions` (its own questions and upvotes) when those
-changed, and only once the change is durable.
+changed, and only once the change is durable. That list names only durable questions and
+upvotes: an older phone (no `upvote_id`) takes an upvote named there as acknowledged, so while
+a newer change is in flight, the list is the one as of the last durable change.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from dataclasses import dataclass
 
 from server.frames import Frame
 from server.hub import ROLES, SPREAD_SHARE, Client, Hub
@@ -21,6 +25,20 @@ from server.text import mask
 # Own lists built per turn of the event loop: each is a few tens of microseconds, and a busy
 # second can change a thousand of them; acknowledgements go out between chunks.
 MINE_CHUNK = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Own:
+    """Which questions a participant asked and upvotes, at one point of the log."""
+
+    asked: tuple[str, ...]
+    upvoted: tuple[str, ...]
+
+
+def own_of(session: Session, participant: str) -> Own:
+    """A participant's own questions and upvotes now."""
+    qa = session.qa
+    return Own(tuple(qa.asked.get(participant, ())), tuple(qa.upvoted_by(participant)))
 
 
 def question_item(question: Question, *, asker: bool = False) -> QuestionItem:
@@ -78,6 +96,10 @@ class QuestionsFeed:
         self._frames: dict[Role, Frame] = {}
         self._dirty = False
         self._mine: set[str] = set()
+        # Participants with a change to their own list not yet durable (how many), and their
+        # list as of their last durable change; the rest are durable as the session has them.
+        self._unsettled: Counter[str] = Counter()
+        self._durable: dict[str, Own] = {}
         self._flush_at = 0.0
         self._handle: asyncio.TimerHandle | None = None
 
@@ -90,8 +112,39 @@ class QuestionsFeed:
         return frame
 
     def mine(self, participant: str) -> Frame:
-        """One phone's `my_questions` frame."""
-        return Frame(my_questions(self.session, participant).model_dump_json())
+        """One phone's `my_questions` frame: what of its own is durable."""
+        own = self._durable.get(participant)
+        if own is None:
+            return Frame(my_questions(self.session, participant).model_dump_json())
+        questions = self.session.qa.questions
+        message = MyQuestionsMessage(
+            asked=[question_item(questions[q], asker=True) for q in own.asked if q in questions],
+            upvoted=[q for q in own.upvoted if q in questions],
+        )
+        return Frame(message.model_dump_json())
+
+    def before_change(self, participant: str) -> None:
+        """A participant's own command is about to be applied: until it is durable, its list
+        stays as it is now (durable: what was applied before is durable first)."""
+        if participant not in self._durable:
+            self._durable[participant] = own_of(self.session, participant)
+
+    def changed(self, participants: tuple[str, ...]) -> dict[str, Own]:
+        """These participants' lists just changed: their lists now, to settle once durable."""
+        own = {who: own_of(self.session, who) for who in participants}  # once each
+        self._unsettled.update(own.keys())
+        return own
+
+    def settle(self, own: dict[str, Own]) -> None:
+        """A change is durable (in log order): its lists are what phones may be told."""
+        for who, listed in own.items():
+            self._unsettled[who] -= 1
+            if self._unsettled[who] <= 0:  # nothing newer in flight: the session's own
+                del self._unsettled[who]
+                self._durable.pop(who, None)
+            else:
+                self._durable[who] = listed
+        self.mark_mine(tuple(own))
 
     def mark(self) -> None:
         """The questions changed: rebuild the role frames soon."""

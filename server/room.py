@@ -72,7 +72,7 @@ from server.protocol import (
     VoteMessage,
     Welcome,
 )
-from server.qa_feed import QuestionsFeed
+from server.qa_feed import Own, QuestionsFeed
 from server.session import PollStatus, ReloadReport, Session, Standing
 from server.store import Store
 from server.tallies import TYPED, Tallies
@@ -453,6 +453,8 @@ class Room:
 
     def apply_command(self, command: Command) -> list[Event]:
         """Apply to this room's copy of the session (called by the log, in log order)."""
+        if isinstance(command, Ask | Upvote):  # its own list must not run ahead of the disk
+            self.questions.before_change(command.participant)
         return self.session.apply(command)
 
     def applied(self, command: Command, events: list[Event], durable: asyncio.Future[None]) -> None:
@@ -465,8 +467,13 @@ class Room:
         self._fan_out(events)
         for event in events:
             if isinstance(event, QuestionsChanged):
-                # A phone's own list is its acknowledgement: sent once the change is durable.
-                durable.add_done_callback(partial(self._mine_durable, event.participants))
+                # A phone's own list is its acknowledgement: sent once the change is durable,
+                # as it was right after this change (later ones may not be durable yet).
+                own = self.questions.changed(event.participants)
+                if durable.done():  # already (another worker's entry, read back from Redis)
+                    self._mine_durable(own, durable)
+                else:
+                    durable.add_done_callback(partial(self._mine_durable, own))
         durable.add_done_callback(_log_failure)
 
     def _forgotten(self, client: Client, participant: str, durable: asyncio.Future[None]) -> None:
@@ -480,9 +487,9 @@ class Room:
             _LOG.exception("could not overwrite a participant's texts in the log")
         client.reply(Frame(ForgottenMessage().model_dump_json()))
 
-    def _mine_durable(self, participants: tuple[str, ...], durable: asyncio.Future[None]) -> None:
+    def _mine_durable(self, own: dict[str, Own], durable: asyncio.Future[None]) -> None:
         if not durable.cancelled() and durable.exception() is None:
-            self.questions.mark_mine(participants)
+            self.questions.settle(own)
 
     # Deck edits.
 

@@ -255,3 +255,28 @@ async def test_an_upvote_without_an_id_from_an_older_phone_still_counts() -> Non
     await until(bob_link, lambda: latest(bob_link, "my_questions").get("upvoted") == ["q1"])
     assert bob_link.messages("upvote_ack") == []  # it asked for none: its list tells it
     assert room.session.qa.questions["q1"].votes == 1
+
+
+async def test_an_older_phones_own_list_names_only_upvotes_already_durable() -> None:
+    store = HeldStore()
+    room = make_room(store, deck=DECK.replace("qa: true", "qa: {moderation: after}"))
+    ann, _ = connect(room, "audience", room="ROOM1")
+    bob, bob_link = connect(room, "audience", room="ROOM1")
+    send(room, ann, {"type": "ask", "text": "First", "ask_id": "k1"})
+    send(room, ann, {"type": "ask", "text": "Second", "ask_id": "k2"})
+    store.release()
+    # A phone without upvote_id learns that its upvote counted from its own list: that list
+    # must not name an upvote the disk does not have yet.
+    send(room, bob, {"type": "upvote", "question": "q1"})
+    first = store.held[-1]
+    send(room, bob, {"type": "upvote", "question": "q2"})
+    first.set_result(None)  # the first upvote is durable, the second not yet
+    await until(bob_link, lambda: bool(latest(bob_link, "my_questions").get("upvoted")))
+    await settled(room)
+    assert latest(bob_link, "my_questions")["upvoted"] == ["q1"]
+    _, again = connect(room, "audience", room="ROOM1", participant=bob.participant)
+    assert latest(again, "my_questions")["upvoted"] == ["q1"], "nor when it reconnects"
+    store.release()
+    await until(bob_link, lambda: latest(bob_link, "my_questions").get("upvoted") == ["q1", "q2"])
+    _, third = connect(room, "audience", room="ROOM1", participant=bob.participant)
+    assert latest(third, "my_questions")["upvoted"] == ["q1", "q2"]
