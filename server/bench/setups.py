@@ -324,7 +324,10 @@ def measure(
             options, url=url, key=key, label=setup.label, kinds=kinds,
             dialect="socketio" if setup.peer else "handsup",
         )  # fmt: skip
-        result: dict[str, Any] = uvloop.run(Bench(mine, server).run())
+        bench = Bench(mine, server)
+        # The peer has no `POST /api/stalls`, and leaves the request unanswered: not asked.
+        bench.no_stalls = setup.peer
+        result: dict[str, Any] = uvloop.run(bench.run())
         result["server_cpu_s"] = round(server.cpu_seconds() or 0.0, 2)  # the whole run
         result["redis_cpu_s"] = round(_cpu_of(redis_ps), 2) if redis_ps else None
         if setup.peer and set(options.kinds) - {"choice"}:
