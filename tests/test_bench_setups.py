@@ -39,6 +39,7 @@ def check_sample(sample: dict[str, Any]) -> None:
     storm = sample["storm"]
     assert storm["phones"] == storm["back"] == storm["token_kept"] == storm["vote_kept"] == PHONES
     assert storm["sync_ms"]["p99"] > 0 and storm["resync_ms"]["p99"] is not None
+    assert storm["machine_listen_drops"] >= 0
     assert sample["fanout_ms"]["p99"] is not None
     assert sample["first_phone_ms"]["p50"] <= sample["fanout_ms"]["p50"]
 
@@ -70,6 +71,7 @@ def test_one_worker_redis_and_two_workers_side_by_side() -> None:
     assert samples["workers2"]["server_cpu_s"] >= samples["workers2"]["redis_cpu_s"]
     # handsup reports its loop's longest stall; no socket.io here, so no storm comparison.
     assert all(s["longest_stall_ms"] > 0 for s in samples.values())
+    assert [s.get("loop_note") is not None for s in samples.values()] == [False, False, True]
     assert all("storm_p99_vs_socketio_ms" not in s for s in samples.values())
     # The same figures as text: a row per sample, the comparison with the 1 worker below.
     text = table(report)
