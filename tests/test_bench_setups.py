@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from server.bench.setups import parse, table
+from server.bench.setups import compare, parse, table
 from tests.serverproc import ROOT
 
 PHONES = 30
@@ -127,3 +127,26 @@ def test_setups_need_spawn_and_known_names() -> None:
         )  # fmt: skip
         assert done.returncode == 2
         assert "--setups" in done.stderr or "--spawn" in done.stderr
+
+
+def test_each_sample_is_compared_with_its_own_round() -> None:
+    def sample(setup: str, number: int, cost: float, storm_p99: float) -> dict[str, Any]:
+        return {
+            "setup": setup, "round": number, "server_cpu_us_per_msg": cost,
+            "fanout_ms": {"p50": cost, "p99": 2 * cost}, "first_phone_ms": {"p50": 1.0},
+            "storm": {"sync_ms": {"p99": storm_p99}},
+        }  # fmt: skip
+
+    samples = [
+        sample("one", 1, 10.0, 5000.0), sample("workers2", 1, 12.0, 4000.0),
+        sample("socketio", 1, 15.0, 4500.0), sample("one", 2, 20.0, 6000.0),
+        sample("workers2", 2, 22.0, 7000.0), sample("socketio", 2, 30.0, 6500.0),
+    ]  # fmt: skip
+    compare(samples)
+    assert [s["cost_vs_one"] for s in samples] == [1.0, 1.2, 1.5, 1.0, 1.1, 1.5]
+    assert samples[4]["fanout_ms_p99_vs_one"] == 4.0
+    assert [s.get("storm_p99_vs_socketio_ms") for s in samples] == [
+        500.0, -500.0, 0.0, -500.0, 500.0, 0.0,
+    ]  # fmt: skip
+    assert [s.get("storm_no_later_than_socketio") for s in samples[:2]] == [False, True]
+    assert samples[4]["storm_no_later_than_socketio"] is False
