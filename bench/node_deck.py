@@ -22,9 +22,10 @@ def export() -> dict[str, object]:
         if index != session.position:
             session.apply(GoTo(index))
         for role in ROLES:
-            views[role].append(talk.views.state(role))  # type: ignore[arg-type]
+            state = talk.views.state(role)  # type: ignore[arg-type]
+            views[role].append(state.model_dump(mode="json"))
     polls = {
-        pid: {"slide": state.slide, "options": len(state.counts)}
+        pid: {"slide": state.slide, "options": len(getattr(state.poll, "options", ()))}
         for pid, state in session.polls.items()
     }
     return {"views": views, "polls": polls}

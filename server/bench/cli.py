@@ -53,6 +53,13 @@ def add_parser(sub: Any) -> None:
         "--zipf", type=float, default=1.0, help="word frequency ~ 1/rank**ZIPF (0: uniform)"
     )
     bench.add_argument("--storm", action="store_true", help="drop and redial every phone")
+    bench.add_argument(
+        "--storm-spread",
+        type=float,
+        default=1.0,
+        help="seconds over which the phones drop in the storm (default 1; 0: all at the same "
+        "instant, then each redials with the page's backoff)",
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument(
         "--spawn", action="store_true", help="start handsup serve deck.md for the run"
@@ -63,6 +70,22 @@ def add_parser(sub: Any) -> None:
     )
     bench.add_argument("--label", help="name of the server in the report")
     bench.add_argument("--seed", type=int, default=1, help="random seed, for a repeatable run")
+    bench.add_argument(
+        "--setups",
+        help="with --spawn: measure several setups side by side, each started fresh, the same "
+        "scenario against each, comma-separated: one (1 worker, SQLite, no Redis), redis (the "
+        "same 1 worker with the Redis hop in every command's path), workersN (N workers "
+        "sharing the session through Redis, e.g. workers2), socketio (the Node socket.io "
+        "peer in bench/node, socket.io framing; needs node and npm). Each Redis setup gets a "
+        "fresh redis-server on loopback (appendonly, fsync every second); the server's CPU is "
+        "the sum over all its processes (supervisor, workers, redis-server, node)",
+    )
+    bench.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="with --setups: rounds; each round runs every setup once, in the order given",
+    )
     bench.set_defaults(func=cmd_bench)
 
 
@@ -70,6 +93,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Run `handsup bench` (needs the `bench` extra: pip install 'handsup[bench]')."""
     try:
         from server.bench.run import main
+
+        if args.setups:
+            from server.bench.setups import main
     except ImportError as error:
         print(
             f"handsup bench: {error}; install the bench extra: pip install -e '.[bench]'",

@@ -67,6 +67,7 @@ class Options:
     choice_window: float | None = None  # the choice vote's window, if not vote_window
     vocabulary: int = 20_000
     zipf: float = 1.0
+    storm_spread: float = 1.0  # seconds over which the phones drop (0: at the same instant)
 
 
 def source_address(phone: int) -> str:
@@ -227,6 +228,7 @@ class Bench:
         start = candidates.index(position) + 1 if position in candidates else 0
         latencies: list[float] = []
         lasts: list[float] = []
+        firsts: list[float] = []  # the first phone's: a hop before the fan-out shows there alone
         healthy = result["connected"] - result["stuck"]
         # With stuck phones, memory is sampled as their buffers fill, and a server whose
         # healthy phones stop getting slides (it waits on a stuck one) is not waited on long.
@@ -243,6 +245,7 @@ class Bench:
             latencies.extend(times)
             if times:
                 lasts.append(max(times))
+                firsts.append(min(times))
             if opts.stuck and step % 25 == 0:
                 memory.append(_round(self.server.rss_mb()))
             if missing:
@@ -261,6 +264,7 @@ class Bench:
         result["slides"] = len(lasts)
         result["fanout_ms"] = summary(latencies)
         result["fanout_last_ms"] = [round(t, 2) for t in lasts]
+        result["first_phone_ms"] = summary(firsts)
         middle = sorted(lasts)[len(lasts) // 2] if lasts else None
         result["fanout_us_per_conn"] = (
             round(middle * 1000 / healthy, 2) if middle is not None and healthy else None
@@ -722,7 +726,7 @@ class Bench:
 
     async def storm(self, pool: Pool, poll: str) -> None:
         started, cpu = time.monotonic(), self.server.cpu_seconds()
-        answers = await pool.ask("storm", spread=1.0, poll=poll, timeout=90.0)
+        answers = await pool.ask("storm", spread=self.options.storm_spread, poll=poll, timeout=90.0)
         ended = self.server.cpu_seconds() or 0.0
         phones = sum(a["phones"] for a in answers)
         back = sum(a["back"] for a in answers)
@@ -854,6 +858,7 @@ def main(args: argparse.Namespace) -> int:
         kinds=kinds,
         vocabulary=args.vocabulary,
         zipf=args.zipf,
+        storm_spread=args.storm_spread,
     )
     result = uvloop.run(measure(options))
     if args.json:
