@@ -5,7 +5,7 @@ against a hostile hall:
 
 - each socket is counted from the moment it is accepted (`ConnectionLimiter.arrive`), so
   half-sent requests count against the per-address and total caps, and the oldest socket
-  still waiting is dropped to make room for a new one;
+  still waiting (for a second at least) is dropped to make room for a new one;
 - each address has a budget of new connections, and waits after offences (`AddressGuard`);
   a refused socket gets a one-line 429 or 503 and is closed, nothing else is read from it;
 - a request's line and headers must fit in `max_head` bytes (else 431) and arrive within
@@ -88,7 +88,7 @@ class Gate(HttpToolsProtocol):
             text = "too many new connections from your address; try again shortly\n"
             self._turn_away(429, text, wait)
             return
-        full = doorway.limiter.arrive(self, self.address)
+        full = doorway.limiter.arrive(self, self.address, self.loop.time())
         if full is not None:
             self._turn_away(503, full + "\n", 5)
             return

@@ -50,6 +50,11 @@ class Door(Protocol):
 
 
 HEADROOM = 16  # sockets past a cap that are read before being refused (see ConnectionLimiter)
+# Seconds a socket must have waited (accepted, no hello yet) before a newer one may push it
+# out at a cap. An honest phone gets from accept to hello in a few round trips; pushing out
+# one still within them dropped it mid-handshake, unexplained (its redial then pushed out
+# another), while the newcomer that should have been told `server_full` got in.
+EVICT_AFTER = 1.0
 
 
 class ConnectionLimiter:
@@ -58,7 +63,9 @@ class ConnectionLimiter:
     A socket counts while it is an HTTP connection (a page load, an upgrade under way) and
     after it became a websocket. Until the room admits it (its hello), it is *waiting*: when a
     cap is reached, the oldest waiting socket is dropped to make room, so sockets that never
-    finish their request (slowloris) cannot keep out phones that do.
+    finish their request (slowloris) cannot keep out phones that do; but only one that has
+    waited `evict_after` seconds: a phone still shaking hands is not a slowloris, and the
+    newcomer is refused instead.
 
     Two tiers: `arrive` refuses outright only past a cap plus `HEADROOM`, so a socket at the
     cap is still read and can be told why (a phone: `server_full`; a presenter gets in, see
@@ -70,44 +77,52 @@ class ConnectionLimiter:
     """
 
     def __init__(
-        self, total: int, per_address: int, headroom: int = HEADROOM, room_total: int | None = None
+        self,
+        total: int,
+        per_address: int,
+        headroom: int = HEADROOM,
+        room_total: int | None = None,
+        evict_after: float = EVICT_AFTER,
     ) -> None:
         self.total = total
         self.per_address = per_address
         self.headroom = headroom
         self.room_total = room_total
+        self.evict_after = evict_after
         self.elsewhere: Callable[[], int] = lambda: 0
         self.by_address: Counter[str] = Counter()
         self.count = 0
-        self._waiting: dict[Door, None] = {}  # oldest first
-        self._waiting_at: dict[str, dict[Door, None]] = {}
+        # Waiting sockets and when each arrived (loop time), about oldest first.
+        self._waiting: dict[Door, float] = {}
+        self._waiting_at: dict[str, dict[Door, float]] = {}
 
-    def arrive(self, door: Door, address: str) -> str | None:
-        """Count a socket just accepted, or say why it is refused (nothing read from it yet)."""
+    def arrive(self, door: Door, address: str, now: float) -> str | None:
+        """Count a socket just accepted at `now`, or say why it is refused (nothing read from
+        it yet)."""
         if self.by_address[address] >= self.per_address + self.headroom and not self._evict(
-            address, door
+            address, door, now
         ):
             return f"too many connections from one address ({self.per_address})"
         full = self._full(self.headroom - 1)
-        if full is not None and not self._evict(None, door):
+        if full is not None and not self._evict(None, door, now):
             return full
         door.slot = address
         self.by_address[address] += 1
         self.count += 1
-        self._wait(door)
+        self._wait(door, now)
         return None
 
-    def admit(self, door: Door, *, capped: bool = True) -> str | None:
+    def admit(self, door: Door, now: float, *, capped: bool = True) -> str | None:
         """A websocket handshake: None if the socket may stay, else why not. `capped=False`
         skips the total (a presenter must get in to a full hall), never the per-address cap."""
         address = door.slot
         if address is None:
             return None
-        if self.by_address[address] > self.per_address and not self._evict(address, door):
+        if self.by_address[address] > self.per_address and not self._evict(address, door, now):
             return f"too many connections from one address ({self.per_address})"
         if capped:
             full = self._full(0)
-            if full is not None and not self._evict(None, door):
+            if full is not None and not self._evict(None, door, now):
                 return full
         return None
 
@@ -125,22 +140,24 @@ class ConnectionLimiter:
         old = door.slot
         if old is None or old == address:
             return
-        waiting = door in self._waiting
+        since = self._waiting.get(door)
         self.release(door)
         door.slot = address
         self.by_address[address] += 1
         self.count += 1
-        if waiting:
-            self._wait(door)
+        if since is not None:
+            self._wait(door, since)
 
     def replace(self, old: Door, new: Door) -> None:
         """`new` takes over `old`'s place (an HTTP connection became a websocket)."""
         address = old.slot
         if address is None:
             return
+        since = self._waiting.get(old)
         self._unwait(old)
         old.slot, new.slot = None, address
-        self._wait(new)
+        if since is not None:
+            self._wait(new, since)
 
     def settle(self, door: Door) -> None:
         """The room admitted this socket: it is not dropped to make room any more."""
@@ -162,10 +179,10 @@ class ConnectionLimiter:
         """Sockets not yet admitted by the room."""
         return len(self._waiting)
 
-    def _wait(self, door: Door) -> None:
+    def _wait(self, door: Door, since: float) -> None:
         assert door.slot is not None
-        self._waiting[door] = None
-        self._waiting_at.setdefault(door.slot, {})[door] = None
+        self._waiting[door] = since
+        self._waiting_at.setdefault(door.slot, {})[door] = since
 
     def _unwait(self, door: Door, address: str | None = None) -> None:
         if door not in self._waiting:
@@ -178,14 +195,21 @@ class ConnectionLimiter:
             if not group:
                 del self._waiting_at[address or ""]
 
-    def _evict(self, address: str | None, spare: Door) -> bool:
-        """Drop the oldest waiting socket (of `address`, or any), never `spare`; False if none."""
+    def _evict(self, address: str | None, spare: Door, now: float) -> bool:
+        """Drop the oldest waiting socket (of `address`, or any), never `spare`, if it has
+        waited `evict_after` seconds; False if there is none such.
+
+        Only the oldest is looked at: the rest arrived after it (a socket that changes
+        protocol or address keeps its arrival time but moves to the end, milliseconds late)."""
         group = self._waiting if address is None else self._waiting_at.get(address, {})
-        for victim in group:
-            if victim is not spare:
-                self.release(victim)
-                victim.evict()
-                return True
+        for victim, since in group.items():
+            if victim is spare:
+                continue
+            if now - since < self.evict_after:
+                return False
+            self.release(victim)
+            victim.evict()
+            return True
         return False
 
 
