@@ -581,6 +581,47 @@ async def test_workers_without_redis_start_a_private_one_and_share_the_session(
     assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), "redis-server stopped"
 
 
+async def test_workers_each_listen_on_the_port_and_the_kernel_spreads_the_phones(
+    tmp_path: Path,
+) -> None:
+    # Each worker has a listening socket of its own on the one port (SO_REUSEPORT): the
+    # kernel spreads connections by a hash of the phone's address and port, so a worker that
+    # is full (refusing, and so idle) does not take every redial, as it did when the workers
+    # shared one socket (whichever was idle first accepted). The supervisor only holds the port.
+    server = start_server(QUIZ, "--workers", "2", data=tmp_path / "data")
+    try:
+        workers = workers_of(server)
+        assert len(workers) == 2
+
+        def listening(process: psutil.Process) -> bool:
+            return any(
+                c.status == psutil.CONN_LISTEN and c.laddr.port == server.port
+                for c in process.net_connections("tcp")
+            )
+
+        assert all(listening(w) for w in workers)
+        assert not listening(psutil.Process(server.process.pid))
+        phones = []
+        for n in range(100):
+            peer = await connect(server, "audience", local_host=f"127.0.0.{2 + n % 4}")
+            await peer.send({"type": "hello", "room": server.room})
+            await peer.of_type("welcome")
+            phones.append(peer)
+
+        def held(process: psutil.Process) -> int:
+            return sum(
+                1
+                for c in process.net_connections("tcp")
+                if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == server.port
+            )
+
+        # Binomial(100, 1/2): below 25 on one worker once in ten million runs.
+        assert all(held(w) >= 25 for w in workers), [held(w) for w in workers]
+    finally:
+        await Peer.close_all()
+        server.stop()
+
+
 def test_one_process_needs_no_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # As if the redis package were not installed: importing it would fail.
     monkeypatch.setitem(sys.modules, "redis", None)
