@@ -6,6 +6,8 @@ Nothing here does I/O or reads a clock: callers pass `now`. `server.gate` and
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,11 +52,15 @@ class Door(Protocol):
 
 
 HEADROOM = 16  # sockets past a cap that are read before being refused (see ConnectionLimiter)
-# Seconds a socket must have waited (accepted, no hello yet) before a newer one may push it
-# out at a cap. An honest phone gets from accept to hello in a few round trips; pushing out
-# one still within them dropped it mid-handshake, unexplained (its redial then pushed out
-# another), while the newcomer that should have been told `server_full` got in.
+# Seconds after its websocket handshake during which a socket that has not said hello yet is
+# not pushed out at a cap. An honest phone says hello a round trip after its 101; pushing one
+# out then dropped it unexplained (its redial then pushed out another), while the newcomer,
+# which should have been told `server_full`, got in. A socket still sending its request
+# (slowloris) has no such shield.
 EVICT_AFTER = 1.0
+# Waiting sockets looked at, oldest first, for one to push out: all may be shielded (a storm
+# of handshakes at the cap), and the newcomer is then refused without a scan of thousands.
+SCAN = 64
 
 
 class ConnectionLimiter:
@@ -63,9 +69,9 @@ class ConnectionLimiter:
     A socket counts while it is an HTTP connection (a page load, an upgrade under way) and
     after it became a websocket. Until the room admits it (its hello), it is *waiting*: when a
     cap is reached, the oldest waiting socket is dropped to make room, so sockets that never
-    finish their request (slowloris) cannot keep out phones that do; but only one that has
-    waited `evict_after` seconds: a phone still shaking hands is not a slowloris, and the
-    newcomer is refused instead.
+    finish their request (slowloris) cannot keep out phones that do. A socket whose request
+    was answered (its 101) is shielded for `evict_after` seconds while its hello comes: a
+    phone in the middle of its handshake is not dropped for a newcomer, which is refused.
 
     Two tiers: `arrive` refuses outright only past a cap plus `HEADROOM`, so a socket at the
     cap is still read and can be told why (a phone: `server_full`; a presenter gets in, see
@@ -92,7 +98,7 @@ class ConnectionLimiter:
         self.elsewhere: Callable[[], int] = lambda: 0
         self.by_address: Counter[str] = Counter()
         self.count = 0
-        # Waiting sockets and when each arrived (loop time), about oldest first.
+        # Waiting sockets, about oldest first, and the loop time until which each is shielded.
         self._waiting: dict[Door, float] = {}
         self._waiting_at: dict[str, dict[Door, float]] = {}
 
@@ -109,7 +115,7 @@ class ConnectionLimiter:
         door.slot = address
         self.by_address[address] += 1
         self.count += 1
-        self._wait(door, now)
+        self._wait(door, -math.inf)
         return None
 
     def admit(self, door: Door, now: float, *, capped: bool = True) -> str | None:
@@ -140,24 +146,25 @@ class ConnectionLimiter:
         old = door.slot
         if old is None or old == address:
             return
-        since = self._waiting.get(door)
+        shield = self._waiting.get(door)
         self.release(door)
         door.slot = address
         self.by_address[address] += 1
         self.count += 1
-        if since is not None:
-            self._wait(door, since)
+        if shield is not None:
+            self._wait(door, shield)
 
-    def replace(self, old: Door, new: Door) -> None:
-        """`new` takes over `old`'s place (an HTTP connection became a websocket)."""
+    def replace(self, old: Door, new: Door, now: float) -> None:
+        """`new` takes over `old`'s place (an HTTP connection became a websocket at `now`);
+        while it has not said hello, it is shielded for `evict_after` seconds."""
         address = old.slot
         if address is None:
             return
-        since = self._waiting.get(old)
+        waiting = old in self._waiting
         self._unwait(old)
         old.slot, new.slot = None, address
-        if since is not None:
-            self._wait(new, since)
+        if waiting:
+            self._wait(new, now + self.evict_after)
 
     def settle(self, door: Door) -> None:
         """The room admitted this socket: it is not dropped to make room any more."""
@@ -179,10 +186,10 @@ class ConnectionLimiter:
         """Sockets not yet admitted by the room."""
         return len(self._waiting)
 
-    def _wait(self, door: Door, since: float) -> None:
+    def _wait(self, door: Door, shield: float) -> None:
         assert door.slot is not None
-        self._waiting[door] = since
-        self._waiting_at.setdefault(door.slot, {})[door] = since
+        self._waiting[door] = shield
+        self._waiting_at.setdefault(door.slot, {})[door] = shield
 
     def _unwait(self, door: Door, address: str | None = None) -> None:
         if door not in self._waiting:
@@ -196,17 +203,12 @@ class ConnectionLimiter:
                 del self._waiting_at[address or ""]
 
     def _evict(self, address: str | None, spare: Door, now: float) -> bool:
-        """Drop the oldest waiting socket (of `address`, or any), never `spare`, if it has
-        waited `evict_after` seconds; False if there is none such.
-
-        Only the oldest is looked at: the rest arrived after it (a socket that changes
-        protocol or address keeps its arrival time but moves to the end, milliseconds late)."""
+        """Drop the oldest waiting socket (of `address`, or any) that is not shielded, never
+        `spare`, among the oldest `SCAN`; False if there is none such."""
         group = self._waiting if address is None else self._waiting_at.get(address, {})
-        for victim, since in group.items():
-            if victim is spare:
+        for victim, shield in itertools.islice(group.items(), SCAN):
+            if victim is spare or now < shield:
                 continue
-            if now - since < self.evict_after:
-                return False
             self.release(victim)
             victim.evict()
             return True

@@ -35,24 +35,30 @@ def test_full_drops_the_oldest_socket_still_waiting_never_an_admitted_one() -> N
 
 
 def test_at_the_cap_a_phone_still_shaking_hands_is_kept_and_the_newcomer_refused() -> None:
-    # An honest phone is accepted, then says hello a few round trips later: within that time
-    # a newcomer must not push it out (it would be dropped unexplained and redial), but be
-    # told the server is full itself.
+    # An honest phone gets its 101, then says hello a round trip later: within that time a
+    # newcomer must not push it out (it would be dropped unexplained and redial), but be told
+    # the server is full itself. A socket still sending its request has no such shield.
     limiter = ConnectionLimiter(total=2, per_address=10, headroom=1, evict_after=1.0)
-    settled, shaking = Sock("settled"), Sock("shaking")
+    settled, head, shaking = Sock("settled"), Sock("head"), Sock("shaking")
     limiter.arrive(settled, "a", 0.0)
     limiter.settle(settled)
-    limiter.arrive(shaking, "b", 10.0)
+    limiter.arrive(head, "b", 10.0)
+    limiter.replace(head, shaking, 10.0)  # its request was answered: a websocket now
     newcomer = Sock("newcomer")
     assert limiter.arrive(newcomer, "c", 10.2) is None, "read, so that it can be told why"
     assert limiter.admit(newcomer, 10.3) == "the server is full (2 connections)"
     assert not shaking.evicted
     limiter.release(newcomer)  # told so, and closed
     assert limiter.admit(shaking, 10.3) is None
-    # Over a second on and still no hello: a newcomer pushes it out (a slowloris, as above).
+    # A second on and still no hello: a newcomer pushes it out.
     again = Sock("again")
     assert limiter.arrive(again, "c", 11.5) is None
     assert limiter.admit(again, 11.5) is None and shaking.evicted
+    # A socket that has not sent its request yet is pushed out at once, however new.
+    limiter.settle(again)
+    loris, late = Sock("loris"), Sock("late")
+    assert limiter.arrive(loris, "d", 12.0) is None
+    assert limiter.arrive(late, "e", 12.0) is None and loris.evicted
 
 
 def test_per_address_cap_drops_that_address_own_waiting_socket() -> None:
@@ -98,7 +104,7 @@ def test_a_socket_moves_between_addresses_and_protocols_keeping_one_place() -> N
     limiter = ConnectionLimiter(total=10, per_address=10)
     gate, websocket = Sock("gate"), Sock("ws")
     limiter.arrive(gate, "proxy", 0.0)
-    limiter.replace(gate, websocket)
+    limiter.replace(gate, websocket, 0.0)
     assert (gate.slot, websocket.slot, limiter.count) == (None, "proxy", 1)
     limiter.readdress(websocket, "client")
     assert dict(limiter.by_address) == {"client": 1} and limiter.waiting() == 1
