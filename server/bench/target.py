@@ -136,7 +136,13 @@ def listener_of(url: str) -> psutil.Process | None:
                 and address[1] == port
                 and conn.pid is not None
             ):
-                return psutil.Process(conn.pid)
+                process = psutil.Process(conn.pid)
+                # A `--workers` worker: its supervisor stands for the whole server (the
+                # workers each listen on the port; the supervisor only holds it).
+                parent = process.parent()
+                if "--worker-index" in process.cmdline() and parent is not None:
+                    return parent
+                return process
     return None
 
 
