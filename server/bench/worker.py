@@ -243,7 +243,7 @@ class Worker:
 
         async def one(phone: Phone) -> None:
             nonlocal done
-            attempt, reason = 0, ""
+            attempt, reason, dialled = 0, "", False
             while True:
                 seen = len(phone.errors)
                 joined = asyncio.get_running_loop().create_future()
@@ -261,7 +261,8 @@ class Worker:
                             ),
                             max(0.1, min(ATTEMPT, left)),
                         )
-                    if attempt == 0:
+                    if not dialled:  # counted once, at its first dial answered
+                        dialled = True
                         done += 1
                     left = deadline - time.monotonic()
                     if left > 0 and await asyncio.wait_for(joined, left):
