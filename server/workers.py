@@ -15,6 +15,7 @@ again; the phones of a dead worker reconnect and land on the others.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import shutil
 import signal
@@ -31,6 +32,24 @@ POLL = 0.2  # seconds between looks at the children (a supervisor, not a hot pat
 
 
 MAX_BACKOFF = 10.0  # s: the longest wait before a worker that keeps dying is started again
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _with_supervisor() -> None:
+    """Run in each child between fork and exec: Linux sends it SIGTERM when the supervisor
+    dies, however it dies. A supervisor killed with SIGKILL cannot stop its children, and
+    orphaned workers would keep accepting phones on the port (each listens on it) with
+    nobody restarting them, and a private redis-server would keep the data folder's socket."""
+    if _LIBC is None:
+        return
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != _SUPERVISOR[0]:  # it died before the request above took effect
+        os._exit(1)
+
+
+# Loaded before any fork: the child between fork and exec only makes the call.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_SUPERVISOR = [os.getpid()]  # set again by supervise(): the process the children belong to
 
 
 def restart_delay(lived: float, previous: float) -> float:
@@ -74,7 +93,10 @@ def start_redis(folder: Path) -> subprocess.Popen[bytes]:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = folder / "redis.conf"
     config.write_text(redis_config(folder), encoding="utf-8")
-    process = subprocess.Popen([server, str(config)], stdin=subprocess.DEVNULL)
+    _SUPERVISOR[0] = os.getpid()
+    process = subprocess.Popen(
+        [server, str(config)], stdin=subprocess.DEVNULL, preexec_fn=_with_supervisor
+    )
     client = connect_sync(redis_url(folder))
     deadline = time.monotonic() + 30  # a long append-only file takes a while to load
     try:
@@ -110,6 +132,7 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
     from server.startup import private_folder
 
     connect(private_folder(data)).close()
+    _SUPERVISOR[0] = os.getpid()
     redis_process: subprocess.Popen[bytes] | None = None
     url = args.redis
     folder = data / "redis"
@@ -137,7 +160,13 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
         # The first worker prints the banner (the URLs) and the deck reloads; the others
         # would only repeat it.
         quiet = subprocess.DEVNULL if index else None
-        return subprocess.Popen(command, pass_fds=(sock.fileno(),), stdout=quiet, env=env)
+        return subprocess.Popen(
+            command,
+            pass_fds=(sock.fileno(),),
+            stdout=quiet,
+            env=env,
+            preexec_fn=_with_supervisor,  # safe here: the supervisor runs no threads
+        )
 
     stopping = False
 

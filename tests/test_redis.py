@@ -581,6 +581,34 @@ async def test_workers_without_redis_start_a_private_one_and_share_the_session(
     assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), "redis-server stopped"
 
 
+async def test_workers_and_their_redis_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    # A supervisor killed with SIGKILL cannot stop its children: orphaned workers would keep
+    # taking phones on the port (each listens on it) with nobody to restart them, and the
+    # private redis-server would hold the data folder. Linux tells them (PR_SET_PDEATHSIG).
+    server = start_server(QUIZ, "--workers", "2", data=tmp_path / "data")
+    workers: list[psutil.Process] = []
+    keeper: list[psutil.Process] = []
+    try:
+        children = [p for p in psutil.Process(server.process.pid).children() if p.is_running()]
+        workers = [p for p in children if "--worker-index" in p.cmdline()]
+        keeper = [p for p in children if p.name().startswith("redis-server")]
+        assert len(workers) == 2 and len(keeper) == 1
+        phone = Voter()
+        await phone.connect(server)  # a worker with a phone on it ends all the same
+        server.process.kill()
+        server.process.wait()
+        _, alive = psutil.wait_procs([*workers, *keeper], timeout=30)
+        assert alive == [], f"still running after their supervisor died: {alive}"
+        with pytest.raises(OSError):  # nobody takes connections on the port any more
+            await asyncio.open_connection("127.0.0.1", server.port)
+    finally:
+        await Peer.close_all()
+        server.stop()
+        for orphan in [*workers, *keeper]:  # when the test failed: leave nothing running
+            with contextlib.suppress(psutil.Error):
+                orphan.kill()
+
+
 async def test_workers_each_listen_on_the_port_and_the_kernel_spreads_the_phones(
     tmp_path: Path,
 ) -> None:
