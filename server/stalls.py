@@ -279,6 +279,9 @@ class GcPolicy:
         elif young >= self.max_young or (young and now - self._last_full >= self.max_wait):
             self.monitor.window.forced_gen2 += 1
             gc.collect()
+        else:
+            return
+        self.quiet_for = 0.0  # the collection was work: the quiet starts again after it
 
     def thaw(self) -> None:
         """Give the collector back everything frozen and collect the whole heap (then freeze
