@@ -127,7 +127,7 @@ def one(policy: str, audience: int, words: int) -> dict[str, Any]:
         "longest_gc_cpu_ms": round(burst.longest_gc_cpu_ms, 2),
         "longest_gen2_cpu_ms": round(burst.longest_gen2_cpu_ms, 2),
         "gen2": burst.gen2,
-        "forced_gen2": burst.forced_gen2,
+        "bound_freezes": burst.bound_freezes,
         "gc_ms": round(burst.gc_ms, 1),
         "collections": burst.collections,
         "idle_gen2_cpu_ms": round(after.longest_gen2_cpu_ms, 2),
@@ -147,7 +147,8 @@ def main() -> None:
         return
     print(
         "| policy | messages | longest collection (CPU ms) | longest full (CPU ms) | full "
-        "collections (forced) | all collecting ms (n) | at the idle moment: full (CPU ms) |"
+        "collections (piles frozen at the bound) | all collecting ms (n) | "
+        "at the idle moment: full (CPU ms) |"
     )
     print("| --- " * 7 + "|")
     for n in range(args.repeat):
@@ -159,7 +160,7 @@ def main() -> None:
             r = json.loads(done.stdout)
             print(
                 f"| {r['policy']} | {r['messages']:,} | {r['longest_gc_cpu_ms']} | "
-                f"{r['longest_gen2_cpu_ms']} | {r['gen2']} ({r['forced_gen2']}) | "
+                f"{r['longest_gen2_cpu_ms']} | {r['gen2']} ({r['bound_freezes']}) | "
                 f"{r['gc_ms']} ({r['collections']}) | "
                 f"{r['idle_gen2_cpu_ms'] if r['idle_gen2'] else '-'} |",
                 flush=True,

@@ -42,7 +42,7 @@ STALL = 0.020  # a gap longer than this counts as a stall (the target: none at a
 # instead. In process, 150,000 votes' worth of objects: the longest pause 0.7 ms against
 # 4.9 ms with (1000, 5, 4) and 15.8 ms with (700, 10, 10), and less collecting in all.
 THRESHOLDS = (1000, 2, 1)
-# With full collections left to idle moments (IdleGcPolicy), generation 2's threshold is out
+# With full collections left to idle moments (GcPolicy), generation 2's threshold is out
 # of reach: Python never starts one by itself. Young collections keep main's (1000, 2).
 NEVER = 1_000_000_000
 IDLE_THRESHOLDS = (1000, 2, NEVER)
@@ -51,10 +51,14 @@ IDLE_THRESHOLDS = (1000, 2, NEVER)
 # ~0.2 ms, so one message handled (or a slice of a broadcast) breaks the quiet.
 QUIET = 0.05
 QUIET_TICK_CPU = 0.00015
-# The safety bound for a room that never goes quiet: a full collection anyway after this
-# many generation-1 collections since the last (each promotes what survived ~3,000
-# allocations; `gc.get_count()[2]` counts them) or this many seconds.
-MAX_YOUNG = 100
+# The bound for a room that never goes quiet: after this many generation-1 collections since
+# the last full one (each moves what survived ~3,000 allocations into generation 2;
+# `gc.get_count()[2]` counts them), or this many seconds, what piled up is frozen without
+# being walked (a list splice, no pause). At 5,000 phones connecting, 16 of them are ~1.3 s
+# of connections (~15 ms to walk); a word cloud of 15,000 answers in 10 s runs 4-5 in all.
+# What freezing skips: a cycle in the pile that is already garbage, or dies later, waits for
+# the next thaw.
+MAX_YOUNG = 16
 MAX_WAIT = 60.0
 # A frozen cycle that dies later is never freed (see GcPolicy.freeze): after this long without
 # one, a truly idle loop (QUIET_LONG seconds of quiet ticks) unfreezes everything and runs a
@@ -85,7 +89,7 @@ class Window:
     collections: int = 0  # collections, all generations
     freezes: int = 0  # times the survivors of a full collection were frozen
     idle_gen2: int = 0  # full collections GcPolicy ran because the loop was idle
-    forced_gen2: int = 0  # full collections GcPolicy ran because its bound was reached
+    bound_freezes: int = 0  # piles GcPolicy froze unwalked, its bound reached on a busy loop
     thaws: int = 0  # whole-heap collections after an unfreeze (GcPolicy.thaw)
 
     def rounded(self) -> dict[str, Any]:
@@ -202,16 +206,19 @@ class StallMonitor:
 
 
 class GcPolicy:
-    """Keep full collections short and out of the way of a busy room.
+    """Keep full collections out of the way of a busy room, and short.
 
-    Freeze what a full collection found alive (so the next walks only what survived since);
-    let Python run the young collections (generations 0 and 1, a few thousand objects each)
-    but not the full ones: those run when the probe has seen the loop idle for `quiet`
-    seconds, or, in a room that never goes quiet, once `max_young` generation-1 collections
-    (or `max_wait` seconds) have passed since the last. Without it a full collection walks
-    every object the process holds (for 5,000 phones, tens of milliseconds each, several
-    times during a vote); with only the freezes (main's policy until 2026-12-08,
-    `HANDSUP_GC=eager`) they were short but still came in the middle of a burst."""
+    Young collections (generations 0 and 1, a few thousand objects each) run as Python runs
+    them; full ones never start by themselves. The policy runs one when the probe has seen
+    the loop idle for `quiet` seconds, and freezes what it found alive, so the next walks
+    only what survived since. In a room that never goes quiet, once `max_young`
+    generation-1 collections (or `max_wait` seconds) have passed since the last full one,
+    it freezes the pile as it is, unwalked: no pause, but a cycle in it that is garbage
+    stays until the next `thaw`, which a loop idle for `quiet_long` seconds runs at most
+    every `thaw_every` seconds. Without a policy a full collection walks every object the
+    process holds (for 5,000 phones, tens of milliseconds each, several times during a
+    vote); with freezes alone (main's policy until 2026-12-08, `HANDSUP_GC=eager`) they were
+    short, but still came in the middle of a burst."""
 
     def __init__(
         self,
@@ -237,6 +244,8 @@ class GcPolicy:
         self.clock = clock
         self.quiet_for = 0.0  # seconds of quiet probe ticks in a row, up to the last one
         self._last_full = self._thawed = clock()
+        # gc.get_count()[2] when the pile was last frozen unwalked (a freeze leaves it be).
+        self._young_frozen = 0
 
     def apply(self) -> None:
         """Collect once and freeze the survivors (the modules, the deck, the session replayed
@@ -265,20 +274,25 @@ class GcPolicy:
 
     def tick(self, gap: float, cpu: float) -> None:
         """The probe ticked after `gap` seconds, `cpu` of them on the loop thread's CPU: run a
-        full collection if the loop has been idle long enough, or the bound is reached."""
+        full collection if the loop has been idle long enough, or freeze the pile if the
+        bound is reached."""
         self.quiet_for = self.quiet_for + gap if cpu <= self.quiet_tick_cpu else 0.0
         now = self.clock()
-        # Generation-1 collections since the last full one: each moved its survivors into
-        # generation 2, where only a full collection looks. None: nothing new to walk.
-        young = gc.get_count()[2]
+        # Generation-1 collections since the last full collection or freeze: each moved its
+        # survivors into generation 2, where only a full collection looks. None: no pile.
+        count = gc.get_count()[2]
+        young = count - self._young_frozen if count >= self._young_frozen else count
+        window = self.monitor.window
         if self.quiet_for >= self.quiet_long and now - self._thawed >= self.thaw_every:
             self.thaw()
         elif young and self.quiet_for >= self.quiet:
-            self.monitor.window.idle_gen2 += 1
+            window.idle_gen2 += 1
             gc.collect()
         elif young >= self.max_young or (young and now - self._last_full >= self.max_wait):
-            self.monitor.window.forced_gen2 += 1
-            gc.collect()
+            window.bound_freezes += 1
+            self._last_full, self._young_frozen = now, count
+            gc.freeze()
+            return
         else:
             return
         self.quiet_for = 0.0  # the collection was work: the quiet starts again after it
@@ -293,7 +307,7 @@ class GcPolicy:
         gc.collect()
 
     def _after_full(self) -> None:
-        self._last_full = self.clock()
+        self._last_full, self._young_frozen = self.clock(), 0
         self.freeze()
 
     def freeze(self) -> None:
