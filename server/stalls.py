@@ -34,7 +34,8 @@ from server.keys import key_matches
 
 PROBE_INTERVAL = 0.002  # seconds between probe ticks: a stall is measured to within ~3 ms
 STALL = 0.020  # a gap longer than this counts as a stall (the target: none at all)
-# With survivors frozen after each full collection, a collection walks only what survived
+# The eager policy (`HANDSUP_GC=eager`, main's until 2026-12-08): Python starts every full
+# collection. With survivors frozen after each, a collection walks only what survived
 # since the last one: a full collection comes every 4 young ones, so it walks at most the
 # survivors of ~4,000 allocations (~1 ms). Python's (700, 10, 10) lets ~70,000 build up (at
 # 5,000 phones, 20,000-48,000 objects a full collection, 25-70 ms on this busy 2-core box
