@@ -12,7 +12,7 @@ of the server's, not its measure. Each policy runs in a fresh
 process (the collector's state is process-wide):
 
 - python: Python's defaults, nothing frozen (`HANDSUP_GC=python`);
-- eager: main's policy until 2026-12-08 (thresholds (1000, 2, 1), freeze after each full
+- eager: main's policy until 2026-12-07 (thresholds (1000, 2, 1), freeze after each full
   collection, `HANDSUP_GC=eager`);
 - idle: server.stalls.GcPolicy as `handsup serve` applies it: no full collection during the
   burst unless its bound is reached; then the loop goes quiet, and the policy's probe hook

@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/gc_idle_compare.py [--rounds 2] [--audience 5000]
      [--scenario words] [--scenario boards]
 
 Each round runs each scenario twice with `handsup bench --spawn --json`, once with
-`HANDSUP_GC=eager` (main's policy until 2026-12-08: Python starts full collections at
+`HANDSUP_GC=eager` (main's policy until 2026-12-07: Python starts full collections at
 thresholds (1000, 2, 1), each frozen after) and once with the idle policy (server.stalls.GcPolicy
 as `handsup serve` applies it), alternating which goes first from round to round. Scenarios:
 `words` (--slides 5 --vote-window 10 --kind words,choice) and `boards` (--slides 5

@@ -34,7 +34,7 @@ from server.keys import key_matches
 
 PROBE_INTERVAL = 0.002  # seconds between probe ticks: a stall is measured to within ~3 ms
 STALL = 0.020  # a gap longer than this counts as a stall (the target: none at all)
-# The eager policy (`HANDSUP_GC=eager`, main's until 2026-12-08): Python starts every full
+# The eager policy (`HANDSUP_GC=eager`, main's until 2026-12-07): Python starts every full
 # collection. With survivors frozen after each, a collection walks only what survived
 # since the last one: a full collection comes every 4 young ones, so it walks at most the
 # survivors of ~4,000 allocations (~1 ms). Python's (700, 10, 10) lets ~70,000 build up (at
@@ -49,8 +49,11 @@ NEVER = 1_000_000_000
 IDLE_THRESHOLDS = (1000, 2, NEVER)
 # The loop is idle when, for QUIET seconds of probe ticks, its thread spent at most
 # QUIET_TICK_CPU on a CPU between two ticks: the probe alone costs ~0.02 ms a tick, one vote
-# ~0.2 ms, so one message handled (or a slice of a broadcast) breaks the quiet.
-QUIET = 0.05
+# ~0.2 ms, so one message handled (or a slice of a broadcast) breaks the quiet. Half a
+# second: walking what piled up took 20-45 ms of CPU at 5,000 phones (after connecting,
+# after the words), too long for a 50 ms lull in the middle of a burst (measured
+# 2026-12-07); between two slides the room is quiet for longer.
+QUIET = 0.5
 QUIET_TICK_CPU = 0.00015
 # The bound for a room that never goes quiet: after this many generation-1 collections since
 # the last full one (each moves what survived ~3,000 allocations into generation 2;
@@ -218,7 +221,7 @@ class GcPolicy:
     stays until the next `thaw`, which a loop idle for `quiet_long` seconds runs at most
     every `thaw_every` seconds. Without a policy a full collection walks every object the
     process holds (for 5,000 phones, tens of milliseconds each, several times during a
-    vote); with freezes alone (main's policy until 2026-12-08, `HANDSUP_GC=eager`) they were
+    vote); with freezes alone (main's policy until 2026-12-07, `HANDSUP_GC=eager`) they were
     short, but still came in the middle of a burst."""
 
     def __init__(
@@ -291,7 +294,10 @@ class GcPolicy:
             gc.collect()
         elif young >= self.max_young or (young and now - self._last_full >= self.max_wait):
             window.bound_freezes += 1
-            self._last_full, self._young_frozen = now, count
+            # A young collection first (as short as Python's own), so that only what has
+            # survived one is frozen, not the garbage the last few allocations just made.
+            gc.collect(1)
+            self._last_full, self._young_frozen = now, gc.get_count()[2]
             gc.freeze()
             return
         else:

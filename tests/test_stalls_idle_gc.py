@@ -131,6 +131,20 @@ def test_a_room_that_never_goes_quiet_has_its_pile_frozen_at_the_bound(
     assert monitor.take().idle_gen2 == (1 if gc.get_count()[2] == 0 else 0)
 
 
+def test_garbage_just_made_is_not_frozen_with_the_pile(monitor: StallMonitor) -> None:
+    keeper = policy(monitor, Clock())
+    burst(keeper, 8_000)
+    assert gc.get_count()[2] >= 1
+    keeper.max_young = 1  # the bound is reached at the next tick
+    node = Node()
+    gone = weakref.ref(node)
+    del node  # garbage now, in the youngest generation: no young collection has seen it yet
+    keeper.tick(*BUSY)
+    assert monitor.take().bound_freezes == 1
+    gc.collect()  # frozen, it would stay; a young collection before the freeze freed it
+    assert gone() is None
+
+
 def test_or_after_the_longest_wait(monitor: StallMonitor) -> None:
     clock = Clock()
     keeper = policy(monitor, clock, max_wait=60)
