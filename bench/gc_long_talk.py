@@ -5,15 +5,16 @@ Run: .venv/bin/python bench/gc_long_talk.py [--rounds 60] [--phones 100] [--thaw
 The app served in this process on a loopback port (as tests/test_stalls_garbage.py does)
 with server.stalls.GcPolicy applied as `handsup serve` applies it, its probe running on the
 real loop. A talk of `--rounds` polls: for each, the presenter moves to the next poll (the
-bench deck's choice, words, text and scale polls and ideas board in turn) and opens it;
-`--phones` phones (participants from a pool three times as large, so people come back)
-connect, answer and wait for their ack; every third round they also ask the Q&A a question
-and upvote one; one phone a round asks to be forgotten; the poll closes; every phone leaves;
-then the room is quiet for a moment (a pause in the talk, long enough for the policy's idle
-collection). Prints every tenth round: the process's resident memory, the objects the
-collector tracks (frozen, and not), and the policy's full collections and thaws so far. At
-the end, everything is unfrozen and collected with `gc.DEBUG_SAVEALL`: the cyclic garbage
-that freezing had kept, by module (the server's own, the test client's, other).
+bench deck's choice, words and scale polls and ideas board in turn) and opens it; `--phones`
+phones (participants from a pool three times as large, so people come back) connect, answer
+and wait for their ack; every third round they also ask the Q&A a question and upvote one;
+one phone a round asks to be forgotten; the poll closes; every phone leaves; then the room
+is quiet for a moment (a pause in the talk, long enough for the policy's idle collection;
+every tenth, long enough for a thaw if one is due). Prints every tenth round: the process's
+resident memory, the objects the collector tracks (frozen, and not), and the policy's full
+collections and thaws so far. At the end, everything is unfrozen and collected with
+`gc.DEBUG_SAVEALL`: the cyclic garbage that freezing had kept, by module (the server's own,
+the test client's, other).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ from tests.wsclient import Peer  # noqa: E402
 KEY = "bench-presenter-key-long-enough"
 ROOM = "ABCDE"
 SERVER_SIDE = ("server.", "uvicorn.", "httptools", "websockets.server", "websockets.protocol")
-PAUSE = 0.3  # seconds of quiet between two polls (the presenter talking)
+PAUSE = 0.8  # seconds of quiet between two polls (the presenter talking)
+LONG_PAUSE = 5.0  # every tenth poll: long enough for a thaw (server.stalls.QUIET_LONG)
 
 
 def rss_mib() -> float:
@@ -158,11 +160,13 @@ async def talk(rounds: int, phones: int, thaw_every: float, max_young: int) -> N
         await boss.send({"type": "close"})
         for phone in present:
             await phone.close()
+        Peer.opened.clear()  # the test client's own memory is not the server's
         while room.hub.counts()["audience"]:  # noqa: ASYNC110 - the hub has no event for it
             await asyncio.sleep(0.01)
         boss.seen.clear()
         boss._cursor = 0
-        await asyncio.sleep(PAUSE)  # the presenter talks: the room is quiet
+        # The presenter talks: the room is quiet; every tenth poll, for longer (a new part).
+        await asyncio.sleep(LONG_PAUSE if (r + 1) % 10 == 0 else PAUSE)
         counts(monitor, totals)
         if (r + 1) % 10 == 0 or r == 0:
             unfrozen = len(gc.get_objects())
