@@ -217,12 +217,13 @@ class GcPolicy:
     the loop idle for `quiet` seconds, and freezes what it found alive, so the next walks
     only what survived since. In a room that never goes quiet, once `max_young`
     generation-1 collections (or `max_wait` seconds) have passed since the last full one,
-    it freezes the pile as it is, unwalked: no pause, but a cycle in it that is garbage
-    stays until the next `thaw`, which a loop idle for `quiet_long` seconds runs at most
-    every `thaw_every` seconds. Without a policy a full collection walks every object the
-    process holds (for 5,000 phones, tens of milliseconds each, several times during a
-    vote); with freezes alone (main's policy until 2026-12-07, `HANDSUP_GC=eager`) they were
-    short, but still came in the middle of a burst."""
+    it runs a young collection and freezes the pile unwalked: no longer a pause than a young
+    collection, but a cycle in it that is or becomes garbage stays until the next `thaw`,
+    which a loop idle for `quiet_long` seconds runs at most every `thaw_every` seconds.
+    Without a policy a full collection walks every object the process holds (for 5,000
+    phones, tens of milliseconds each, several times during a vote); with freezes alone
+    (main's policy until 2026-12-07, `HANDSUP_GC=eager`) they were short, but still came in
+    the middle of a burst."""
 
     def __init__(
         self,
