@@ -599,6 +599,7 @@ class Bench:
         healthy = result["connected"] - result["stuck"]
         share = min(1.0, boards.PROPOSALS / max(1, healthy))
         fields = {"type": kind, "poll": poll, "window": opts.vote_window}
+        await self.loop_window(None)  # the loop's figures for this board alone, as a kind's
         asked = await pool.ask("board", step="propose", share=share, **fields)
         proposed = [pair for a in asked for pair in a["proposed"]]
         ids = sorted({item for _, item in proposed}, key=lambda item: int(item[1:]))
@@ -608,6 +609,7 @@ class Bench:
         before = await self.cpu(pool)
         votes = await pool.ask("board", step="vote", ids=ids, owners=owners, **fields)
         after = await self.cpu(pool)
+        await self.loop_window(kind)
         cpu, ended_cpu = before["server"], after["server"]
         wall = after["wall"] - before["wall"]
         others = sum(t - before["others"].get(pid, 0.0) for pid, t in after["others"].items())
