@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from server.handshake import Upgrade, switching
+from server.protocol import Role
 from server.sockets import Conversation, Endpoint, role_of
 
 CLOSE_GRACE = 5.0  # seconds a closing connection has to finish its closing handshake
@@ -43,10 +45,12 @@ class Connection(asyncio.Protocol):
         "address", "heard_at", "paused_since", "slot", "transport",
     )  # fmt: skip
 
-    def __init__(self, endpoint: Endpoint, connections: set[Any]) -> None:
+    def __init__(self, endpoint: Endpoint, connections: set[Any], *, opened: bool = False) -> None:
         self._endpoint = endpoint
         self._connections = connections
-        self._ws = ServerProtocol(max_size=endpoint.max_size, logger=_LOG)
+        # `opened`: the handshake is read from uvicorn's parse (`upgrade`), so the protocol
+        # starts open; otherwise it parses the request bytes fed to it (`data_received`).
+        self._ws = _protocol(endpoint, opened)
         self._conversation: Conversation | None = None
         self._chunks: list[bytes] | None = None  # a fragmented message being put together
         self._text = True  # whether the message being received is text
@@ -184,31 +188,31 @@ class Connection(asyncio.Protocol):
         if self._conversation is not None:
             self._conversation.client.changed()
 
+    def upgrade(self, request: Upgrade) -> None:
+        """Answer an upgrade read from uvicorn's parse (`server.handshake`): the same checks as
+        a request websockets parsed, and the 101 from precomputed bytes."""
+        verdict = self._verdict(request.path, request.origins, request.hosts, request.forwarded)
+        if isinstance(verdict, _Refusal):
+            # Refused as websockets refuses, by a protocol that has not opened.
+            self._ws = _protocol(self._endpoint, opened=False)
+            self._refuse(verdict)
+            self._flush()
+            return
+        if self.transport is not None:
+            self.transport.write(switching(request))
+        self._opened(*verdict)
+
     def _handshake(self, request: Request) -> None:
         ws = self._ws
         headers = request.headers
-        origins, hosts = headers.get_all("Origin"), headers.get_all("Host")
-        if len(origins) > 1 or len(hosts) > 1:
-            ws.send_response(ws.reject(400, "repeated Origin or Host header\n"))
-            return
-        role = role_of(request.path)
-        refusal = self._endpoint.refusal(
-            role, origins[0] if origins else None, hosts[0] if hosts else None
+        verdict = self._verdict(
+            request.path,
+            headers.get_all("Origin"),
+            headers.get_all("Host"),
+            headers.get_all("X-Forwarded-For"),
         )
-        if refusal is not None:
-            status, text = refusal
-            ws.send_response(ws.reject(status, text))
-            return
-        assert role is not None  # refusal() turns away a path that names no role
-        endpoint = self._endpoint
-        # Proxies may each add their own X-Forwarded-For line: together they are one list.
-        forwarded = ",".join(headers.get_all("X-Forwarded-For")) or None
-        address = endpoint.client_address(self.address, forwarded)
-        wait = endpoint.door_wait(self.address, address)
-        if wait > 0:
-            refused = ws.reject(429, "too many new connections from your address; try again\n")
-            refused.headers["Retry-After"] = str(max(1, round(wait)))
-            ws.send_response(refused)
+        if isinstance(verdict, _Refusal):
+            self._refuse(verdict)
             return
         response = ws.accept(request)
         ws.send_response(response)
@@ -217,12 +221,45 @@ class Connection(asyncio.Protocol):
             # The handshake's parser holds on to the request (2-3 KiB of headers) for as long
             # as the connection lives; a fresh protocol, already open, holds nothing.
             # (uvicorn hands over the request alone, so the old one has no frames buffered.)
-            self._ws = ServerProtocol(
-                state=State.OPEN, max_size=self._endpoint.max_size, logger=_LOG
-            )
-            self.address = address
-            endpoint.limiter.readdress(self, self.address)
-            self._conversation = endpoint.start(role, self.address, self, self)
+            self._ws = _protocol(self._endpoint, opened=True)
+            self._opened(*verdict)
+
+    def _verdict(
+        self, path: str, origins: list[str], hosts: list[str], forwarded_lines: list[str]
+    ) -> tuple[Role, str] | _Refusal:
+        """The role and client address of an upgrade, or why it is refused."""
+        if len(origins) > 1 or len(hosts) > 1:
+            return _Refusal(400, "repeated Origin or Host header\n")
+        role = role_of(path)
+        endpoint = self._endpoint
+        refusal = endpoint.refusal(
+            role, origins[0] if origins else None, hosts[0] if hosts else None
+        )
+        if refusal is not None:
+            return _Refusal(*refusal)
+        assert role is not None  # refusal() turns away a path that names no role
+        # Proxies may each add their own X-Forwarded-For line: together they are one list.
+        forwarded = ",".join(forwarded_lines) or None
+        address = endpoint.client_address(self.address, forwarded)
+        wait = endpoint.door_wait(self.address, address)
+        if wait > 0:
+            text = "too many new connections from your address; try again\n"
+            return _Refusal(429, text, max(1, round(wait)))
+        return role, address
+
+    def _refuse(self, refusal: _Refusal) -> None:
+        ws = self._ws
+        response = ws.reject(refusal.status, refusal.text)
+        if refusal.retry_after is not None:
+            response.headers["Retry-After"] = str(refusal.retry_after)
+        ws.send_response(response)
+
+    def _opened(self, role: Role, address: str) -> None:
+        """The socket is open: count it under the client's address and start talking."""
+        endpoint = self._endpoint
+        self.address = address
+        endpoint.limiter.readdress(self, address)
+        self._conversation = endpoint.start(role, address, self, self)
 
     def _act(self) -> None:
         ws = self._ws
@@ -272,6 +309,20 @@ class Connection(asyncio.Protocol):
             self._changed()  # closing: no more frames for it
         if self._ws.close_expected() and self._close_timer is None:
             self._close_timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
+
+
+class _Refusal(NamedTuple):
+    """An upgrade turned away: the HTTP status, the text, and when to come back."""
+
+    status: int
+    text: str
+    retry_after: int | None = None
+
+
+def _protocol(endpoint: Endpoint, opened: bool) -> ServerProtocol:
+    if opened:
+        return ServerProtocol(state=State.OPEN, max_size=endpoint.max_size, logger=_LOG)
+    return ServerProtocol(max_size=endpoint.max_size, logger=_LOG)
 
 
 def protocol_factory(endpoint: Endpoint) -> Callable[..., Connection]:
