@@ -87,7 +87,9 @@ def _answer(server: ServerProcess, request: bytes) -> bytes:
         return data
 
 
-def _request(server: ServerProcess, path: str = "/ws/audience", **headers: str) -> bytes:
+def _request(
+    server: ServerProcess, path: str = "/ws/audience", /, **headers: str | list[str]
+) -> bytes:
     """An upgrade request; each keyword replaces a header (underscores for dashes), "" drops
     it, and a list of values repeats it."""
     host, port = address(server)
@@ -155,7 +157,7 @@ def test_a_plain_upgrade_gets_the_rfcs_accept_value(server: ServerProcess) -> No
 def test_a_bad_key_or_version_gets_websockets_own_answer(
     server: ServerProcess, headers: dict[str, str | list[str]], status: int
 ) -> None:
-    request = _request(server, **headers)  # type: ignore[arg-type]
+    request = _request(server, **headers)
     assert _websockets_status(request) == status
     assert _answer(server, request).startswith(f"HTTP/1.1 {status} ".encode())
 
@@ -174,7 +176,7 @@ def test_a_bad_key_or_version_gets_websockets_own_answer(
 def test_the_rooms_checks_refuse_with_the_same_statuses(
     server: ServerProcess, path: str, headers: dict[str, str | list[str]], status: int
 ) -> None:
-    answer = _answer(server, _request(server, path, **headers))  # type: ignore[arg-type]
+    answer = _answer(server, _request(server, path, **headers))
     assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:80]
 
 
