@@ -41,8 +41,8 @@ class Connection(asyncio.Protocol):
     """A websocket from handshake to close; the `Link` its `Client` writes through."""
 
     __slots__ = (
-        "_chunks", "_close_timer", "_connections", "_conversation", "_endpoint", "_text", "_ws",
-        "address", "heard_at", "paused_since", "slot", "transport",
+        "_chunks", "_close_timer", "_connections", "_conversation", "_corked", "_endpoint", "_text",
+        "_ws", "address", "heard_at", "paused_since", "slot", "transport",
     )  # fmt: skip
 
     def __init__(self, endpoint: Endpoint, connections: set[Any], *, opened: bool = False) -> None:
@@ -55,6 +55,8 @@ class Connection(asyncio.Protocol):
         self._chunks: list[bytes] | None = None  # a fragmented message being put together
         self._text = True  # whether the message being received is text
         self._close_timer: asyncio.TimerHandle | None = None
+        # Frames held back while a read that admits the client is acted on (see `_feed`).
+        self._corked: list[bytes] | None = None
         self.transport: asyncio.Transport | None = None
         self.address = "?"
         self.heard_at = 0.0  # loop time the client last sent anything (for keepalive)
@@ -83,15 +85,28 @@ class Connection(asyncio.Protocol):
                 return
 
     def _feed(self, data: bytes) -> bool:
-        """Parse and act on some bytes; False if the connection was dropped."""
+        """Parse and act on some bytes; False if the connection was dropped.
+
+        Until the client is admitted, what a read makes the server send (the welcome, the
+        state, a tally, the Q&A: one frame each) goes out as one write, and one segment over
+        the network: a reconnect storm is mostly these. Nothing else writes to a client
+        before it is admitted, so holding them back reorders nothing."""
+        conversation = self._conversation
+        cork = conversation is not None and not conversation.admitted
+        if cork:
+            self._corked = []
         self._ws.receive_data(data)
         try:
             self._act()
         except Exception:  # a bug must cost this connection, never the server
             _LOG.exception("dropping a websocket after an error")
+            self._corked = None
             self._drop()
             return False
         self._flush()
+        if cork:
+            self._corked = None
+            self._changed()  # admitted meanwhile: the hub may now write to it straight away
         return True
 
     def eof_received(self) -> bool | None:
@@ -127,14 +142,21 @@ class Connection(asyncio.Protocol):
 
     def write(self, wire: bytes) -> bool:
         """Write one whole frame now; False when the buffer is full or the socket is closing."""
-        write = self.writer()
+        write = self._writable()
         if write is None:
             return False
-        write(wire)
+        if self._corked is not None:
+            self._corked.append(wire)
+        else:
+            write(wire)
         return True
 
     def writer(self) -> Callable[[bytes], object] | None:
-        """The transport's own write while frames can go straight out (open, not full)."""
+        """The transport's own write while frames can go straight out (open, not full, not
+        held back: see `_feed`)."""
+        return None if self._corked is not None else self._writable()
+
+    def _writable(self) -> Callable[[bytes], object] | None:
         transport = self.transport
         if (
             self.paused_since is not None
@@ -300,6 +322,10 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None:
             return
+        corked = self._corked
+        if corked:  # frames written before whatever the protocol has to send now
+            transport.write(corked[0] if len(corked) == 1 else b"".join(corked))
+            corked.clear()
         for chunk in self._ws.data_to_send():
             if chunk:
                 transport.write(chunk)

@@ -5,17 +5,25 @@ the room refuses, gets the answer it got when websockets parsed every request.""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from websockets.client import ClientProtocol
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode
 from websockets.http11 import Request
+from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
+from websockets.uri import parse_uri
 
 from server import handshake
 from tests.serverproc import ServerProcess
-from tests.test_security_limits import QUIZ, address, phone, serving
+from tests.test_security_limits import QUIZ, address, phone, presenter, serving
+from tests.test_ws_live import open_colour_poll
 
 # RFC 6455 §1.3's example: this key must be answered with this accept value.
 RFC_KEY, RFC_ACCEPT = "dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
@@ -195,3 +203,87 @@ async def test_phones_join_and_rejoin_through_the_quick_handshake(server: Server
     again, same = await phone(server, participant=token)
     assert same == token
     await asyncio.gather(peer.close(), again.close())
+
+
+# The frames that admit a client go out together (`Connection._feed`): still in order, and
+# whatever the same read asks for after the hello comes after them.
+
+
+def _open_raw(server: ServerProcess, role: str) -> tuple[socket.socket, ClientProtocol]:
+    """A websocket on a plain socket, driven by websockets' sans-I/O client: the test decides
+    which frames share one write."""
+    sock = socket.create_connection(address(server), timeout=5)
+    client = ClientProtocol(parse_uri(f"{server.ws}/{role}"))
+    client.send_request(client.connect())
+    sock.sendall(b"".join(client.data_to_send()))
+    while not isinstance(client.handshake_exc, Exception) and client.state is State.CONNECTING:
+        client.receive_data(sock.recv(65536))
+    assert client.state is State.OPEN, client.handshake_exc
+    client.events_received()  # the 101
+    return sock, client
+
+
+def _send_together(sock: socket.socket, client: ClientProtocol, *messages: dict[str, Any]) -> None:
+    for message in messages:
+        client.send_text(json.dumps(message).encode())
+    sock.sendall(b"".join(client.data_to_send()))
+
+
+def _read_until(
+    sock: socket.socket, client: ClientProtocol, done: Callable[[list[dict[str, Any]]], bool]
+) -> list[dict[str, Any]]:
+    """Every message received until `done` says the list is complete."""
+    got: list[dict[str, Any]] = []
+    while not done(got):
+        client.receive_data(sock.recv(65536))
+        for event in client.events_received():
+            if isinstance(event, WsFrame) and event.opcode is Opcode.TEXT:
+                got.append(json.loads(bytes(event.data)))
+    return got
+
+
+def _types(got: list[dict[str, Any]]) -> list[str]:
+    return [message["type"] for message in got]
+
+
+async def test_a_presenters_hello_and_next_in_one_read_arrive_in_order(
+    server: ServerProcess,
+) -> None:
+    sock, client = _open_raw(server, "presenter")
+    with sock:
+        _send_together(
+            sock,
+            client,
+            {"type": "hello", "key": server.key},
+            {"type": "goto", "index": 1},
+            {"type": "ping"},
+        )
+        got = _read_until(sock, client, lambda got: "pong" in _types(got))
+        states = [m["state"]["position"] for m in got if m["type"] == "state"]
+        assert _types(got)[0] == "welcome"
+        # The snapshot first, then the slide the same read moved to, then the pong.
+        assert states[0] == 0 and states[-1] == 1, got
+        assert _types(got).index("state") < _types(got).index("pong")
+        _send_together(sock, client, {"type": "goto", "index": 0})
+        got = _read_until(sock, client, lambda got: "state" in _types(got))
+        assert [m["state"]["position"] for m in got if m["type"] == "state"] == [0]
+
+
+async def test_a_phones_hello_and_vote_in_one_read_are_welcomed_then_acknowledged(
+    server: ServerProcess,
+) -> None:
+    boss = await presenter(server)
+    await open_colour_poll(boss)
+    sock, client = _open_raw(server, "audience")
+    with sock:
+        vote = {"type": "vote", "poll": "colour", "option": 2, "vote_id": "pipelined-1"}
+        _send_together(sock, client, {"type": "hello", "room": server.room}, vote)
+        got = _read_until(sock, client, lambda got: "vote_ack" in _types(got))
+        assert _types(got)[:2] == ["welcome", "state"]
+        assert got[0]["votes"] == {}
+        ack = got[_types(got).index("vote_ack")]
+        assert (ack["vote_id"], ack["option"]) == ("pipelined-1", 2)
+        token = got[0]["participant"]
+    # The same phone, back: its vote is in its welcome.
+    _, again = await phone(server, participant=token)
+    assert again == token
