@@ -111,6 +111,15 @@ class Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         """The client half-closed: let the protocol answer, then close."""
+        transport = self.transport
+        if self._ws.state is State.OPEN and transport is not None:
+            # Gone without a closing handshake (a phone that lost its network, a reloaded
+            # page, every phone of a reconnect storm): the protocol would fail the
+            # connection (1006, which is never sent) and end the stream, at a cost a storm
+            # pays thousands of times. Closing is all that answer does.
+            transport.close()
+            self._changed()  # no more frames for it
+            return None
         self._ws.receive_eof()
         self._flush()
         return None

@@ -287,3 +287,31 @@ async def test_a_phones_hello_and_vote_in_one_read_are_welcomed_then_acknowledge
     # The same phone, back: its vote is in its welcome.
     _, again = await phone(server, participant=token)
     assert again == token
+
+
+async def test_phones_gone_without_a_closing_handshake_leave_and_come_back() -> None:
+    # A reconnect storm in small: phones drop (the end of the stream, no close frame), the
+    # presenter sees them gone, they redial with their tokens and get their identity back.
+    with serving(QUIZ) as server:
+        boss = await presenter(server)
+
+        async def audience(count: int) -> None:
+            await boss.until(lambda m: m["type"] == "presence" and m["audience"] == count)
+
+        raw = [_open_raw(server, "audience") for _ in range(3)]
+        dropped: list[str] = []
+        for sock, client in raw:
+            _send_together(sock, client, {"type": "hello", "room": server.room})
+            got = _read_until(sock, client, lambda got: "state" in _types(got))
+            dropped.append(got[0]["participant"])
+        await audience(3)
+        for sock, _ in raw:
+            sock.shutdown(socket.SHUT_WR)  # the end of the stream, without a close frame
+            assert sock.recv(65536) == b"", "the server closes its side without a word"
+            sock.close()
+        await audience(0)
+        await boss.send({"type": "goto", "index": 1})  # a broadcast after they left hurts nobody
+        await boss.state(position=1)
+        back = [await phone(server, participant=token) for token in dropped]
+        assert [token for _, token in back] == dropped
+        await audience(3)
