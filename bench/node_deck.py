@@ -22,9 +22,11 @@ def export() -> dict[str, object]:
         if index != session.position:
             session.apply(GoTo(index))
         for role in ROLES:
-            views[role].append(talk.views.state(role))  # type: ignore[arg-type]
+            # As handsup encodes a state (`StateMessage(...).model_dump_json()`).
+            views[role].append(talk.views.state(role).model_dump(mode="json"))  # type: ignore[arg-type]
+    # The Node peer counts choice votes only: a poll's options are its counters.
     polls = {
-        pid: {"slide": state.slide, "options": len(state.counts)}
+        pid: {"slide": state.slide, "options": len(getattr(state.poll, "options", ()))}
         for pid, state in session.polls.items()
     }
     return {"views": views, "polls": polls}

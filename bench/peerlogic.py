@@ -16,6 +16,7 @@ from typing import Any
 
 from server.commands import ClosePoll, GoTo, Join, OpenPoll, Refused, ResetPoll, Reveal, Vote
 from server.deckfile import read_deck
+from server.protocol import JoinView
 from server.session import Session
 from server.views import Views, tally_visible
 
@@ -45,7 +46,7 @@ class Talk:
         self.session = Session(parsed)
         self.room = room
         self.key = key
-        self.views = Views(self.session, {"url": "http://127.0.0.1/", "room": room})
+        self.views = Views(self.session, JoinView(url="http://127.0.0.1/", room=room, warning=None))
         self._states: dict[str, str] = {}
 
     def state_text(self, role: str) -> str:
