@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from server.handshake import Upgrade, switching
+from server.protocol import Role
 from server.sockets import Conversation, Endpoint, role_of
 
 CLOSE_GRACE = 5.0  # seconds a closing connection has to finish its closing handshake
@@ -39,18 +41,22 @@ class Connection(asyncio.Protocol):
     """A websocket from handshake to close; the `Link` its `Client` writes through."""
 
     __slots__ = (
-        "_chunks", "_close_timer", "_connections", "_conversation", "_endpoint", "_text", "_ws",
-        "address", "heard_at", "paused_since", "slot", "transport",
+        "_chunks", "_close_timer", "_connections", "_conversation", "_corked", "_endpoint", "_text",
+        "_ws", "address", "heard_at", "paused_since", "slot", "transport",
     )  # fmt: skip
 
-    def __init__(self, endpoint: Endpoint, connections: set[Any]) -> None:
+    def __init__(self, endpoint: Endpoint, connections: set[Any], *, opened: bool = False) -> None:
         self._endpoint = endpoint
         self._connections = connections
-        self._ws = ServerProtocol(max_size=endpoint.max_size, logger=_LOG)
+        # `opened`: the handshake is read from uvicorn's parse (`upgrade`), so the protocol
+        # starts open; otherwise it parses the request bytes fed to it (`data_received`).
+        self._ws = _protocol(endpoint, opened)
         self._conversation: Conversation | None = None
         self._chunks: list[bytes] | None = None  # a fragmented message being put together
         self._text = True  # whether the message being received is text
         self._close_timer: asyncio.TimerHandle | None = None
+        # Frames held back while a read that admits the client is acted on (see `_feed`).
+        self._corked: list[bytes] | None = None
         self.transport: asyncio.Transport | None = None
         self.address = "?"
         self.heard_at = 0.0  # loop time the client last sent anything (for keepalive)
@@ -79,19 +85,41 @@ class Connection(asyncio.Protocol):
                 return
 
     def _feed(self, data: bytes) -> bool:
-        """Parse and act on some bytes; False if the connection was dropped."""
+        """Parse and act on some bytes; False if the connection was dropped.
+
+        Until the client is admitted, what a read makes the server send (the welcome, the
+        state, a tally, the Q&A: one frame each) goes out as one write, and one segment over
+        the network: a reconnect storm is mostly these. Nothing else writes to a client
+        before it is admitted, so holding them back reorders nothing."""
+        conversation = self._conversation
+        cork = conversation is not None and not conversation.admitted
+        if cork:
+            self._corked = []
         self._ws.receive_data(data)
         try:
             self._act()
         except Exception:  # a bug must cost this connection, never the server
             _LOG.exception("dropping a websocket after an error")
+            self._corked = None
             self._drop()
             return False
         self._flush()
+        if cork:
+            self._corked = None
+            self._changed()  # admitted meanwhile: the hub may now write to it straight away
         return True
 
     def eof_received(self) -> bool | None:
         """The client half-closed: let the protocol answer, then close."""
+        transport = self.transport
+        if self._ws.state is State.OPEN and transport is not None:
+            # Gone without a closing handshake (a phone that lost its network, a reloaded
+            # page, every phone of a reconnect storm): the protocol would fail the
+            # connection (1006, which is never sent) and end the stream, at a cost a storm
+            # pays thousands of times. Closing is all that answer does.
+            transport.close()
+            self._changed()  # no more frames for it
+            return None
         self._ws.receive_eof()
         self._flush()
         return None
@@ -123,14 +151,21 @@ class Connection(asyncio.Protocol):
 
     def write(self, wire: bytes) -> bool:
         """Write one whole frame now; False when the buffer is full or the socket is closing."""
-        write = self.writer()
+        write = self._writable()
         if write is None:
             return False
-        write(wire)
+        if self._corked is not None:
+            self._corked.append(wire)
+        else:
+            write(wire)
         return True
 
     def writer(self) -> Callable[[bytes], object] | None:
-        """The transport's own write while frames can go straight out (open, not full)."""
+        """The transport's own write while frames can go straight out (open, not full, not
+        held back: see `_feed`)."""
+        return None if self._corked is not None else self._writable()
+
+    def _writable(self) -> Callable[[bytes], object] | None:
         transport = self.transport
         if (
             self.paused_since is not None
@@ -184,31 +219,31 @@ class Connection(asyncio.Protocol):
         if self._conversation is not None:
             self._conversation.client.changed()
 
+    def upgrade(self, request: Upgrade) -> None:
+        """Answer an upgrade read from uvicorn's parse (`server.handshake`): the same checks as
+        a request websockets parsed, and the 101 from precomputed bytes."""
+        verdict = self._verdict(request.path, request.origins, request.hosts, request.forwarded)
+        if isinstance(verdict, _Refusal):
+            # Refused as websockets refuses, by a protocol that has not opened.
+            self._ws = _protocol(self._endpoint, opened=False)
+            self._refuse(verdict)
+            self._flush()
+            return
+        if self.transport is not None:
+            self.transport.write(switching(request))
+        self._opened(*verdict)
+
     def _handshake(self, request: Request) -> None:
         ws = self._ws
         headers = request.headers
-        origins, hosts = headers.get_all("Origin"), headers.get_all("Host")
-        if len(origins) > 1 or len(hosts) > 1:
-            ws.send_response(ws.reject(400, "repeated Origin or Host header\n"))
-            return
-        role = role_of(request.path)
-        refusal = self._endpoint.refusal(
-            role, origins[0] if origins else None, hosts[0] if hosts else None
+        verdict = self._verdict(
+            request.path,
+            headers.get_all("Origin"),
+            headers.get_all("Host"),
+            headers.get_all("X-Forwarded-For"),
         )
-        if refusal is not None:
-            status, text = refusal
-            ws.send_response(ws.reject(status, text))
-            return
-        assert role is not None  # refusal() turns away a path that names no role
-        endpoint = self._endpoint
-        # Proxies may each add their own X-Forwarded-For line: together they are one list.
-        forwarded = ",".join(headers.get_all("X-Forwarded-For")) or None
-        address = endpoint.client_address(self.address, forwarded)
-        wait = endpoint.door_wait(self.address, address)
-        if wait > 0:
-            refused = ws.reject(429, "too many new connections from your address; try again\n")
-            refused.headers["Retry-After"] = str(max(1, round(wait)))
-            ws.send_response(refused)
+        if isinstance(verdict, _Refusal):
+            self._refuse(verdict)
             return
         response = ws.accept(request)
         ws.send_response(response)
@@ -217,12 +252,45 @@ class Connection(asyncio.Protocol):
             # The handshake's parser holds on to the request (2-3 KiB of headers) for as long
             # as the connection lives; a fresh protocol, already open, holds nothing.
             # (uvicorn hands over the request alone, so the old one has no frames buffered.)
-            self._ws = ServerProtocol(
-                state=State.OPEN, max_size=self._endpoint.max_size, logger=_LOG
-            )
-            self.address = address
-            endpoint.limiter.readdress(self, self.address)
-            self._conversation = endpoint.start(role, self.address, self, self)
+            self._ws = _protocol(self._endpoint, opened=True)
+            self._opened(*verdict)
+
+    def _verdict(
+        self, path: str, origins: list[str], hosts: list[str], forwarded_lines: list[str]
+    ) -> tuple[Role, str] | _Refusal:
+        """The role and client address of an upgrade, or why it is refused."""
+        if len(origins) > 1 or len(hosts) > 1:
+            return _Refusal(400, "repeated Origin or Host header\n")
+        role = role_of(path)
+        endpoint = self._endpoint
+        refusal = endpoint.refusal(
+            role, origins[0] if origins else None, hosts[0] if hosts else None
+        )
+        if refusal is not None:
+            return _Refusal(*refusal)
+        assert role is not None  # refusal() turns away a path that names no role
+        # Proxies may each add their own X-Forwarded-For line: together they are one list.
+        forwarded = ",".join(forwarded_lines) or None
+        address = endpoint.client_address(self.address, forwarded)
+        wait = endpoint.door_wait(self.address, address)
+        if wait > 0:
+            text = "too many new connections from your address; try again\n"
+            return _Refusal(429, text, max(1, round(wait)))
+        return role, address
+
+    def _refuse(self, refusal: _Refusal) -> None:
+        ws = self._ws
+        response = ws.reject(refusal.status, refusal.text)
+        if refusal.retry_after is not None:
+            response.headers["Retry-After"] = str(refusal.retry_after)
+        ws.send_response(response)
+
+    def _opened(self, role: Role, address: str) -> None:
+        """The socket is open: count it under the client's address and start talking."""
+        endpoint = self._endpoint
+        self.address = address
+        endpoint.limiter.readdress(self, address)
+        self._conversation = endpoint.start(role, address, self, self)
 
     def _act(self) -> None:
         ws = self._ws
@@ -263,6 +331,10 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None:
             return
+        corked = self._corked
+        if corked:  # frames written before whatever the protocol has to send now
+            transport.write(corked[0] if len(corked) == 1 else b"".join(corked))
+            corked.clear()
         for chunk in self._ws.data_to_send():
             if chunk:
                 transport.write(chunk)
@@ -272,6 +344,20 @@ class Connection(asyncio.Protocol):
             self._changed()  # closing: no more frames for it
         if self._ws.close_expected() and self._close_timer is None:
             self._close_timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
+
+
+class _Refusal(NamedTuple):
+    """An upgrade turned away: the HTTP status, the text, and when to come back."""
+
+    status: int
+    text: str
+    retry_after: int | None = None
+
+
+def _protocol(endpoint: Endpoint, opened: bool) -> ServerProtocol:
+    if opened:
+        return ServerProtocol(state=State.OPEN, max_size=endpoint.max_size, logger=_LOG)
+    return ServerProtocol(max_size=endpoint.max_size, logger=_LOG)
 
 
 def protocol_factory(endpoint: Endpoint) -> Callable[..., Connection]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from server import handshake
 from server.connection import Connection
 from server.limits import AddressGuard, ConnectionLimiter
 from server.sockets import Endpoint
@@ -154,19 +155,25 @@ class Gate(HttpToolsProtocol):
     def handle_websocket_upgrade(self) -> None:
         """Hand the socket, and its place in the count, to a websocket connection.
 
-        As uvicorn's own: the request is rebuilt from what httptools parsed for the protocol
-        to answer; bytes after the request are not kept (a browser waits for the 101)."""
+        A plain upgrade is answered from what httptools parsed (`server.handshake`); any
+        other is rebuilt, as uvicorn's own does, for websockets to parse and answer. Bytes
+        after the request are not kept (a browser waits for the 101)."""
         self._stop_deadline()
         self.connections.discard(self)
-        output = [self.scope["method"].encode(), b" ", self.url, b" HTTP/1.1\r\n"]
-        for name, value in self.scope["headers"]:
-            output += [name, b": ", value, b"\r\n"]
-        output.append(b"\r\n")
         endpoint = self._doorway.endpoint
-        connection = Connection(endpoint, self.server_state.connections)
+        method, headers = self.scope["method"], self.headers  # the scope's own list
+        upgrade = handshake.read(method, self.url, headers)
+        connection = Connection(endpoint, self.server_state.connections, opened=upgrade is not None)
         self._doorway.limiter.replace(self, connection, self.loop.time())
         connection.connection_made(self.transport)
-        connection.data_received(b"".join(output))
+        if upgrade is not None:
+            connection.upgrade(upgrade)
+        else:
+            output = [method.encode(), b" ", self.url, b" HTTP/1.1\r\n"]
+            for name, value in headers:
+                output += [name, b": ", value, b"\r\n"]
+            output.append(b"\r\n")
+            connection.data_received(b"".join(output))
         self.transport.set_protocol(connection)
         # The parser holds this gate's callbacks, a cycle only a collection would free: drop
         # it, and the gate goes as soon as it returns (no cyclic garbage per connection).

@@ -62,6 +62,8 @@ class Tallies:
 
     def mark_presence(self) -> None:
         """Connections or participants changed: tell the presenters soon."""
+        if self._presence_dirty and self._flush_handle is not None:
+            return  # already on its way (every phone of a storm marks it)
         self._presence_dirty = True
         self._schedule_flush()
 

@@ -184,3 +184,17 @@ def test_the_text_report_shows_the_q_and_a_and_ideas_figures() -> None:
     assert shown["  qa: votes sent / acked"] == "25,000 / 25,000"
     assert shown["  qa: vote ack p50 / p99 / max ms"].endswith("(p99 10.91x the choice vote's)")
     assert shown["  qa: exact on display / in export"] == "yes / NO"
+
+
+def test_the_text_report_shows_the_servers_cpu_per_connect_and_reconnect() -> None:
+    """What a connection costs the server is printed, not only in --json: it is what a
+    reconnect storm is made of."""
+    from server.bench.report import rows
+
+    storm = {
+        "phones": 5000, "back": 5000, "token_kept": 5000, "vote_kept": 5000,
+        "duration_s": 1.7, "server_cpu_ms_per_reconnect": 0.18,
+    }  # fmt: skip
+    shown = dict(rows({"audience": 5000, "server_cpu_ms_per_connect": 0.24, "storm": storm}))
+    assert shown["server CPU per connect"] == "0.24 ms"
+    assert shown["storm: server CPU per reconnect"] == "0.18 ms"

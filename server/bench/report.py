@@ -28,6 +28,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("phones connected", f"{_value(result.get('connected'))} of {result['audience']:,}"),
         ("  of them stuck (not reading)", _value(result.get("stuck"))),
         ("connect time", _value(result.get("connect_s"), " s")),
+        ("server CPU per connect", _value(result.get("server_cpu_ms_per_connect"), " ms")),
         ("server memory before / after", _pair(result, "server_rss_before_mb", "server_rss_mb")),
         ("memory per connection", _value(result.get("rss_per_conn_kib"), " KiB")),
         (
@@ -84,6 +85,10 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
             ("storm: redial to in sync p50 / p99 / max ms", _ms(storm.get("resync_ms"))),
             ("storm: token / vote kept", f"{storm['token_kept']:,} / {storm['vote_kept']:,}"),
             ("storm: whole storm", _value(storm.get("duration_s"), " s")),
+            (
+                "storm: server CPU per reconnect",
+                _value(storm.get("server_cpu_ms_per_reconnect"), " ms"),
+            ),
         ]
     loop = result.get("loop")
     if loop:
