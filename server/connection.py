@@ -18,6 +18,7 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from server import turns
 from server.sockets import Conversation, Endpoint, role_of
 
 CLOSE_GRACE = 5.0  # seconds a closing connection has to finish its closing handshake
@@ -39,8 +40,8 @@ class Connection(asyncio.Protocol):
     """A websocket from handshake to close; the `Link` its `Client` writes through."""
 
     __slots__ = (
-        "_chunks", "_close_timer", "_connections", "_conversation", "_endpoint", "_text", "_ws",
-        "address", "heard_at", "paused_since", "slot", "transport",
+        "_chunks", "_close_timer", "_connections", "_conversation", "_endpoint", "_text",
+        "_turns", "_ws", "address", "heard_at", "paused_since", "slot", "transport",
     )  # fmt: skip
 
     def __init__(self, endpoint: Endpoint, connections: set[Any]) -> None:
@@ -51,6 +52,7 @@ class Connection(asyncio.Protocol):
         self._chunks: list[bytes] | None = None  # a fragmented message being put together
         self._text = True  # whether the message being received is text
         self._close_timer: asyncio.TimerHandle | None = None
+        self._turns: turns.Turns | None = None  # the loop's input budget (server.turns)
         self.transport: asyncio.Transport | None = None
         self.address = "?"
         self.heard_at = 0.0  # loop time the client last sent anything (for keepalive)
@@ -66,10 +68,13 @@ class Connection(asyncio.Protocol):
         self.address = str(peer[0]) if peer else "?"
         self.heard_at = self._endpoint.now()
         self._connections.add(self)
+        self._turns = turns.current()
 
     def data_received(self, data: bytes) -> None:
         """Feed bytes to the protocol, act on what it parsed, send what it wants sent."""
         self.heard_at = self._endpoint.now()
+        if self._turns is not None and self._turns.defer(self, data):
+            return  # this turn's input budget is spent: handed back in a later turn
         if len(data) <= FEED:
             self._feed(data)
             return
@@ -101,6 +106,8 @@ class Connection(asyncio.Protocol):
         self._connections.discard(self)
         self._endpoint.limiter.release(self)
         self.transport = None  # nothing may be written to it any more
+        if self._turns is not None:
+            self._turns.forget(self)  # bytes it kept for a later turn are not worth handling
         if self._close_timer is not None:
             self._close_timer.cancel()
             self._close_timer = None
@@ -151,6 +158,8 @@ class Connection(asyncio.Protocol):
         transport, grace = self.transport, CLOSE_GRACE
         if code in DEAF_CLOSES and transport is not None and not transport.is_closing():
             transport.pause_reading()
+            if self._turns is not None:
+                self._turns.forget(self)  # nor what it kept for a later turn (nor reading again)
             if transport.can_write_eof():
                 transport.write_eof()
             grace = DEAF_GRACE
