@@ -97,6 +97,8 @@ class Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         """The client half-closed: let the protocol answer, then close."""
+        if self._turns is not None and self._turns.defer_eof(self):
+            return True  # this turn's input budget is spent: server.turns ends it later
         self._ws.receive_eof()
         self._flush()
         return None

@@ -16,9 +16,14 @@ socket's bytes keep their order (a socket that is queued is paused, and whatever
 reaches it is kept behind what it had). Every turn serves at least one input, so input
 always moves on.
 
+The end of a socket's input (`eof_received`) can wait the same way (`defer_eof`): after a
+storm's drop, thousands of ends arrive in one turn, each a websocket failing and a phone
+leaving the room.
+
 A protocol takes part with one line at the top of its `data_received`
-(`if turns.defer(self, data): return`) and one in its `connection_lost`
-(`turns.forget(self)`); server.connection and server.gate do.
+(`if turns.defer(self, data): return`), optionally one in its `eof_received`, and one in its
+`connection_lost` (`turns.forget(self)`); server.connection (data and ends) and server.gate
+(data) do.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class Reader(Protocol):
 
     def data_received(self, data: bytes) -> None: ...
 
+    def eof_received(self) -> bool | None: ...
+
 
 def budget_from_env() -> float:
     """`BUDGET`, or `HANDSUP_TURN_BUDGET` milliseconds from the environment (0: no budget,
@@ -67,6 +74,7 @@ class Turns:
         self._started: float | None = None  # when this turn's input started; None: no input yet
         self._queue: deque[Reader] = deque()  # in arrival order; a forgotten one is skipped
         self._kept: dict[Reader, bytes] = {}  # the bytes each queued reader waits to handle
+        self._ended: set[Reader] = set()  # queued readers whose peer has half-closed
         self._serving: Reader | None = None  # the reader being handed its kept bytes
 
     @property
@@ -98,10 +106,33 @@ class Turns:
         self._queue.append(reader)
         return True
 
+    def defer_eof(self, reader: Reader) -> bool:
+        """Whether `reader` must leave the end of its input for a later turn (True: its
+        `eof_received` is called then, and its transport closed unless that says to keep it
+        open) or handle it now (False). After a storm, thousands of phones' ends arrive in
+        one turn: each costs a websocket's failure and a goodbye to the room."""
+        if self.budget <= 0 or reader is self._serving:
+            return False
+        if reader in self._kept:
+            self._ended.add(reader)  # after the bytes it kept
+            return True
+        started = self._started
+        if started is None:
+            self._started = self.clock()
+            asyncio.get_running_loop().call_soon(self._next_turn)
+            return False
+        if not self._kept and self.clock() - started <= self.budget:
+            return False
+        self._kept[reader] = b""
+        self._ended.add(reader)
+        self._queue.append(reader)
+        return True
+
     def forget(self, reader: Reader) -> None:
         """`reader`'s connection is gone: drop what it kept (its place in the queue is
         skipped)."""
         self._kept.pop(reader, None)
+        self._ended.discard(reader)
 
     def _next_turn(self) -> None:
         """A new turn: a fresh budget, spent first on the readers that waited."""
@@ -122,13 +153,19 @@ class Turns:
             transport = reader.transport
             if transport is None:
                 continue
+            ended = reader in self._ended
+            self._ended.discard(reader)
             # Reading again before handling: if handling stops it (a flood's deaf close),
-            # that stands. Nothing new arrives before this callback returns.
-            if not transport.is_closing():
+            # that stands. Nothing new arrives before this callback returns. (Past the end
+            # of its input there is nothing to read.)
+            if not ended and not transport.is_closing():
                 transport.resume_reading()
             self._serving = reader
             try:
-                reader.data_received(data)
+                if data:
+                    reader.data_received(data)
+                if ended and reader.transport is not None and not reader.eof_received():
+                    transport.close()  # as the loop does when eof_received says not to keep it
             finally:
                 self._serving = None
 
