@@ -33,6 +33,9 @@ class Transport:
         self.reading = True
         self.closing = False
 
+    def close(self) -> None:
+        self.closing = True
+
     def pause_reading(self) -> None:
         self.reading = False
 
@@ -72,11 +75,20 @@ class Reader:
         self.log = log
         self.counter: TurnCounter | None = None
         self.done = asyncio.Event()
+        self.closed = False
+
+    def eof_received(self) -> bool | None:
+        if self.turns.defer_eof(self):  # type: ignore[arg-type]
+            return True
+        self.clock.now += COST
+        assert self.counter is not None
+        self.log.append((self.counter.turn, self.name, b"<eof>"))
+        self.done.set()
+        return None
 
     def data_received(self, data: bytes) -> None:
         if self.turns.defer(self, data):  # type: ignore[arg-type]
             return
-        assert self.transport is not None and self.transport.reading
         self.clock.now += COST
         assert self.counter is not None
         self.log.append((self.counter.turn, self.name, data))
@@ -177,6 +189,33 @@ async def test_a_reader_lost_while_waiting_is_forgotten_and_the_others_are_serve
     await group[3].done.wait()
     assert [name for _, name, _ in log] == ["r0", "r2", "r3"]
     assert turns.waiting == 0
+
+
+async def test_ends_of_input_wait_their_turn_after_the_bytes_before_them() -> None:
+    clock = Clock()
+    turns = Turns(budget=1.5 * COST, clock=clock)
+    log: list[tuple[int, str, bytes]] = []
+    group = readers(5, turns, clock, log)
+    kept_open: list[bool | None] = []
+
+    def storm_drops() -> None:  # five phones hang up at once; one had sent a last vote
+        group[0].data_received(b"vote")
+        group[1].data_received(b"vote")
+        group[2].data_received(b"vote")  # waits: two inputs spent the budget
+        for reader in group:
+            kept_open.append(reader.eof_received())
+
+    asyncio.get_running_loop().call_soon(storm_drops)
+    await group[4].done.wait()
+    assert [(name, data) for _, name, data in log] == [
+        ("r0", b"vote"), ("r1", b"vote"),
+        ("r2", b"vote"), ("r2", b"<eof>"),  # its end after its bytes, in the same turn
+        ("r0", b"<eof>"), ("r1", b"<eof>"), ("r3", b"<eof>"), ("r4", b"<eof>"),
+    ]  # fmt: skip
+    assert per_turn(log) == [2, 2, 2, 2]
+    # Each end that waited was kept open for the budget, then closed once handled.
+    assert kept_open == [True] * 5
+    assert all(r.transport is not None and r.transport.closing for r in group)
 
 
 async def test_a_closing_transport_is_not_queued() -> None:
