@@ -28,6 +28,7 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 
+from server import turns
 from server.hub import SLICE
 from server.keys import key_matches
 
@@ -64,6 +65,7 @@ class Window:
     gc_ms: float = 0.0  # time spent collecting, all generations
     collections: int = 0  # collections, all generations
     freezes: int = 0  # times the survivors of a full collection were frozen
+    deferred: int = 0  # socket inputs that waited for a later turn (server.turns' budget)
 
     def rounded(self) -> dict[str, Any]:
         """The figures with times to 0.01 ms, for JSON."""
@@ -227,6 +229,8 @@ def stalls_router(monitor: StallMonitor, presenter_key: str) -> APIRouter:
             raise HTTPException(401, "the presenter key is required")
         if not key_matches(given, presenter_key):
             raise HTTPException(403, "wrong presenter key")
-        return JSONResponse(monitor.take().rounded())
+        window = monitor.take()
+        window.deferred = turns.current().take_deferred()
+        return JSONResponse(window.rounded())
 
     return router

@@ -76,6 +76,7 @@ class Turns:
         self._kept: dict[Reader, bytes] = {}  # the bytes each queued reader waits to handle
         self._ended: set[Reader] = set()  # queued readers whose peer has half-closed
         self._serving: Reader | None = None  # the reader being handed its kept bytes
+        self.deferred = 0  # inputs (and ends) that waited for a later turn, since `take_deferred`
 
     @property
     def waiting(self) -> int:
@@ -104,6 +105,7 @@ class Turns:
         transport.pause_reading()
         self._kept[reader] = data
         self._queue.append(reader)
+        self.deferred += 1
         return True
 
     def defer_eof(self, reader: Reader) -> bool:
@@ -126,7 +128,13 @@ class Turns:
         self._kept[reader] = b""
         self._ended.add(reader)
         self._queue.append(reader)
+        self.deferred += 1
         return True
+
+    def take_deferred(self) -> int:
+        """Inputs that waited for a later turn since the last call (for `POST /api/stalls`)."""
+        deferred, self.deferred = self.deferred, 0
+        return deferred
 
     def forget(self, reader: Reader) -> None:
         """`reader`'s connection is gone: drop what it kept (its place in the queue is
