@@ -23,7 +23,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import psutil
 import uvloop
@@ -777,7 +776,9 @@ def _export(url: str, key: str) -> dict[str, Any]:
     """The newest session's results, as the presenter's download gives them."""
 
     def get(path: str) -> Any:
-        with urllib.request.urlopen(f"{url}{path}?key={quote(key)}", timeout=60) as reply:
+        # The key in a header, never in the request line (which a proxy's logs keep).
+        request = urllib.request.Request(f"{url}{path}", headers={"X-Handsup-Key": key})
+        with urllib.request.urlopen(request, timeout=60) as reply:
             return json.load(reply)
 
     newest = max(get("/api/sessions"), key=lambda s: s["id"])
@@ -787,7 +788,9 @@ def _export(url: str, key: str) -> dict[str, Any]:
 
 def _stalls(url: str, key: str) -> dict[str, Any]:
     """The server's loop figures since the last call (server.stalls), a new window begun."""
-    request = urllib.request.Request(f"{url}/api/stalls?key={quote(key)}", method="POST")
+    request = urllib.request.Request(
+        f"{url}/api/stalls", method="POST", headers={"X-Handsup-Key": key}
+    )
     with urllib.request.urlopen(request, timeout=30) as reply:
         figures: dict[str, Any] = json.load(reply)
     return figures
