@@ -87,6 +87,8 @@ def running(server: str) -> Iterator[tuple[str, str]]:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
         log.close()
         shutil.rmtree(data, ignore_errors=True)
 

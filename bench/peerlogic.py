@@ -12,12 +12,13 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from server.commands import ClosePoll, GoTo, Join, OpenPoll, Refused, ResetPoll, Reveal, Vote
 from server.deckfile import read_deck
-from server.protocol import JoinView
-from server.session import Session
+from server.kinds.choice import ChoiceLive
+from server.protocol import JoinView, Role
+from server.session import PollState, Session
 from server.views import Views, tally_visible
 
 ROLES = ("audience", "display", "presenter")
@@ -59,13 +60,12 @@ class Talk:
 
     def tally_text(self, poll: str) -> str:
         state = self.session.polls[poll]
-        return dumps(
-            {"type": "tally", "poll": poll, "counts": list(state.counts), "voters": state.voters}
-        )
+        counts = list(_choice(state).counts)
+        return dumps({"type": "tally", "poll": poll, "counts": counts, "voters": state.voters})
 
     def tally_roles(self, poll: str) -> list[str]:
         state = self.session.polls[poll]
-        return [r for r in ROLES if r != "audience" and tally_visible(r, state)]
+        return [r for r in ROLES if r != "audience" and tally_visible(cast(Role, r), state)]
 
     def hello(self, role: str, message: dict[str, Any]) -> tuple[list[str], str | None, bool]:
         """(frames to send, participant, admitted) for a hello on a `role` connection."""
@@ -84,9 +84,9 @@ class Talk:
             participant = secrets.token_urlsafe(18)
             self.session.apply(Join(participant))
         votes = {
-            pid: state.votes[participant]
+            pid: _choice(state).votes[participant]
             for pid, state in self.session.polls.items()
-            if participant in state.votes
+            if participant in _choice(state).votes
         }
         welcome = {
             "type": "welcome", "role": role, "room": self.room,
@@ -106,7 +106,7 @@ class Talk:
                 poll, option = str(message["poll"]), int(message["option"])
                 vote_id = str(message["vote_id"])
                 self.session.apply(Vote(participant, poll, option, vote_id, time.time()))
-                recorded = self.session.polls[poll].votes.get(participant, option)
+                recorded = _choice(self.session.polls[poll]).votes.get(participant, option)
                 ack = {"type": "vote_ack", "vote_id": vote_id, "poll": poll, "option": recorded}
                 out.replies.append(dumps(ack))
                 out.tally = poll
@@ -117,12 +117,12 @@ class Talk:
                     self._changed(out)
             elif kind in POLL_COMMANDS:
                 current = self.session.current_poll
-                poll = message.get("poll") or (current.poll.id if current else None)
-                if poll is None:
+                named = message.get("poll") or (current.poll.id if current else None)
+                if named is None:
                     raise Refused("no_poll", "there is no poll on this slide")
-                self.session.apply(POLL_COMMANDS[kind](poll))
+                self.session.apply(POLL_COMMANDS[kind](str(named)))
                 self._changed(out)
-                out.tally = poll
+                out.tally = str(named)
             else:
                 raise Refused("unknown_command", f"cannot handle {kind!r}")
         except Refused as refused:
@@ -135,6 +135,13 @@ class Talk:
     def _changed(self, out: Outcome) -> None:
         self._states.clear()
         out.restate = True
+
+
+def _choice(state: PollState) -> ChoiceLive:
+    """A poll's votes and counts: the peers speak the choice vote only (the deck's polls)."""
+    answers = state.answers
+    assert isinstance(answers, ChoiceLive), f"the peers serve choice polls, not {answers.type}"
+    return answers
 
 
 def _error(code: str, message: str, ref: Any = None) -> str:

@@ -5,7 +5,7 @@ against a hostile hall:
 
 - each socket is counted from the moment it is accepted (`ConnectionLimiter.arrive`), so
   half-sent requests count against the per-address and total caps, and the oldest socket
-  still waiting is dropped to make room for a new one;
+  still waiting is dropped to make room for a new one (not one just upgraded: see limits);
 - each address has a budget of new connections, and waits after offences (`AddressGuard`);
   a refused socket gets a one-line 429 or 503 and is closed, nothing else is read from it;
 - a request's line and headers must fit in `max_head` bytes (else 431) and arrive within
@@ -90,7 +90,7 @@ class Gate(HttpToolsProtocol):
             text = "too many new connections from your address; try again shortly\n"
             self._turn_away(429, text, wait)
             return
-        full = doorway.limiter.arrive(self, self.address)
+        full = doorway.limiter.arrive(self, self.address, self.loop.time())
         if full is not None:
             self._turn_away(503, full + "\n", 5)
             return
@@ -169,7 +169,7 @@ class Gate(HttpToolsProtocol):
         output.append(b"\r\n")
         endpoint = self._doorway.endpoint
         connection = Connection(endpoint, self.server_state.connections)
-        self._doorway.limiter.replace(self, connection)
+        self._doorway.limiter.replace(self, connection, self.loop.time())
         connection.connection_made(self.transport)
         connection.data_received(b"".join(output))
         self.transport.set_protocol(connection)

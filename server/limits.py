@@ -6,6 +6,8 @@ Nothing here does I/O or reads a clock: callers pass `now`. `server.gate` and
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +52,15 @@ class Door(Protocol):
 
 
 HEADROOM = 16  # sockets past a cap that are read before being refused (see ConnectionLimiter)
+# Seconds after its websocket handshake during which a socket that has not said hello yet is
+# not pushed out at a cap. An honest phone says hello a round trip after its 101; pushing one
+# out then dropped it unexplained (its redial then pushed out another), while the newcomer,
+# which should have been told `server_full`, got in. A socket still sending its request
+# (slowloris) has no such shield.
+EVICT_AFTER = 1.0
+# Waiting sockets looked at, oldest first, for one to push out: all may be shielded (a storm
+# of handshakes at the cap), and the newcomer is then refused without a scan of thousands.
+SCAN = 64
 
 
 class ConnectionLimiter:
@@ -58,7 +69,9 @@ class ConnectionLimiter:
     A socket counts while it is an HTTP connection (a page load, an upgrade under way) and
     after it became a websocket. Until the room admits it (its hello), it is *waiting*: when a
     cap is reached, the oldest waiting socket is dropped to make room, so sockets that never
-    finish their request (slowloris) cannot keep out phones that do.
+    finish their request (slowloris) cannot keep out phones that do. A socket whose request
+    was answered (its 101) is shielded for `evict_after` seconds while its hello comes: a
+    phone in the middle of its handshake is not dropped for a newcomer, which is refused.
 
     Two tiers: `arrive` refuses outright only past a cap plus `HEADROOM`, so a socket at the
     cap is still read and can be told why (a phone: `server_full`; a presenter gets in, see
@@ -70,44 +83,52 @@ class ConnectionLimiter:
     """
 
     def __init__(
-        self, total: int, per_address: int, headroom: int = HEADROOM, room_total: int | None = None
+        self,
+        total: int,
+        per_address: int,
+        headroom: int = HEADROOM,
+        room_total: int | None = None,
+        evict_after: float = EVICT_AFTER,
     ) -> None:
         self.total = total
         self.per_address = per_address
         self.headroom = headroom
         self.room_total = room_total
+        self.evict_after = evict_after
         self.elsewhere: Callable[[], int] = lambda: 0
         self.by_address: Counter[str] = Counter()
         self.count = 0
-        self._waiting: dict[Door, None] = {}  # oldest first
-        self._waiting_at: dict[str, dict[Door, None]] = {}
+        # Waiting sockets, about oldest first, and the loop time until which each is shielded.
+        self._waiting: dict[Door, float] = {}
+        self._waiting_at: dict[str, dict[Door, float]] = {}
 
-    def arrive(self, door: Door, address: str) -> str | None:
-        """Count a socket just accepted, or say why it is refused (nothing read from it yet)."""
+    def arrive(self, door: Door, address: str, now: float) -> str | None:
+        """Count a socket just accepted at `now`, or say why it is refused (nothing read from
+        it yet)."""
         if self.by_address[address] >= self.per_address + self.headroom and not self._evict(
-            address, door
+            address, door, now
         ):
             return f"too many connections from one address ({self.per_address})"
         full = self._full(self.headroom - 1)
-        if full is not None and not self._evict(None, door):
+        if full is not None and not self._evict(None, door, now):
             return full
         door.slot = address
         self.by_address[address] += 1
         self.count += 1
-        self._wait(door)
+        self._wait(door, -math.inf)
         return None
 
-    def admit(self, door: Door, *, capped: bool = True) -> str | None:
+    def admit(self, door: Door, now: float, *, capped: bool = True) -> str | None:
         """A websocket handshake: None if the socket may stay, else why not. `capped=False`
         skips the total (a presenter must get in to a full hall), never the per-address cap."""
         address = door.slot
         if address is None:
             return None
-        if self.by_address[address] > self.per_address and not self._evict(address, door):
+        if self.by_address[address] > self.per_address and not self._evict(address, door, now):
             return f"too many connections from one address ({self.per_address})"
         if capped:
             full = self._full(0)
-            if full is not None and not self._evict(None, door):
+            if full is not None and not self._evict(None, door, now):
                 return full
         return None
 
@@ -125,22 +146,25 @@ class ConnectionLimiter:
         old = door.slot
         if old is None or old == address:
             return
-        waiting = door in self._waiting
+        shield = self._waiting.get(door)
         self.release(door)
         door.slot = address
         self.by_address[address] += 1
         self.count += 1
-        if waiting:
-            self._wait(door)
+        if shield is not None:
+            self._wait(door, shield)
 
-    def replace(self, old: Door, new: Door) -> None:
-        """`new` takes over `old`'s place (an HTTP connection became a websocket)."""
+    def replace(self, old: Door, new: Door, now: float) -> None:
+        """`new` takes over `old`'s place (an HTTP connection became a websocket at `now`);
+        while it has not said hello, it is shielded for `evict_after` seconds."""
         address = old.slot
         if address is None:
             return
+        waiting = old in self._waiting
         self._unwait(old)
         old.slot, new.slot = None, address
-        self._wait(new)
+        if waiting:
+            self._wait(new, now + self.evict_after)
 
     def settle(self, door: Door) -> None:
         """The room admitted this socket: it is not dropped to make room any more."""
@@ -162,10 +186,10 @@ class ConnectionLimiter:
         """Sockets not yet admitted by the room."""
         return len(self._waiting)
 
-    def _wait(self, door: Door) -> None:
+    def _wait(self, door: Door, shield: float) -> None:
         assert door.slot is not None
-        self._waiting[door] = None
-        self._waiting_at.setdefault(door.slot, {})[door] = None
+        self._waiting[door] = shield
+        self._waiting_at.setdefault(door.slot, {})[door] = shield
 
     def _unwait(self, door: Door, address: str | None = None) -> None:
         if door not in self._waiting:
@@ -178,14 +202,16 @@ class ConnectionLimiter:
             if not group:
                 del self._waiting_at[address or ""]
 
-    def _evict(self, address: str | None, spare: Door) -> bool:
-        """Drop the oldest waiting socket (of `address`, or any), never `spare`; False if none."""
+    def _evict(self, address: str | None, spare: Door, now: float) -> bool:
+        """Drop the oldest waiting socket (of `address`, or any) that is not shielded, never
+        `spare`, among the oldest `SCAN`; False if there is none such."""
         group = self._waiting if address is None else self._waiting_at.get(address, {})
-        for victim in group:
-            if victim is not spare:
-                self.release(victim)
-                victim.evict()
-                return True
+        for victim, shield in itertools.islice(group.items(), SCAN):
+            if victim is spare or now < shield:
+                continue
+            self.release(victim)
+            victim.evict()
+            return True
         return False
 
 

@@ -60,13 +60,19 @@ class RedactMessage(logging.Filter):
         return True
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket (port 0: any free port), with a backlog fit for a hall reconnecting."""
+def bind(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """A listening socket (port 0: any free port), with a backlog fit for a hall reconnecting.
+
+    `reuse_port`: one of a group on the same port (`--workers`, server.workers); without
+    `listen` it only holds the port for the group."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(4096)
+    if listen:
+        sock.listen(4096)
     sock.set_inheritable(True)
     return sock
 
@@ -125,11 +131,13 @@ def serve(args: argparse.Namespace) -> int:
     worker = getattr(args, "worker_index", None)  # set for the processes `--workers` starts
     try:
         if getattr(args, "listen_fd", None) is not None:
-            from server.workers import inherited
+            from server.workers import listener
 
-            sock = inherited(args.listen_fd)
+            sock = listener(args.listen_fd)
         else:
-            sock = bind(args.host, args.port)
+            # `--workers`: the supervisor holds the port, each worker listens on it itself.
+            several = worker is None and getattr(args, "workers", 1) > 1
+            sock = bind(args.host, args.port, reuse_port=several, listen=not several)
     except OSError as error:
         print(
             f"handsup: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr

@@ -157,7 +157,7 @@ class Endpoint:
         """Begin an accepted socket's conversation; None if the server is full (the client
         is told so and the socket closed). `door` is how the limiter counts the socket."""
         policy = self.policies[role]
-        full = policy.limiter.admit(door, capped=role != "presenter")
+        full = policy.limiter.admit(door, self.now(), capped=role != "presenter")
         if full is not None:
             link.write(Frame(_error("server_full", full)).wire)
             link.close(1013, "try again later")

@@ -8,8 +8,9 @@ on a short timer notes the longest gap between two of its ticks (the loop could 
 else meanwhile), and `gc.callbacks` time every collection. `GcPolicy` keeps collections
 short: long-lived objects (the modules, the deck, the replayed session, connected phones) are
 frozen out of the collector's sight, right after a full collection has just proved every
-one of them alive, and full collections come often enough that each walks only a few
-thousand objects.
+one of them alive; young collections run as Python runs them, but a full collection waits
+for the loop to be idle (the probe sees it do next to nothing for a while), or for a bound
+on what has piled up since the last one, so that none runs in the middle of a burst.
 
 The figures are read, a window at a time, through `POST /api/stalls` (the presenter key):
 `handsup bench` reads them around each of its phases.
@@ -34,7 +35,8 @@ from server.keys import key_matches
 
 PROBE_INTERVAL = 0.002  # seconds between probe ticks: a stall is measured to within ~3 ms
 STALL = 0.020  # a gap longer than this counts as a stall (the target: none at all)
-# With survivors frozen after each full collection, a collection walks only what survived
+# The eager policy (`HANDSUP_GC=eager`, main's until 2026-12-07): Python starts every full
+# collection. With survivors frozen after each, a collection walks only what survived
 # since the last one: a full collection comes every 4 young ones, so it walks at most the
 # survivors of ~4,000 allocations (~1 ms). Python's (700, 10, 10) lets ~70,000 build up (at
 # 5,000 phones, 20,000-48,000 objects a full collection, 25-70 ms on this busy 2-core box
@@ -42,6 +44,32 @@ STALL = 0.020  # a gap longer than this counts as a stall (the target: none at a
 # instead. In process, 150,000 votes' worth of objects: the longest pause 0.7 ms against
 # 4.9 ms with (1000, 5, 4) and 15.8 ms with (700, 10, 10), and less collecting in all.
 THRESHOLDS = (1000, 2, 1)
+# With full collections left to idle moments (GcPolicy), generation 2's threshold is out
+# of reach: Python never starts one by itself. Young collections keep main's (1000, 2).
+NEVER = 1_000_000_000
+IDLE_THRESHOLDS = (1000, 2, NEVER)
+# The loop is idle when, for QUIET seconds of probe ticks, its thread spent at most
+# QUIET_TICK_CPU on a CPU between two ticks: the probe alone costs ~0.02 ms a tick, one vote
+# ~0.2 ms, so one message handled (or a slice of a broadcast) breaks the quiet. Half a
+# second: walking what piled up took 20-45 ms of CPU at 5,000 phones (after connecting,
+# after the words), too long for a 50 ms lull in the middle of a burst (measured
+# 2026-12-07); between two slides the room is quiet for longer.
+QUIET = 0.5
+QUIET_TICK_CPU = 0.00015
+# The bound for a room that never goes quiet: after this many generation-1 collections since
+# the last full one (each moves what survived ~3,000 allocations into generation 2;
+# `gc.get_count()[2]` counts them), or this many seconds, what piled up is frozen without
+# being walked (a list splice, no pause). At 5,000 phones connecting, 16 of them are ~1.3 s
+# of connections (~15 ms to walk); a word cloud of 15,000 answers in 10 s runs 4-5 in all.
+# What freezing skips: a cycle in the pile that is already garbage, or dies later, waits for
+# the next thaw.
+MAX_YOUNG = 16
+MAX_WAIT = 60.0
+# A frozen cycle that dies later is never freed (see GcPolicy.freeze): after this long without
+# one, a truly idle loop (QUIET_LONG seconds of quiet ticks) unfreezes everything and runs a
+# whole-heap collection, which frees such cycles (its time is in the window's figures).
+THAW_EVERY = 600.0
+QUIET_LONG = 2.0
 
 
 @dataclass
@@ -65,6 +93,9 @@ class Window:
     gc_ms: float = 0.0  # time spent collecting, all generations
     collections: int = 0  # collections, all generations
     freezes: int = 0  # times the survivors of a full collection were frozen
+    idle_gen2: int = 0  # full collections GcPolicy ran because the loop was idle
+    bound_freezes: int = 0  # piles GcPolicy froze unwalked, its bound reached on a busy loop
+    thaws: int = 0  # whole-heap collections after an unfreeze (GcPolicy.thaw)
     deferred: int = 0  # socket inputs that waited for a later turn (server.turns' budget)
 
     def rounded(self) -> dict[str, Any]:
@@ -92,6 +123,7 @@ class StallMonitor:
         self._gc_started: float | None = None
         self._gc_cpu_started = 0.0
         self._after_full: list[Callable[[], None]] = []
+        self._after_tick: list[Callable[[float, float], None]] = []
         self._installed = False
 
     def install_gc_hook(self) -> None:
@@ -103,6 +135,11 @@ class StallMonitor:
     def after_full_collection(self, action: Callable[[], None]) -> None:
         """Call `action` each time a full collection ends (GcPolicy freezes then)."""
         self._after_full.append(action)
+
+    def after_tick(self, observer: Callable[[float, float], None]) -> None:
+        """Call `observer(gap, cpu)` after every probe tick: the seconds since the last tick
+        and the loop thread's CPU seconds in them (IdleGcPolicy watches for quiet with it)."""
+        self._after_tick.append(observer)
 
     def start(self) -> None:
         """Start the probe on the running loop (and the collector's timing)."""
@@ -146,6 +183,8 @@ class StallMonitor:
                 window.stalls += 1
                 if busy > STALL * 1000:
                     window.busy_stalls += 1
+            for observer in self._after_tick:
+                observer(now - last, cpu - last_cpu)
         self._handle = asyncio.get_running_loop().call_later(self.interval, self._tick)
 
     def _gc_event(self, phase: str, info: dict[str, int]) -> None:
@@ -173,37 +212,121 @@ class StallMonitor:
 
 
 class GcPolicy:
-    """Keep full collections short: freeze what a full collection found alive, raise the
-    thresholds. Without it a full collection walks every object the process holds (for
-    5,000 phones, tens of milliseconds each, several times during a vote)."""
+    """Keep full collections out of the way of a busy room, and short.
 
-    def __init__(self, monitor: StallMonitor, thresholds: tuple[int, int, int] = THRESHOLDS):
+    Young collections (generations 0 and 1, a few thousand objects each) run as Python runs
+    them; full ones never start by themselves. The policy runs one when the probe has seen
+    the loop idle for `quiet` seconds, and freezes what it found alive, so the next walks
+    only what survived since. In a room that never goes quiet, once `max_young`
+    generation-1 collections (or `max_wait` seconds) have passed since the last full one,
+    it runs a young collection and freezes the pile unwalked: no longer a pause than a young
+    collection, but a cycle in it that is or becomes garbage stays until the next `thaw`,
+    which a loop idle for `quiet_long` seconds runs at most every `thaw_every` seconds.
+    Without a policy a full collection walks every object the process holds (for 5,000
+    phones, tens of milliseconds each, several times during a vote); with freezes alone
+    (main's policy until 2026-12-07, `HANDSUP_GC=eager`) they were short, but still came in
+    the middle of a burst."""
+
+    def __init__(
+        self,
+        monitor: StallMonitor,
+        thresholds: tuple[int, int, int] = IDLE_THRESHOLDS,
+        *,
+        quiet: float = QUIET,
+        quiet_tick_cpu: float = QUIET_TICK_CPU,
+        max_young: int = MAX_YOUNG,
+        max_wait: float = MAX_WAIT,
+        thaw_every: float = THAW_EVERY,
+        quiet_long: float = QUIET_LONG,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.monitor = monitor
         self.thresholds = thresholds
+        self.quiet = quiet
+        self.quiet_tick_cpu = quiet_tick_cpu
+        self.max_young = max_young
+        self.max_wait = max_wait
+        self.thaw_every = thaw_every
+        self.quiet_long = quiet_long
+        self.clock = clock
+        self.quiet_for = 0.0  # seconds of quiet probe ticks in a row, up to the last one
+        self._last_full = self._thawed = clock()
+        # gc.get_count()[2] when the pile was last frozen unwalked (a freeze leaves it be).
+        self._young_frozen = 0
 
     def apply(self) -> None:
         """Collect once and freeze the survivors (the modules, the deck, the session replayed
-        from the log), then freeze again after every full collection from now on.
-        `HANDSUP_GC=python` in the environment leaves Python's defaults (to measure against)."""
-        if os.environ.get("HANDSUP_GC") == "python":
+        from the log), then freeze again after every full collection from now on, and run
+        full collections when the loop is idle (or the bound is reached).
+
+        `HANDSUP_GC` in the environment, to measure against: `python` leaves Python's
+        defaults; `eager` is main's policy before idle collections (thresholds (1000, 2, 1),
+        Python starts every full collection, each frozen after)."""
+        mode = os.environ.get("HANDSUP_GC")
+        if mode == "python":
             return
-        gc.set_threshold(*self.thresholds)
+        eager = mode == "eager"
+        gc.set_threshold(*(THRESHOLDS if eager else self.thresholds))
         gc.collect()
         self.freeze()
         # A full collection of nothing (all is frozen) tells the collector that no old objects
-        # are left: it then collects generation 2 as soon as a few have survived to it, and so
-        # each full collection walks only what survived since the last one, not a hall's worth.
+        # are left: with the eager policy's reachable generation-2 threshold, it then collects
+        # generation 2 as soon as a few have survived to it (Python 3.11's rule: when what
+        # waits in generation 2 exceeds a quarter of what the last full one kept).
         gc.collect()
         self.monitor.install_gc_hook()
-        self.monitor.after_full_collection(self.freeze)
+        self.monitor.after_full_collection(self._after_full)
+        if not eager:
+            self.monitor.after_tick(self.tick)
+
+    def tick(self, gap: float, cpu: float) -> None:
+        """The probe ticked after `gap` seconds, `cpu` of them on the loop thread's CPU: run a
+        full collection if the loop has been idle long enough, or freeze the pile if the
+        bound is reached."""
+        self.quiet_for = self.quiet_for + gap if cpu <= self.quiet_tick_cpu else 0.0
+        now = self.clock()
+        # Generation-1 collections since the last full collection or freeze: each moved its
+        # survivors into generation 2, where only a full collection looks. None: no pile.
+        count = gc.get_count()[2]
+        young = count - self._young_frozen if count >= self._young_frozen else count
+        window = self.monitor.window
+        if self.quiet_for >= self.quiet_long and now - self._thawed >= self.thaw_every:
+            self.thaw()
+        elif young and self.quiet_for >= self.quiet:
+            window.idle_gen2 += 1
+            gc.collect()
+        elif young >= self.max_young or (young and now - self._last_full >= self.max_wait):
+            window.bound_freezes += 1
+            # A young collection first (as short as Python's own), so that only what has
+            # survived one is frozen, not the garbage the last few allocations just made.
+            gc.collect(1)
+            self._last_full, self._young_frozen = now, gc.get_count()[2]
+            gc.freeze()
+            return
+        else:
+            return
+        self.quiet_for = 0.0  # the collection was work: the quiet starts again after it
+
+    def thaw(self) -> None:
+        """Give the collector back everything frozen and collect the whole heap (then freeze
+        what it kept): frees the cycles that died after they were frozen. As long as a
+        collection under Python's own policy at the same size; run only when truly idle."""
+        self.monitor.window.thaws += 1
+        self._thawed = self.clock()
+        gc.unfreeze()
+        gc.collect()
+
+    def _after_full(self) -> None:
+        self._last_full, self._young_frozen = self.clock(), 0
+        self.freeze()
 
     def freeze(self) -> None:
         """Move every object the collector tracks out of its sight (a few list splices).
 
         Called right after a full collection, when every tracked object has just been shown
         to be alive: frozen objects are still freed when their last reference goes, and only a
-        cycle among them that is dropped later stays in memory (`gc.unfreeze` gives them back;
-        the connections' own cycles are broken when they close, see server.connection)."""
+        cycle among them that is dropped later stays in memory until the next `thaw` (the
+        connections' own cycles are broken when they close, see server.connection)."""
         gc.freeze()
         self.monitor.window.freezes += 1
 

@@ -1,7 +1,12 @@
-"""`handsup serve --workers N`: one listening socket, N worker processes sharing it.
+"""`handsup serve --workers N`: one port, N worker processes listening on it.
 
-The supervisor binds the port once and starts N `handsup serve` processes that inherit the
-socket (the kernel hands each new connection to one of them) and share the session through
+The supervisor binds the port once (SO_REUSEPORT, not listening: it only holds the port) and
+starts N `handsup serve` processes that each listen on it with a socket of their own; the
+kernel spreads new connections evenly over them (by a hash of the client's address and port),
+and a phone a full worker turns away lands on another worker's socket when it redials from
+a new port. (One listening socket shared by all would go to whichever worker is idle first:
+a full worker, refusing, is idle, so it took nearly every redial: 2,476 redials and 90 s to
+connect 38,000 phones.) The workers share the session through
 Redis: the one given with `--redis`, or a private `redis-server` it starts and watches, with
 its append-only file under the data folder. A worker or redis-server that dies is started
 again; the phones of a dead worker reconnect and land on the others.
@@ -10,6 +15,7 @@ again; the phones of a dead worker reconnect and land on the others.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import shutil
 import signal
@@ -26,6 +32,24 @@ POLL = 0.2  # seconds between looks at the children (a supervisor, not a hot pat
 
 
 MAX_BACKOFF = 10.0  # s: the longest wait before a worker that keeps dying is started again
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _with_supervisor() -> None:
+    """Run in each child between fork and exec: Linux sends it SIGTERM when the supervisor
+    dies, however it dies. A supervisor killed with SIGKILL cannot stop its children, and
+    orphaned workers would keep accepting phones on the port (each listens on it) with
+    nobody restarting them, and a private redis-server would keep the data folder's socket."""
+    if _LIBC is None:
+        return
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != _SUPERVISOR[0]:  # it died before the request above took effect
+        os._exit(1)
+
+
+# Loaded before any fork: the child between fork and exec only makes the call.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+_SUPERVISOR = [os.getpid()]  # set again by supervise(): the process the children belong to
 
 
 def restart_delay(lived: float, previous: float) -> float:
@@ -69,7 +93,10 @@ def start_redis(folder: Path) -> subprocess.Popen[bytes]:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = folder / "redis.conf"
     config.write_text(redis_config(folder), encoding="utf-8")
-    process = subprocess.Popen([server, str(config)], stdin=subprocess.DEVNULL)
+    _SUPERVISOR[0] = os.getpid()
+    process = subprocess.Popen(
+        [server, str(config)], stdin=subprocess.DEVNULL, preexec_fn=_with_supervisor
+    )
     client = connect_sync(redis_url(folder))
     deadline = time.monotonic() + 30  # a long append-only file takes a while to load
     try:
@@ -105,6 +132,7 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
     from server.startup import private_folder
 
     connect(private_folder(data)).close()
+    _SUPERVISOR[0] = os.getpid()
     redis_process: subprocess.Popen[bytes] | None = None
     url = args.redis
     folder = data / "redis"
@@ -132,7 +160,13 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
         # The first worker prints the banner (the URLs) and the deck reloads; the others
         # would only repeat it.
         quiet = subprocess.DEVNULL if index else None
-        return subprocess.Popen(command, pass_fds=(sock.fileno(),), stdout=quiet, env=env)
+        return subprocess.Popen(
+            command,
+            pass_fds=(sock.fileno(),),
+            stdout=quiet,
+            env=env,
+            preexec_fn=_with_supervisor,  # safe here: the supervisor runs no threads
+        )
 
     stopping = False
 
@@ -191,8 +225,12 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
     return 0
 
 
-def inherited(fd: int) -> socket.socket:
-    """The listening socket a supervisor passed down."""
-    sock = socket.socket(fileno=fd)
-    os.set_inheritable(fd, False)
-    return sock
+def listener(fd: int) -> socket.socket:
+    """This worker's own listening socket, on the port the supervisor holds (its socket,
+    passed down as `fd`, closed here: this process has no use for it)."""
+    from server.serve import bind
+
+    held = socket.socket(fileno=fd)
+    host, port = held.getsockname()[:2]
+    held.close()
+    return bind(host, port, reuse_port=True)

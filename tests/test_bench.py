@@ -58,6 +58,36 @@ def test_bench_counts_every_vote_exactly_once() -> None:
     assert result["longest_gen2_ms"] == max(f["longest_gen2_ms"] for f in loop.values())
 
 
+def test_phones_left_out_of_a_full_hall_are_reported_with_the_reason() -> None:
+    # 60 phones and the two screens against a cap of 50: twelve are told the server is
+    # full. They redial as the page does until the connect timeout, and are reported with
+    # what the server said (a phone dropped before its 101 once counted as dialled and was
+    # waited on silently, reported with no reason).
+    code, result, stderr = bench(
+        "--audience", "60", "--slides", "1", "--vote-window", "1", "--connect-timeout", "4",
+        "--serve-args=--max-connections 50",
+    )  # fmt: skip
+    assert code == 1, stderr
+    assert result["connected"] == 48
+    assert result["problems"][0] == "12 of 60 phones did not connect: ['12 x error server_full']"
+    assert result["connect_redials"] >= 12
+    assert result["votes_sent"] == result["votes_acked"] == result["votes_counted"] == 48
+
+
+def test_bench_spawns_two_workers_sharing_one_port() -> None:
+    # `--serve-args` reaches `handsup serve`: two workers and their private redis-server;
+    # every process's memory and CPU count as the server's.
+    code, result, stderr = bench(
+        "--audience", "300", "--slides", "2", "--vote-window", "2", "--serve-args=--workers 2"
+    )
+    assert code == 0, stderr
+    assert result["ok"] and result["connected"] == 300
+    assert result["votes_sent"] == result["votes_acked"] == result["votes_counted"] == 300
+    workers = result["server_rss_per_worker_mb"]
+    assert len(workers) == 2 and all(mb > 10 for mb in workers)
+    assert result["server_rss_mb"] > sum(workers), "the supervisor and redis-server too"
+
+
 def test_bench_storm_and_stuck_phones() -> None:
     code, result, stderr = bench(
         "--audience", "100", "--slides", "3", "--vote-window", "1", "--storm", "--stuck", "5",
@@ -133,6 +163,8 @@ def test_bench_qa_and_ideas_count_every_upvote_and_vote_exactly() -> None:
         assert figures["bytes_per_phone_per_s"] > 0
         top = figures["top"]
         assert top and top[0][1] >= top[-1][1], "the most voted first"
+        # The server's loop figures for the board's phase alone (stalls and collections).
+        assert result["loop"][kind]["seconds"] > 0
 
 
 def test_the_text_report_shows_the_q_and_a_and_ideas_figures() -> None:

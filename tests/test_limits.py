@@ -21,26 +21,53 @@ def test_full_drops_the_oldest_socket_still_waiting_never_an_admitted_one() -> N
     limiter = ConnectionLimiter(total=3, per_address=10, headroom=0)
     phone, loris1, loris2 = Sock("phone"), Sock("loris1"), Sock("loris2")
     for sock, address in ((phone, "a"), (loris1, "b"), (loris2, "b")):
-        assert limiter.arrive(sock, address) is None
+        assert limiter.arrive(sock, address, 0.0) is None
     limiter.settle(phone)  # the room admitted it
     newcomer = Sock("new")
-    assert limiter.arrive(newcomer, "c") is None
+    assert limiter.arrive(newcomer, "c", 5.0) is None
     assert loris1.evicted and not loris2.evicted and not phone.evicted
     assert (limiter.count, limiter.waiting()) == (3, 2)
     limiter.release(loris1)  # its connection_lost comes later: already forgotten
     assert limiter.count == 3
     for sock in (loris2, newcomer):
         limiter.settle(sock)
-    assert limiter.arrive(Sock("late"), "d") == "the server is full (3 connections)"
+    assert limiter.arrive(Sock("late"), "d", 6.0) == "the server is full (3 connections)"
+
+
+def test_at_the_cap_a_phone_still_shaking_hands_is_kept_and_the_newcomer_refused() -> None:
+    # An honest phone gets its 101, then says hello a round trip later: within that time a
+    # newcomer must not push it out (it would be dropped unexplained and redial), but be told
+    # the server is full itself. A socket still sending its request has no such shield.
+    limiter = ConnectionLimiter(total=2, per_address=10, headroom=1, evict_after=1.0)
+    settled, head, shaking = Sock("settled"), Sock("head"), Sock("shaking")
+    limiter.arrive(settled, "a", 0.0)
+    limiter.settle(settled)
+    limiter.arrive(head, "b", 10.0)
+    limiter.replace(head, shaking, 10.0)  # its request was answered: a websocket now
+    newcomer = Sock("newcomer")
+    assert limiter.arrive(newcomer, "c", 10.2) is None, "read, so that it can be told why"
+    assert limiter.admit(newcomer, 10.3) == "the server is full (2 connections)"
+    assert not shaking.evicted
+    limiter.release(newcomer)  # told so, and closed
+    assert limiter.admit(shaking, 10.3) is None
+    # A second on and still no hello: a newcomer pushes it out.
+    again = Sock("again")
+    assert limiter.arrive(again, "c", 11.5) is None
+    assert limiter.admit(again, 11.5) is None and shaking.evicted
+    # A socket that has not sent its request yet is pushed out at once, however new.
+    limiter.settle(again)
+    loris, late = Sock("loris"), Sock("late")
+    assert limiter.arrive(loris, "d", 12.0) is None
+    assert limiter.arrive(late, "e", 12.0) is None and loris.evicted
 
 
 def test_per_address_cap_drops_that_address_own_waiting_socket() -> None:
     limiter = ConnectionLimiter(total=100, per_address=2, headroom=0)
     other, mine = Sock("other"), Sock("mine")
-    limiter.arrive(other, "x")
-    limiter.arrive(mine, "y")
-    limiter.arrive(Sock("mine2"), "y")
-    assert limiter.arrive(Sock("mine3"), "y") is None
+    limiter.arrive(other, "x", 0.0)
+    limiter.arrive(mine, "y", 0.0)
+    limiter.arrive(Sock("mine2"), "y", 0.5)
+    assert limiter.arrive(Sock("mine3"), "y", 2.0) is None
     assert mine.evicted and not other.evicted
 
 
@@ -48,14 +75,14 @@ def test_the_handshake_check_refuses_past_the_cap_but_a_presenter_gets_in() -> N
     limiter = ConnectionLimiter(total=2, per_address=10, headroom=1)
     for name in ("p1", "p2"):
         sock = Sock(name)
-        limiter.arrive(sock, "a")
+        limiter.arrive(sock, "a", 0.0)
         limiter.settle(sock)
     extra = Sock("extra")
-    assert limiter.arrive(extra, "b") is None, "read, so that it can be told why"
-    assert limiter.admit(extra) == "the server is full (2 connections)"
-    assert limiter.admit(extra, capped=False) is None
+    assert limiter.arrive(extra, "b", 0.0) is None, "read, so that it can be told why"
+    assert limiter.admit(extra, 0.0) == "the server is full (2 connections)"
+    assert limiter.admit(extra, 0.0, capped=False) is None
     limiter.settle(extra)  # the presenter said hello
-    assert limiter.arrive(Sock("beyond"), "c") is not None, "past the headroom: refused"
+    assert limiter.arrive(Sock("beyond"), "c", 0.0) is not None, "past the headroom: refused"
 
 
 def test_a_room_wide_cap_counts_the_other_workers_sockets_too() -> None:
@@ -63,21 +90,21 @@ def test_a_room_wide_cap_counts_the_other_workers_sockets_too() -> None:
     elsewhere = 3
     limiter.elsewhere = lambda: elsewhere  # what the other workers last published
     mine = Sock("mine")
-    assert limiter.arrive(mine, "a") is None
+    assert limiter.arrive(mine, "a", 0.0) is None
     limiter.settle(mine)
     full = "the room is full (4 connections on every worker together)"
-    assert limiter.arrive(Sock("fifth"), "b") == full, "one here and three elsewhere: full"
+    assert limiter.arrive(Sock("fifth"), "b", 0.0) == full, "one here and three elsewhere: full"
     elsewhere = 2  # a phone left another worker
     late = Sock("late")
-    assert limiter.arrive(late, "b") is None
-    assert limiter.admit(late) is None
+    assert limiter.arrive(late, "b", 0.0) is None
+    assert limiter.admit(late, 0.0) is None
 
 
 def test_a_socket_moves_between_addresses_and_protocols_keeping_one_place() -> None:
     limiter = ConnectionLimiter(total=10, per_address=10)
     gate, websocket = Sock("gate"), Sock("ws")
-    limiter.arrive(gate, "proxy")
-    limiter.replace(gate, websocket)
+    limiter.arrive(gate, "proxy", 0.0)
+    limiter.replace(gate, websocket, 0.0)
     assert (gate.slot, websocket.slot, limiter.count) == (None, "proxy", 1)
     limiter.readdress(websocket, "client")
     assert dict(limiter.by_address) == {"client": 1} and limiter.waiting() == 1

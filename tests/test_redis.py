@@ -21,7 +21,7 @@ import psutil
 import pytest
 import redis
 from playwright.sync_api import expect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from server.app import create_app
 from server.codec import encode
@@ -579,6 +579,128 @@ async def test_workers_without_redis_start_a_private_one_and_share_the_session(
         await Peer.close_all()
         server.stop()
     assert not (tmp_path / "data" / "redis" / "redis.sock").exists(), "redis-server stopped"
+
+
+async def test_workers_and_their_redis_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    # A supervisor killed with SIGKILL cannot stop its children: orphaned workers would keep
+    # taking phones on the port (each listens on it) with nobody to restart them, and the
+    # private redis-server would hold the data folder. Linux tells them (PR_SET_PDEATHSIG).
+    server = start_server(QUIZ, "--workers", "2", data=tmp_path / "data")
+    workers: list[psutil.Process] = []
+    keeper: list[psutil.Process] = []
+    try:
+        children = [p for p in psutil.Process(server.process.pid).children() if p.is_running()]
+        workers = [p for p in children if "--worker-index" in p.cmdline()]
+        keeper = [p for p in children if p.name().startswith("redis-server")]
+        assert len(workers) == 2 and len(keeper) == 1
+        phone = Voter()
+        await phone.connect(server)  # a worker with a phone on it ends all the same
+        server.process.kill()
+        server.process.wait()
+        _, alive = psutil.wait_procs([*workers, *keeper], timeout=30)
+        assert alive == [], f"still running after their supervisor died: {alive}"
+        with pytest.raises(OSError):  # nobody takes connections on the port any more
+            await asyncio.open_connection("127.0.0.1", server.port)
+    finally:
+        await Peer.close_all()
+        server.stop()
+        for orphan in [*workers, *keeper]:  # when the test failed: leave nothing running
+            with contextlib.suppress(psutil.Error):
+                orphan.kill()
+
+
+async def test_workers_each_listen_on_the_port_and_the_kernel_spreads_the_phones(
+    tmp_path: Path,
+) -> None:
+    # Each worker has a listening socket of its own on the one port (SO_REUSEPORT): the
+    # kernel spreads connections by a hash of the phone's address and port, so a worker that
+    # is full (refusing, and so idle) does not take every redial, as it did when the workers
+    # shared one socket (whichever was idle first accepted). The supervisor only holds the port.
+    server = start_server(QUIZ, "--workers", "2", data=tmp_path / "data")
+    try:
+        workers = workers_of(server)
+        assert len(workers) == 2
+
+        def listening(process: psutil.Process) -> bool:
+            return any(
+                c.status == psutil.CONN_LISTEN and c.laddr.port == server.port
+                for c in process.net_connections("tcp")
+            )
+
+        assert all(listening(w) for w in workers)
+        assert not listening(psutil.Process(server.process.pid))
+        phones = []
+        for n in range(100):
+            peer = await connect(server, "audience", local_host=f"127.0.0.{2 + n % 4}")
+            await peer.send({"type": "hello", "room": server.room})
+            await peer.of_type("welcome")
+            phones.append(peer)
+
+        def held(process: psutil.Process) -> int:
+            return sum(
+                1
+                for c in process.net_connections("tcp")
+                if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == server.port
+            )
+
+        # Binomial(100, 1/2): below 25 on one worker once in ten million runs.
+        assert all(held(w) >= 25 for w in workers), [held(w) for w in workers]
+    finally:
+        await Peer.close_all()
+        server.stop()
+
+
+async def test_a_full_worker_tells_phones_so_and_their_redials_fill_the_other(
+    tmp_path: Path,
+) -> None:
+    # Each worker holds what its open-file limit allows (here 40 sockets), the room more
+    # (--max-connections 1000). 80 phones fill both: one that lands on a full worker is told
+    # so (server_full, or a 503 past its headroom), never left hanging, and lands on the
+    # other when it redials, as the page does. The 81st is told the server is full.
+    server = start_server(
+        QUIZ, "--workers", "2", "--max-connections", "1000", data=tmp_path / "data", open_files=120
+    )
+    refusals = 0
+
+    async def join(n: int) -> tuple[Peer | None, str]:
+        """One attempt: the peer welcomed, or None and what the server said."""
+        try:
+            peer = await connect(server, "audience", local_host=f"127.0.0.{2 + n % 8}")
+        except InvalidStatus as refused:
+            return None, f"HTTP {refused.response.status_code}"
+        with contextlib.suppress(ConnectionClosed):  # told and closed at its 101 already
+            await peer.send({"type": "hello", "room": server.room})
+        first = await peer.next()
+        if first["type"] == "welcome":
+            return peer, ""
+        assert first["code"] == "server_full", first
+        return None, "server_full"
+
+    try:
+        assert "40 connections" in server.limits, server.limits
+        for n in range(80):
+            while True:
+                peer, said = await join(n)
+                if peer is not None:
+                    break
+                assert said in ("server_full", "HTTP 503"), said
+                refusals += 1
+        held = sorted(
+            sum(
+                1
+                for c in w.net_connections("tcp")
+                if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == server.port
+            )
+            for w in workers_of(server)
+        )
+        assert held == [40, 40]
+        for n in range(4):  # whichever worker it reaches: told, not left hanging
+            peer, said = await join(80 + n)
+            assert peer is None and said in ("server_full", "HTTP 503"), said
+        print(f"\n80 phones into 2 x 40: {refusals} refusals on the way")
+    finally:
+        await Peer.close_all()
+        server.stop()
 
 
 def test_one_process_needs_no_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

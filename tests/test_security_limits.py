@@ -430,6 +430,21 @@ async def test_connections_in_total_are_capped() -> None:
         await _joins_soon(server, local_host="127.0.0.4")
 
 
+async def test_at_the_cap_a_newcomer_is_told_full_not_a_phone_still_shaking_hands_dropped() -> None:
+    # The last phones into a full hall: one has its socket (101) and is about to say hello
+    # when another arrives. The newcomer must be told the server is full; the first must not
+    # be dropped unexplained to make room (it would redial and drop another in turn: at
+    # 19,000 phones `handsup bench` lost phones this way, told nothing).
+    with serving(QUIZ, "--max-connections", "3") as server:
+        await display(server)
+        await phone(server, local_host="127.0.0.2")
+        shaking = await connect(server, "audience", local_host="127.0.0.3")
+        message = await _refused_as_full(server, local_host="127.0.0.4")
+        assert "server is full" in message and "3" in message
+        await shaking.send({"type": "hello", "room": server.room})
+        await shaking.of_type("welcome", role="audience")
+
+
 async def test_the_presenter_gets_in_when_the_hall_is_full() -> None:
     with serving(QUIZ, "--max-connections", "3") as server:
         for _ in range(3):

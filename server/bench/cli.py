@@ -64,7 +64,23 @@ def add_parser(sub: Any) -> None:
     bench.add_argument(
         "--spawn", action="store_true", help="start handsup serve deck.md for the run"
     )
-    bench.add_argument("--workers", type=int, default=2, help="phone processes (default 2)")
+    bench.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="phone processes (default 2; more if needed for 15,000 phones each at most)",
+    )
+    bench.add_argument(
+        "--connect-timeout",
+        type=float,
+        help="seconds for every phone to be in sync, redialling as the page does "
+        "(default: 60 + 1 per 200 phones)",
+    )
+    bench.add_argument(
+        "--serve-args",
+        help="with --spawn, more flags for handsup serve, e.g. --serve-args='--workers 2' "
+        "(--max-connections defaults to the audience and the screens)",
+    )
     bench.add_argument(
         "--protocol", choices=sorted(DIALECTS), default="handsup", help="framing (socketio: peers)"
     )

@@ -100,7 +100,9 @@ async def dial(
     """Connect `conn` to `url`, from the address `source` (e.g. 127.0.0.2) if given.
 
     `receive_buffer` shrinks the socket's kernel receive buffer (a stuck phone fills it fast).
-    Raises OSError or picows' handshake error if the server does not take the connection.
+    Raises OSError or picows' handshake error if the server does not take the connection, and
+    ConnectionResetError if it drops the socket before its 101: picows then returns as if
+    the handshake had succeeded, with no connection (the phone would wait for ever).
     """
 
     def make_socket(parsed: WSParsedURL) -> socket.socket:
@@ -124,3 +126,5 @@ async def dial(
         read_buffer_init_size=4096,
         enable_auto_pong=True,
     )
+    if not conn.open:
+        raise ConnectionResetError("closed by the server during the websocket handshake")

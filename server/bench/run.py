@@ -16,6 +16,7 @@ import json
 import math
 import os
 import random
+import shlex
 import sys
 import time
 import urllib.request
@@ -38,10 +39,15 @@ from server.commands import Command, OpenPoll, Vote
 from server.kinds.text import QUEUE, WALL
 from server.kinds.words import TOP
 from server.session import Session
+from server.settings import Settings
 from server.sqlite_store import SQLiteStore
 from slides import parse_deck
 
 PER_ADDRESS = 10_000  # phones per source address: under the server's 12,000 and the ~28,000 ports
+# Phones per harness process at most: each is a descriptor, and the open-file limit here is
+# 20,000 a process (38,000 phones take three processes, not two at 19,000 each).
+PER_PROCESS = 15_000
+SCREENS = 2  # the presenter and the display, counted by the server as connections too
 COMMAND_GAP = 0.15  # seconds between presenter commands: under its 10 a second
 
 
@@ -67,6 +73,33 @@ class Options:
     vocabulary: int = 20_000
     zipf: float = 1.0
     storm_spread: float = 1.0  # seconds over which the phones drop (0: at the same instant)
+    serve_args: tuple[str, ...] = ()  # more `handsup serve` flags, with --spawn
+    connect_timeout: float | None = None  # None: connect_timeout(audience)
+
+
+def phone_processes(options: Options) -> int:
+    """The harness processes: as many as asked, and enough that none holds over PER_PROCESS."""
+    return max(1, min(options.audience, max(options.workers, -(-options.audience // PER_PROCESS))))
+
+
+def connect_timeout(audience: int) -> float:
+    """Seconds the phones have to be in sync: a minute, and more for a bigger hall (19,000
+    phones took 15 s to connect on a quiet machine, 38,000 more than twice that)."""
+    return 60.0 + audience / 200
+
+
+def serve_flags(options: Options) -> list[str]:
+    """What `--spawn` adds to `handsup serve`: `--serve-args`, and unless they set it, a
+    `--max-connections` that fits the whole audience and the screens where the default does
+    not (19,000 counts the screens too: 19,000 phones would leave two out, told the server
+    is full). With `--workers` it is the room's cap; each worker keeps what its open-file
+    limit allows."""
+    flags = list(options.serve_args)
+    given = any(f == "--max-connections" or f.startswith("--max-connections=") for f in flags)
+    wanted = options.audience + SCREENS
+    if not given and wanted > Settings.model_fields["max_connections"].default:
+        flags.append(f"--max-connections={wanted + 98}")
+    return flags
 
 
 def source_address(phone: int) -> str:
@@ -78,7 +111,7 @@ def plans(options: Options, url: str, room: str) -> list[Plan]:
     rng = random.Random(options.seed)
     count = options.audience
     stuck = set(rng.sample(range(count), round(count * options.stuck / 100)))
-    workers = max(1, min(options.workers, count))
+    workers = phone_processes(options)
     return [
         Plan(
             number=w,
@@ -129,7 +162,7 @@ class Bench:
         room = opts.room or str(presenter.welcome.get("room"))
         result["server_rss_before_mb"] = _round(self.server.rss_mb())
         bar = Progress("connecting phones", opts.audience, enabled=not opts.quiet)
-        dialled = [0] * max(1, min(opts.workers, opts.audience))
+        dialled = [0] * phone_processes(opts)
 
         def progress(worker: int, count: int) -> None:
             dialled[worker] = count
@@ -193,8 +226,10 @@ class Bench:
     async def connect(self, pool: Pool, bar: Progress) -> None:
         opts, result = self.options, self.result
         started, cpu = time.monotonic(), self.server.cpu_seconds()
-        answers = await pool.ask("connect", timeout=120.0)
+        timeout = opts.connect_timeout or connect_timeout(opts.audience)
+        answers = await pool.ask("connect", timeout=timeout)
         result["connect_s"] = round(time.monotonic() - started, 2)
+        result["connect_redials"] = sum(a["redials"] for a in answers)
         synced = sum(a["synced"] for a in answers)
         result["server_cpu_ms_per_connect"] = _per(
             self.server.cpu_seconds() or 0.0, cpu or 0.0, synced * 1000
@@ -210,6 +245,9 @@ class Bench:
         after = self.server.rss_mb()
         before = result["server_rss_before_mb"]
         result["server_rss_mb"] = _round(after)
+        workers = self.server.worker_rss_mb()
+        if len(workers) > 1:
+            result["server_rss_per_worker_mb"] = [_round(mb) for mb in workers]
         result["rss_per_conn_kib"] = (
             round((after - before) * 1024 / synced, 2)
             if after is not None and before is not None and synced
@@ -284,9 +322,7 @@ class Bench:
 
     async def cpu(self, pool: Pool) -> dict[str, Any]:
         answers = await pool.ask("stats")
-        ours = {os.getpid(), *pool.pids}
-        if self.server.process is not None:
-            ours.add(self.server.process.pid)
+        ours = {os.getpid(), *pool.pids, *(p.pid for p in self.server.processes())}
         others: dict[int, float] = {}
         for process in psutil.process_iter(["pid", "cpu_times"]):
             times = process.info["cpu_times"]
@@ -563,6 +599,7 @@ class Bench:
         healthy = result["connected"] - result["stuck"]
         share = min(1.0, boards.PROPOSALS / max(1, healthy))
         fields = {"type": kind, "poll": poll, "window": opts.vote_window}
+        await self.loop_window(None)  # the loop's figures for this board alone, as a kind's
         asked = await pool.ask("board", step="propose", share=share, **fields)
         proposed = [pair for a in asked for pair in a["proposed"]]
         ids = sorted({item for _, item in proposed}, key=lambda item: int(item[1:]))
@@ -572,6 +609,7 @@ class Bench:
         before = await self.cpu(pool)
         votes = await pool.ask("board", step="vote", ids=ids, owners=owners, **fields)
         after = await self.cpu(pool)
+        await self.loop_window(kind)
         cpu, ended_cpu = before["server"], after["server"]
         wall = after["wall"] - before["wall"]
         others = sum(t - before["others"].get(pid, 0.0) for pid, t in after["others"].items())
@@ -812,9 +850,12 @@ async def measure(options: Options) -> dict[str, Any]:
         text = answers.kinds_deck(target.DECK.read_text(), timer)
         if set(options.kinds) & set(boards.KINDS):
             text = boards.with_boards(text)
-        server = await asyncio.to_thread(target.spawn, target.DECK, sys.executable, text)
+        server = await asyncio.to_thread(
+            target.spawn, target.DECK, sys.executable, text, serve_flags(options)
+        )
     elif options.spawn:
-        server = await asyncio.to_thread(target.spawn)
+        flags = serve_flags(options)
+        server = await asyncio.to_thread(target.spawn, target.DECK, sys.executable, None, flags)
     else:
         assert options.url is not None
         server = target.attach(options.url, options.key)
@@ -862,6 +903,8 @@ def main(args: argparse.Namespace) -> int:
         vocabulary=args.vocabulary,
         zipf=args.zipf,
         storm_spread=args.storm_spread,
+        serve_args=tuple(shlex.split(args.serve_args or "")),
+        connect_timeout=args.connect_timeout,
     )
     result = uvloop.run(measure(options))
     if args.json:

@@ -35,14 +35,33 @@ class Target:
         """The server's data folder, when we started it."""
         return self._data
 
+    def processes(self) -> list[psutil.Process]:
+        """The server's processes: itself and, with `--workers`, its workers and redis-server."""
+        if self.process is None:
+            return []
+        try:
+            return [self.process, *self.process.children(recursive=True)]
+        except psutil.Error:
+            return [self.process]
+
     def rss_mb(self) -> float | None:
-        """The server's resident memory in MiB (None if unknown)."""
+        """The server's resident memory in MiB, every process of it (None if unknown)."""
         if self.process is None:
             return None
-        try:
-            return float(self.process.memory_info().rss) / 2**20
-        except psutil.Error:
-            return None
+        total = 0.0
+        for process in self.processes():
+            with contextlib.suppress(psutil.Error):
+                total += float(process.memory_info().rss) / 2**20
+        return total
+
+    def worker_rss_mb(self) -> list[float]:
+        """Each `--workers` worker's resident memory in MiB (none for a single process)."""
+        sizes = []
+        for process in self.processes():
+            with contextlib.suppress(psutil.Error):
+                if "--worker-index" in process.cmdline():
+                    sizes.append(float(process.memory_info().rss) / 2**20)
+        return sizes
 
     def send_queues(self, at_least: int = 8192) -> tuple[int, int]:
         """Connections of the server whose kernel send queue holds `at_least` bytes, and the
@@ -64,14 +83,16 @@ class Target:
         return sockets, held
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time the server has used so far (None if unknown)."""
+        """User + system CPU time the server has used so far, every process of it (None if
+        unknown). A process that ended meanwhile takes its time with it."""
         if self.process is None:
             return None
-        try:
-            times = self.process.cpu_times()
-        except psutil.Error:
-            return None
-        return float(times.user + times.system)
+        total = 0.0
+        for process in self.processes():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += float(times.user + times.system)
+        return total
 
     def waiting_seconds(self) -> float | None:
         """Time the server's event loop thread has spent runnable but waiting for a core (Linux
@@ -115,7 +136,13 @@ def listener_of(url: str) -> psutil.Process | None:
                 and address[1] == port
                 and conn.pid is not None
             ):
-                return psutil.Process(conn.pid)
+                process = psutil.Process(conn.pid)
+                # A `--workers` worker: its supervisor stands for the whole server (the
+                # workers each listen on the port; the supervisor only holds it).
+                parent = process.parent()
+                if "--worker-index" in process.cmdline() and parent is not None:
+                    return parent
+                return process
     return None
 
 
@@ -126,9 +153,15 @@ def attach(url: str, key: str) -> Target:
     return Target(url.rstrip("/"), key, process, note)
 
 
-def spawn(deck: Path = DECK, python: str = sys.executable, deck_text: str | None = None) -> Target:
+def spawn(
+    deck: Path = DECK,
+    python: str = sys.executable,
+    deck_text: str | None = None,
+    flags: list[str] | None = None,
+) -> Target:
     """Start `handsup serve DECK` on 127.0.0.1 and a free port, with a fresh data folder;
-    with `deck_text`, serve that instead (written to a folder of its own)."""
+    with `deck_text`, serve that instead (written to a folder of its own); `flags` are more
+    of serve's flags (`--workers 2`: the supervisor, whose first worker prints the URLs)."""
     folder = None
     if deck_text is not None:
         folder = Path(tempfile.mkdtemp(prefix="handsup-bench-deck-"))
@@ -138,7 +171,7 @@ def spawn(deck: Path = DECK, python: str = sys.executable, deck_text: str | None
     key = secrets.token_urlsafe(18)
     command = [
         python, "-m", "server.cli", "serve", str(deck), "--host", "127.0.0.1", "--port", "0",
-        "--data", str(data), f"--presenter-key={key}",
+        "--data", str(data), f"--presenter-key={key}", *(flags or []),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)

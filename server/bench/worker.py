@@ -31,6 +31,11 @@ from server.bench.phone import Phone, Send
 
 Answer = dict[str, Any]
 STUCK_RECEIVE_BUFFER = 4096  # a phone that stopped reading: its kernel buffer fills quickly
+DIALLING = 64  # phones of one process dialling at once (each until its 101 or failure)
+# Seconds one dial may take, TCP connect and handshake together: picows' own handshake
+# timeout (30 s, in dial) does not cover the TCP connect of a socket we made. A little
+# longer than that one, which fires first once connected and closes its socket itself.
+ATTEMPT = 35.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,9 @@ class Worker:
         self.lost: list[Phone] = []  # healthy phones the server closed outside a storm
         self.tasks: set[asyncio.Task[None]] = set()
         self.stop = asyncio.Event()
+        # Phones dialling in the connect phase: resolved True once in sync, False if closed.
+        self.joining: dict[Phone, asyncio.Future[bool]] = {}
+        self.redials = 0
 
     @property
     def healthy(self) -> list[Phone]:
@@ -109,6 +117,9 @@ class Worker:
     # Phone events.
 
     def synced(self, phone: Phone) -> None:
+        joined = self.joining.get(phone)
+        if joined is not None and not joined.done():
+            joined.set_result(True)
         for wait in self.waits:
             wait.check(phone)
 
@@ -124,6 +135,10 @@ class Worker:
             self._due_later(phone)
 
     def closed(self, phone: Phone) -> None:
+        joined = self.joining.get(phone)
+        if joined is not None and not joined.done():
+            joined.set_result(False)
+            return
         if self.storming and not phone.stuck and phone.dropped_at is not None:
             self._redial_later(phone)
             return
@@ -216,36 +231,61 @@ class Worker:
     # Phases.
 
     async def connect(self, timeout: float) -> None:
-        """Dial every phone (a bounded number at a time) and wait for welcome + state."""
-        gate = asyncio.Semaphore(64)
-        failures: list[str] = []
+        """Dial every phone (a bounded number at a time) and wait for welcome + state.
+
+        As the audience page does, a phone that is refused, dropped or told to go away before
+        it is in sync dials again with the page's backoff, until `timeout` seconds from now;
+        one still out then is reported with the last reason it was given."""
+        deadline = time.monotonic() + timeout
+        gate = asyncio.Semaphore(DIALLING)
+        reasons: Counter[str] = Counter()
         done = 0
 
         async def one(phone: Phone) -> None:
             nonlocal done
-            async with gate:
-                for attempt in range(5):
-                    try:
+            attempt, reason, dialled = 0, "", False
+            while True:
+                seen = len(phone.errors)
+                joined = asyncio.get_running_loop().create_future()
+                self.joining[phone] = joined
+                try:
+                    async with gate:
                         phone.reset_connection()
-                        await dial(
-                            phone,
-                            phone.url,
-                            phone.source,
-                            STUCK_RECEIVE_BUFFER if phone.stuck else None,
+                        left = deadline - time.monotonic()
+                        await asyncio.wait_for(
+                            dial(
+                                phone,
+                                phone.url,
+                                phone.source,
+                                STUCK_RECEIVE_BUFFER if phone.stuck else None,
+                            ),
+                            max(0.1, min(ATTEMPT, left)),
                         )
-                        break
-                    except Exception as error:  # refused, reset, handshake failed
-                        if attempt == 4:
-                            failures.append(f"{type(error).__name__}: {error}")
-                            return
-                        await asyncio.sleep(backoff.delay(attempt, self.rng))
-            done += 1
+                    if not dialled:  # counted once, at its first dial answered
+                        dialled = True
+                        done += 1
+                    left = deadline - time.monotonic()
+                    if left > 0 and await asyncio.wait_for(joined, left):
+                        return
+                    reason = "closed before its welcome and state"
+                except TimeoutError:
+                    reason = "no answer in time"
+                except Exception as error:  # refused, reset, handshake failed
+                    reason = f"{type(error).__name__}: {error}"
+                finally:
+                    self.joining.pop(phone, None)
+                if len(phone.errors) > seen:  # the server said why (server_full, slow_down)
+                    reason = f"error {phone.errors[-1]}"
+                pause = backoff.delay(attempt, self.rng)
+                attempt += 1
+                if time.monotonic() + pause >= deadline:
+                    reasons[reason] += 1
+                    return
+                await asyncio.sleep(pause)
+                self.redials += 1
 
         progress = asyncio.get_running_loop().create_task(self._progress(lambda: done))
         await asyncio.gather(*(one(phone) for phone in self.phones))
-        await self.wait_for(
-            self.phones, lambda p: p.synced_at is not None, lambda p: p.synced_at or 0.0, timeout
-        )
         progress.cancel()
         synced = sum(1 for p in self.phones if p.synced_at is not None and p.open)
         self.send(
@@ -254,17 +294,23 @@ class Worker:
                 "synced": synced,
                 "stuck": sum(1 for p in self.phones if p.stuck and p.synced_at is not None),
                 "failed": len(self.phones) - synced,
-                "errors": failures[:5],
+                "errors": [f"{n} x {why}" for why, n in reasons.most_common(5)],
+                "redials": self.redials,
             }
         )
 
     async def _progress(self, count: Callable[[], int]) -> None:
-        last = -1
+        """Tell the orchestrator how many phones have dialled: on a change, and once a second
+        regardless. The bar draws at most ten times a second, so the last change of two
+        processes reporting together could go undrawn, and a bar that had stopped short
+        (18,835 of 19,000 while all had dialled) looked like dials that never returned."""
+        last, ticks = -1, 0
         while True:
             now = count()
-            if now != last:
+            if now != last or ticks % 5 == 0:
                 self.send({"kind": "progress", "dialled": now})
                 last = now
+            ticks += 1
             await asyncio.sleep(0.2)
 
     async def await_position(self, index: int, timeout: float) -> None:
