@@ -18,6 +18,7 @@ from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 
+from server import turns
 from server.handshake import Upgrade, switching
 from server.protocol import Role
 from server.sockets import Conversation, Endpoint, role_of
@@ -42,7 +43,7 @@ class Connection(asyncio.Protocol):
 
     __slots__ = (
         "_chunks", "_close_timer", "_connections", "_conversation", "_corked", "_endpoint", "_text",
-        "_ws", "address", "heard_at", "paused_since", "slot", "transport",
+        "_turns", "_ws", "address", "heard_at", "paused_since", "slot", "transport",
     )  # fmt: skip
 
     def __init__(self, endpoint: Endpoint, connections: set[Any], *, opened: bool = False) -> None:
@@ -57,6 +58,7 @@ class Connection(asyncio.Protocol):
         self._close_timer: asyncio.TimerHandle | None = None
         # Frames held back while a read that admits the client is acted on (see `_feed`).
         self._corked: list[bytes] | None = None
+        self._turns: turns.Turns | None = None  # the loop's input budget (server.turns)
         self.transport: asyncio.Transport | None = None
         self.address = "?"
         self.heard_at = 0.0  # loop time the client last sent anything (for keepalive)
@@ -72,10 +74,13 @@ class Connection(asyncio.Protocol):
         self.address = str(peer[0]) if peer else "?"
         self.heard_at = self._endpoint.now()
         self._connections.add(self)
+        self._turns = turns.current()
 
     def data_received(self, data: bytes) -> None:
         """Feed bytes to the protocol, act on what it parsed, send what it wants sent."""
         self.heard_at = self._endpoint.now()
+        if self._turns is not None and self._turns.defer(self, data):
+            return  # this turn's input budget is spent: handed back in a later turn
         if len(data) <= FEED:
             self._feed(data)
             return
@@ -111,6 +116,8 @@ class Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         """The client half-closed: let the protocol answer, then close."""
+        if self._turns is not None and self._turns.defer_eof(self):
+            return True  # this turn's input budget is spent: server.turns ends it later
         transport = self.transport
         if self._ws.state is State.OPEN and transport is not None:
             # Gone without a closing handshake (a phone that lost its network, a reloaded
@@ -129,6 +136,8 @@ class Connection(asyncio.Protocol):
         self._connections.discard(self)
         self._endpoint.limiter.release(self)
         self.transport = None  # nothing may be written to it any more
+        if self._turns is not None:
+            self._turns.forget(self)  # bytes it kept for a later turn are not worth handling
         if self._close_timer is not None:
             self._close_timer.cancel()
             self._close_timer = None
@@ -186,6 +195,8 @@ class Connection(asyncio.Protocol):
         transport, grace = self.transport, CLOSE_GRACE
         if code in DEAF_CLOSES and transport is not None and not transport.is_closing():
             transport.pause_reading()
+            if self._turns is not None:
+                self._turns.forget(self)  # nor what it kept for a later turn (nor reading again)
             if transport.can_write_eof():
                 transport.write_eof()
             grace = DEAF_GRACE

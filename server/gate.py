@@ -24,7 +24,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from server import handshake
+from server import handshake, turns
 from server.connection import Connection
 from server.limits import AddressGuard, ConnectionLimiter
 from server.sockets import Endpoint
@@ -75,6 +75,7 @@ class Gate(HttpToolsProtocol):
         self._in_body = False
         self._refused = False
         self._deadline: asyncio.TimerHandle | None = None
+        self._turns = turns.current()  # the loop's input budget
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Count the socket, or refuse it before reading a byte."""
@@ -98,6 +99,7 @@ class Gate(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """Give back the socket's place."""
         self._stop_deadline()
+        self._turns.forget(self)
         self._doorway.limiter.release(self)
         super().connection_lost(exc)
 
@@ -105,6 +107,8 @@ class Gate(HttpToolsProtocol):
         """Parse, but never more than `max_head` bytes of one request's line and headers."""
         if self._refused or self.slot is None:
             return  # refused: what it sends is not parsed
+        if self._turns.defer(self, data):
+            return  # this turn's input budget is spent: handed back in a later turn
         if self._in_body:
             super().data_received(data)
             return

@@ -29,6 +29,7 @@ from typing import Any
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 
+from server import turns
 from server.hub import SLICE
 from server.keys import key_matches
 
@@ -95,6 +96,7 @@ class Window:
     idle_gen2: int = 0  # full collections GcPolicy ran because the loop was idle
     bound_freezes: int = 0  # piles GcPolicy froze unwalked, its bound reached on a busy loop
     thaws: int = 0  # whole-heap collections after an unfreeze (GcPolicy.thaw)
+    deferred: int = 0  # socket inputs that waited for a later turn (server.turns' budget)
 
     def rounded(self) -> dict[str, Any]:
         """The figures with times to 0.01 ms, for JSON."""
@@ -350,6 +352,8 @@ def stalls_router(monitor: StallMonitor, presenter_key: str) -> APIRouter:
             raise HTTPException(401, "the presenter key is required")
         if not key_matches(given, presenter_key):
             raise HTTPException(403, "wrong presenter key")
-        return JSONResponse(monitor.take().rounded())
+        window = monitor.take()
+        window.deferred = turns.current().take_deferred()
+        return JSONResponse(window.rounded())
 
     return router
