@@ -751,7 +751,11 @@ async def test_what_a_phone_deletes_is_gone_from_every_workers_copy(
         await boss.send({"type": "goto", "index": 1})
         await boss.send({"type": "open"})
         ann = await Peer.open(b.ws, "audience", room=b.room)
-        await ann.state(position=1)
+        # The poll open on the phone's own worker: the presenter's "open" goes through the
+        # log from the other worker, and may land after the slide change.
+        await ann.until(
+            lambda m: m["type"] == "state" and (m["state"]["poll"] or {}).get("status") == "open"
+        )
         answer = {"type": "answer", "poll": "wall", "answer": "My secret idea", "vote_id": "v1"}
         await ann.send(answer)
         await ann.of_type("vote_ack")
