@@ -131,8 +131,8 @@ async def phase(
         if kind == "qa":
             send(client, {"type": "ask", "text": f"question {n}?", "ask_id": f"a{n}"})
         else:
-            msg = {"type": "answer", "poll": "ideas", "answer": f"idea {n}", "vote_id": f"p{n}"}
-            send(client, msg)
+            idea = f"idea {n}"
+            send(client, {"type": "answer", "poll": "ideas", "answer": idea, "vote_id": f"p{n}"})
     await asyncio.sleep(1.5)
     if kind == "qa":
         ids = [q.id for q in room.session.qa.ranked()]
