@@ -207,7 +207,10 @@ class QuestionsFeed:
             wanted, self._mine = self._mine, set()
             clients = [c for c in self.hub.clients["audience"] if c.participant in wanted]
             if clients:  # whoever changed may have left meanwhile
-                self._send_mine(clients, 0, over / -(-len(clients) // MINE_CHUNK))
+                # On the next turn, not in this one: the lists above were just built and
+                # spread, and acknowledgements due meanwhile go out in between.
+                gap = over / -(-len(clients) // MINE_CHUNK)
+                asyncio.get_running_loop().call_soon(self._send_mine, clients, 0, gap)
 
     def _send_mine(self, clients: list[Client], start: int, gap: float) -> None:
         """Send these phones their own lists, `MINE_CHUNK` at a time, `gap` seconds apart."""
