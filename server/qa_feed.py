@@ -25,6 +25,13 @@ from server.text import mask
 # Own lists built per turn of the event loop: each is a few tens of microseconds, and a busy
 # second can change a thousand of them; acknowledgements go out between chunks.
 MINE_CHUNK = 100
+# The role whose `questions` frame each role shares: what `questions_message` tells apart.
+_VIEWS: dict[Role, Role] = {
+    "audience": "audience",
+    "display": "audience",
+    "presenter": "presenter",
+    "moderator": "presenter",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +60,14 @@ def question_item(question: Question, *, asker: bool = False) -> QuestionItem:
     )
 
 
-def questions_message(session: Session, role: Role) -> QuestionsMessage:
+def questions_message(
+    session: Session, role: Role, ranked: list[Question] | None = None
+) -> QuestionsMessage:
     """The Q&A this role may see: phones and the display only approved or answered
-    questions; the presenter and moderators also the queue of pending ones."""
+    questions; the presenter and moderators also the queue of pending ones. `ranked`: the
+    session's `qa.ranked()`, if the caller has it already."""
     qa = session.qa
-    ranked = qa.ranked()
+    ranked = qa.ranked() if ranked is None else ranked
     pinned = qa.questions.get(qa.pinned) if qa.pinned is not None else None
     if role not in ("presenter", "moderator"):
         return QuestionsMessage(
@@ -93,7 +103,10 @@ class QuestionsFeed:
         self.hub = hub
         self.interval = interval
         self._sent: dict[Role, Frame] = {}
+        # Per view (`_VIEWS`), not per role: phones and the display see the same list, the
+        # presenter and moderators the same queue, so each is built and encoded once.
         self._frames: dict[Role, Frame] = {}
+        self._ranked: list[Question] | None = None  # the ranking the frames were built from
         self._dirty = False
         self._mine: set[str] = set()
         # Participants with a change to their own list not yet durable (how many), and their
@@ -105,10 +118,13 @@ class QuestionsFeed:
 
     def frame(self, role: Role) -> Frame:
         """This role's `questions` frame, encoded once per change."""
-        frame = self._frames.get(role)
+        view = _VIEWS[role]
+        frame = self._frames.get(view)
         if frame is None:
-            message = questions_message(self.session, role)
-            frame = self._frames[role] = Frame(message.model_dump_json(exclude_none=True))
+            if self._ranked is None:  # sorted once for every view of this change
+                self._ranked = self.session.qa.ranked()
+            message = questions_message(self.session, view, self._ranked)
+            frame = self._frames[view] = Frame(message.model_dump_json(exclude_none=True))
         return frame
 
     def mine(self, participant: str) -> Frame:
@@ -149,6 +165,7 @@ class QuestionsFeed:
     def mark(self) -> None:
         """The questions changed: rebuild the role frames soon."""
         self._frames.clear()
+        self._ranked = None
         self._dirty = True
         self._schedule()
 
@@ -190,7 +207,10 @@ class QuestionsFeed:
             wanted, self._mine = self._mine, set()
             clients = [c for c in self.hub.clients["audience"] if c.participant in wanted]
             if clients:  # whoever changed may have left meanwhile
-                self._send_mine(clients, 0, over / -(-len(clients) // MINE_CHUNK))
+                # On the next turn, not in this one: the lists above were just built and
+                # spread, and acknowledgements due meanwhile go out in between.
+                gap = over / -(-len(clients) // MINE_CHUNK)
+                asyncio.get_running_loop().call_soon(self._send_mine, clients, 0, gap)
 
     def _send_mine(self, clients: list[Client], start: int, gap: float) -> None:
         """Send these phones their own lists, `MINE_CHUNK` at a time, `gap` seconds apart."""

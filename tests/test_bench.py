@@ -163,8 +163,10 @@ def test_bench_qa_and_ideas_count_every_upvote_and_vote_exactly() -> None:
         assert figures["bytes_per_phone_per_s"] > 0
         top = figures["top"]
         assert top and top[0][1] >= top[-1][1], "the most voted first"
-        # The server's loop figures for the board's phase alone (stalls and collections).
+        # The server's loop figures for the board's votes alone (stalls and collections),
+        # the burst of asks (proposals) before them in a window of its own.
         assert result["loop"][kind]["seconds"] > 0
+        assert result["loop"][f"{kind} asks"]["seconds"] > 0
 
 
 def test_the_text_report_shows_the_q_and_a_and_ideas_figures() -> None:

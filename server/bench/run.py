@@ -601,6 +601,8 @@ class Bench:
         fields = {"type": kind, "poll": poll, "window": opts.vote_window}
         await self.loop_window(None)  # the loop's figures for this board alone, as a kind's
         asked = await pool.ask("board", step="propose", share=share, **fields)
+        # The asks (proposals) arrive all at once: their own window, apart from the votes'.
+        await self.loop_window(f"{kind} asks")
         proposed = [pair for a in asked for pair in a["proposed"]]
         ids = sorted({item for _, item in proposed}, key=lambda item: int(item[1:]))
         owners = {item: who for who, item in proposed}

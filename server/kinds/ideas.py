@@ -74,6 +74,9 @@ class IdeasLive(LivePoll[IdeasPoll]):
         self.dots: dict[str, list[str]] = {}
         self.taking_part: set[str] = set()
         self.proposing = True
+        # `ranked()` as of the last change: a flush builds a tally per role from one sort
+        # (every method that changes an idea or a vote drops it).
+        self._ranked: list[Idea] | None = None
 
     # Answers.
 
@@ -100,6 +103,7 @@ class IdeasLive(LivePoll[IdeasPoll]):
 
     def submit(self, participant: str, answer: Answer, timing: Timing) -> bool:
         """Add an idea, or set which ideas this participant votes for."""
+        self._ranked = None
         if isinstance(answer, str):
             return self._propose(participant, answer)
         assert isinstance(answer, list)
@@ -159,8 +163,10 @@ class IdeasLive(LivePoll[IdeasPoll]):
     # Tallies.
 
     def ranked(self) -> list[Idea]:
-        """The shown ideas, most votes first, then the earliest proposed."""
-        return sorted((i for i in self.ideas if i.state == "shown"), key=rank)
+        """The shown ideas, most votes first, then the earliest proposed (a new list)."""
+        if self._ranked is None:
+            self._ranked = sorted((i for i in self.ideas if i.state == "shown"), key=rank)
+        return list(self._ranked)
 
     def tally(self, role: Role) -> TallyMessage:
         """Phones: the best and the newest shown ideas, in the order proposed, without
@@ -198,6 +204,7 @@ class IdeasLive(LivePoll[IdeasPoll]):
 
         Hiding an idea hands its dots back to those who gave them. Merging joins an idea's
         voters to the other's: someone who voted for both counts once and gets a dot back."""
+        self._ranked = None
         if action == "close_proposing" or action == "open_proposing":
             wanted = action == "open_proposing"
             if self.proposing == wanted:
@@ -287,6 +294,7 @@ class IdeasLive(LivePoll[IdeasPoll]):
         their ids); the votes on them go back to those who gave them. Their own votes go
         too: they are logged as lists, as words are, and the log's redaction blanks every
         list a person sent, so a replay could not give them back."""
+        self._ranked = None
         mine = self.by_person.pop(participant, [])
         for idea in mine:
             self._drop_votes(idea)
@@ -298,6 +306,7 @@ class IdeasLive(LivePoll[IdeasPoll]):
 
     def carry(self, old: LivePoll[Any]) -> None:
         """Keep every idea and vote."""
+        self._ranked = None
         if isinstance(old, IdeasLive):
             self.ideas, self.by_id, self.by_person = old.ideas, old.by_id, old.by_person
             self.dots, self.taking_part, self.proposing = old.dots, old.taking_part, old.proposing
