@@ -76,7 +76,7 @@ async def _sweep(
             for guard in guards:
                 guard.prune(now)
         dead = DEAD_AFTER * keepalive
-        silent = room.hub.keep_alive(now, keepalive, dead) if keepalive > 0 else []
+        silent = await room.hub.keep_alive(now, keepalive, dead) if keepalive > 0 else []
         # Neither would read a close frame: drop them.
         for client in room.hub.stuck(now, stuck_after) + silent:
             room.leave(client)

@@ -366,15 +366,25 @@ class Hub:
                     found.append(client)
         return found
 
-    def keep_alive(self, now: float, quiet: float, dead: float) -> list[Client]:
+    async def keep_alive(self, now: float, quiet: float, dead: float) -> list[Client]:
         """Ping clients silent for `quiet` seconds; return those silent for `dead` seconds
-        (a phone that left without closing: nothing answers for it)."""
+        (a phone that left without closing: nothing answers for it).
+
+        A big hall is walked `slice_size` clients a turn of the loop, as a broadcast is
+        written: phones that joined together fall quiet together, and pinging 5,000 of them
+        in one go held the loop 7-12 ms once a second. A client that leaves meanwhile is
+        written nothing (its link is closed) and leaving again is harmless."""
         gone = []
-        for group in self.clients.values():
-            for client in group:
+        step = self.slice_size or 1 << 62
+        walked = 0
+        for group in list(self.clients.values()):
+            for client in list(group):
                 silent = now - client.link.heard_at
                 if silent > dead:
                     gone.append(client)
                 elif silent > quiet:
                     client.link.write(PING)
+                walked += 1
+                if walked % step == 0:
+                    await asyncio.sleep(0)  # the next slice in a later turn
         return gone

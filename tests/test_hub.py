@@ -245,3 +245,24 @@ async def test_spreads_to_different_roles_on_one_slot_do_not_cut_each_other_shor
         await asyncio.sleep(0)
     assert all(link.received == ["phones"] for link in phones)
     assert all(link.received == ["screens"] for link in screens)
+
+
+async def test_pinging_a_quiet_hall_lets_the_loop_run_between_slices() -> None:
+    """Phones that joined together fall quiet together: the keepalive pings them a slice a
+    turn, another callback runs in between, and each quiet phone is pinged once; a phone
+    silent past `dead` is returned to be dropped, not pinged."""
+    hub = Hub(slice_size=100)
+    links = [joined(hub)[1] for _ in range(1000)]
+    for link in links[:10]:
+        link.heard_at = -100.0  # long gone
+    pinged_meanwhile: list[int] = []
+
+    def meanwhile() -> None:
+        pinged_meanwhile.append(sum(bool(link.received) for link in links))
+
+    asyncio.get_running_loop().call_soon(meanwhile)
+    gone = await hub.keep_alive(now=30.0, quiet=20.0, dead=60.0)
+    assert 0 < pinged_meanwhile[0] < 990
+    assert sorted(id(c.link) for c in gone) == sorted(id(link) for link in links[:10])
+    assert all(link.received == [] for link in links[:10])
+    assert all(len(link.received) == 1 for link in links[10:])
