@@ -468,8 +468,8 @@ def table(report: dict[str, Any]) -> str:
     lines.append("")
     if any(s.get("loop_note") for s in report["samples"]):
         lines.append(
-            "* several workers: the stall of whichever worker answered each read (they share "
-            "one socket), not the worst of all"
+            "* several workers: the stall of whichever worker the kernel gave each read to "
+            "(they listen on one port), not the worst of all"
         )
     if any("storm" in s for s in report["samples"]):
         lines.append(
