@@ -871,17 +871,26 @@ async def measure(options: Options) -> dict[str, Any]:
     return result
 
 
+def kinds_of(given: str) -> tuple[str, ...]:
+    """`--kind`'s kinds in the order they run: the choice vote first unless it is placed
+    (`words,choice`: after the words); ValueError naming any kind the bench does not know."""
+    named = given.split(",")
+    kinds = tuple(dict.fromkeys(named if "choice" in named else ["choice", *named]))
+    unknown = set(kinds) - set(answers.KINDS) - set(boards.KINDS)
+    if unknown:
+        raise ValueError(f"unknown kind {', '.join(sorted(unknown))}")
+    return kinds
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the benchmark and print the figures; 1 if anything was lost or double counted."""
     if not args.spawn and not (args.url and args.presenter_key):
         print("handsup bench: give --url and --presenter-key, or --spawn", file=sys.stderr)
         return 2
-    # The choice vote runs first unless --kind places it (`--kind words,choice`: after).
-    given = args.kind.split(",")
-    kinds = tuple(dict.fromkeys(given if "choice" in given else ["choice", *given]))
-    unknown = set(kinds) - set(answers.KINDS) - set(boards.KINDS)
-    if unknown:
-        print(f"handsup bench: unknown kind {', '.join(sorted(unknown))}", file=sys.stderr)
+    try:
+        kinds = kinds_of(args.kind)
+    except ValueError as error:
+        print(f"handsup bench: {error}", file=sys.stderr)
         return 2
     raise_fd_limit()
     options = Options(

@@ -521,11 +521,10 @@ def main(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         print("handsup bench: --repeat must be at least 1", file=sys.stderr)
         return 2
-    given = args.kind.split(",")
-    kinds = tuple(dict.fromkeys(given if "choice" in given else ["choice", *given]))
-    unknown = set(kinds) - set(answers.KINDS) - set(boards.KINDS)
-    if unknown:
-        print(f"handsup bench: unknown kind {', '.join(sorted(unknown))}", file=sys.stderr)
+    try:
+        kinds = run.kinds_of(args.kind)
+    except ValueError as error:
+        print(f"handsup bench: {error}", file=sys.stderr)
         return 2
     raise_fd_limit()
     options = run.Options(
