@@ -34,6 +34,32 @@ def test_full_drops_the_oldest_socket_still_waiting_never_an_admitted_one() -> N
     assert limiter.arrive(Sock("late"), "d", 6.0) == "the server is full (3 connections)"
 
 
+def test_a_handshake_past_the_cap_pushes_out_as_many_waiting_sockets_as_it_takes() -> None:
+    # Sockets are read up to `headroom` past the cap, so when one finishes its handshake
+    # several may be over: pushing out one and letting the newcomer in let a hall capped at
+    # 50 hold 51 (seen in a loaded run: 49 phones and two screens).
+    limiter = ConnectionLimiter(total=3, per_address=100, headroom=4)
+    admitted = [Sock(f"p{n}") for n in range(2)]
+    for sock in admitted:
+        assert limiter.arrive(sock, "a", 0.0) is None
+        assert limiter.admit(sock, 0.0) is None
+        limiter.settle(sock)
+    slow = [Sock(f"slow{n}") for n in range(3)]  # accepted, their requests not read yet
+    for sock in slow:
+        assert limiter.arrive(sock, "a", 0.0) is None
+    newcomer = Sock("new")
+    assert limiter.arrive(newcomer, "a", 0.0) is None
+    assert limiter.count == 6  # three past the cap, within the headroom
+    assert limiter.admit(newcomer, 0.0) is None
+    assert all(sock.evicted for sock in slow) and not newcomer.evicted
+    assert limiter.count == 3, "the newcomer is in and the count is back at the cap"
+    limiter.settle(newcomer)  # its hello: admitted by the room
+    # With nothing left to push out, the next is refused.
+    late = Sock("late")
+    assert limiter.arrive(late, "a", 0.0) is None
+    assert limiter.admit(late, 0.0) == "the server is full (3 connections)"
+
+
 def test_at_the_cap_a_phone_still_shaking_hands_is_kept_and_the_newcomer_refused() -> None:
     # An honest phone gets its 101, then says hello a round trip later: within that time a
     # newcomer must not push it out (it would be dropped unexplained and redial), but be told
