@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -35,7 +36,7 @@ MAX_BACKOFF = 10.0  # s: the longest wait before a worker that keeps dying is st
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _with_supervisor() -> None:
+def _with_supervisor(supervisor: int) -> None:
     """Run in each child between fork and exec: Linux sends it SIGTERM when the supervisor
     dies, however it dies. A supervisor killed with SIGKILL cannot stop its children, and
     orphaned workers would keep accepting phones on the port (each listens on it) with
@@ -43,13 +44,12 @@ def _with_supervisor() -> None:
     if _LIBC is None:
         return
     _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != _SUPERVISOR[0]:  # it died before the request above took effect
+    if os.getppid() != supervisor:  # it died before the request above took effect
         os._exit(1)
 
 
 # Loaded before any fork: the child between fork and exec only makes the call.
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-_SUPERVISOR = [os.getpid()]  # set again by supervise(): the process the children belong to
 
 
 def restart_delay(lived: float, previous: float) -> float:
@@ -93,9 +93,10 @@ def start_redis(folder: Path) -> subprocess.Popen[bytes]:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = folder / "redis.conf"
     config.write_text(redis_config(folder), encoding="utf-8")
-    _SUPERVISOR[0] = os.getpid()
     process = subprocess.Popen(
-        [server, str(config)], stdin=subprocess.DEVNULL, preexec_fn=_with_supervisor
+        [server, str(config)],
+        stdin=subprocess.DEVNULL,
+        preexec_fn=partial(_with_supervisor, os.getpid()),
     )
     client = connect_sync(redis_url(folder))
     deadline = time.monotonic() + 30  # a long append-only file takes a while to load
@@ -132,7 +133,6 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
     from server.startup import private_folder
 
     connect(private_folder(data)).close()
-    _SUPERVISOR[0] = os.getpid()
     redis_process: subprocess.Popen[bytes] | None = None
     url = args.redis
     folder = data / "redis"
@@ -165,7 +165,8 @@ def supervise(args: argparse.Namespace, sock: socket.socket, data: Path) -> int:
             pass_fds=(sock.fileno(),),
             stdout=quiet,
             env=env,
-            preexec_fn=_with_supervisor,  # safe here: the supervisor runs no threads
+            # Safe here: the supervisor runs no threads.
+            preexec_fn=partial(_with_supervisor, os.getpid()),
         )
 
     stopping = False
