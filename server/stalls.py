@@ -65,6 +65,15 @@ QUIET_TICK_CPU = 0.00015
 # the next thaw.
 MAX_YOUNG = 16
 MAX_WAIT = 60.0
+# Young collections on the loop's clock too, after this much of its thread's CPU: Python
+# starts one when allocations outnumber deallocations by a threshold, and a room in steady
+# state does not: each message a phone sends makes the websocket parser's next waiting
+# objects (a generator, the frame, two lists) and frees those of its last message, so the
+# count stands still while the youngest generation fills with every phone's (20,000 objects
+# at 5,000 phones). When something else finally starts a collection it walks them all: 3-15
+# ms in the middle of a words burst, the slowest acknowledgements (measured 2026-12-08).
+# Collected every 2 ms of work, a young generation holds a few messages' worth.
+YOUNG_EVERY_CPU = 0.002
 # A frozen cycle that dies later is never freed (see GcPolicy.freeze): after this long without
 # one, a truly idle loop (QUIET_LONG seconds of quiet ticks) unfreezes everything and runs a
 # whole-heap collection, which frees such cycles (its time is in the window's figures).
@@ -96,6 +105,7 @@ class Window:
     idle_gen2: int = 0  # full collections GcPolicy ran because the loop was idle
     bound_freezes: int = 0  # piles GcPolicy froze unwalked, its bound reached on a busy loop
     thaws: int = 0  # whole-heap collections after an unfreeze (GcPolicy.thaw)
+    young_runs: int = 0  # young collections GcPolicy ran on the loop's clock
     deferred: int = 0  # socket inputs that waited for a later turn (server.turns' budget)
 
     def rounded(self) -> dict[str, Any]:
@@ -215,7 +225,9 @@ class GcPolicy:
     """Keep full collections out of the way of a busy room, and short.
 
     Young collections (generations 0 and 1, a few thousand objects each) run as Python runs
-    them; full ones never start by themselves. The policy runs one when the probe has seen
+    them, and also after every `young_every_cpu` seconds of the loop's work (a room in steady
+    state frees as much as it makes, which Python's count does not see); full ones never
+    start by themselves. The policy runs one when the probe has seen
     the loop idle for `quiet` seconds, and freezes what it found alive, so the next walks
     only what survived since. In a room that never goes quiet, once `max_young`
     generation-1 collections (or `max_wait` seconds) have passed since the last full one,
@@ -238,6 +250,7 @@ class GcPolicy:
         max_wait: float = MAX_WAIT,
         thaw_every: float = THAW_EVERY,
         quiet_long: float = QUIET_LONG,
+        young_every_cpu: float = YOUNG_EVERY_CPU,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.monitor = monitor
@@ -248,8 +261,11 @@ class GcPolicy:
         self.max_wait = max_wait
         self.thaw_every = thaw_every
         self.quiet_long = quiet_long
+        self.young_every_cpu = young_every_cpu
         self.clock = clock
         self.quiet_for = 0.0  # seconds of quiet probe ticks in a row, up to the last one
+        self._busy_cpu = 0.0  # the loop thread's CPU seconds since the last young collection
+        self._young_runs = 0  # young collections run by `tick`
         self._last_full = self._thawed = clock()
         # gc.get_count()[2] when the pile was last frozen unwalked (a freeze leaves it be).
         self._young_frozen = 0
@@ -283,7 +299,17 @@ class GcPolicy:
         """The probe ticked after `gap` seconds, `cpu` of them on the loop thread's CPU: run a
         full collection if the loop has been idle long enough, or freeze the pile if the
         bound is reached."""
-        self.quiet_for = self.quiet_for + gap if cpu <= self.quiet_tick_cpu else 0.0
+        quiet = cpu <= self.quiet_tick_cpu
+        self.quiet_for = self.quiet_for + gap if quiet else 0.0
+        if not quiet:  # (the probe's own ticks, ~0.02 ms each, are not worth a collection)
+            self._busy_cpu += cpu
+        if self.young_every_cpu and self._busy_cpu >= self.young_every_cpu:
+            # Every other one takes generation 1 too, as Python's (1000, 2) would: what
+            # survives two reaches the pile below.
+            self._busy_cpu = 0.0
+            self._young_runs += 1
+            self.monitor.window.young_runs += 1
+            gc.collect(self._young_runs % 2)
         now = self.clock()
         # Generation-1 collections since the last full collection or freeze: each moved its
         # survivors into generation 2, where only a full collection looks. None: no pile.

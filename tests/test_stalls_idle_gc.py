@@ -191,3 +191,41 @@ def test_a_cycle_that_dies_frozen_is_freed_when_the_loop_is_long_idle(
     for _ in range(200):
         keeper.tick(*QUIET)
     assert monitor.take().thaws == 0
+
+
+def steady(keeper: GcPolicy, phones: int = 5000, messages: int = 20_000) -> int:
+    """A room in steady state: each message replaces what its phone kept of the last one (as
+    the websocket parser's waiting objects are), so as many objects are freed as are made,
+    and Python's own count never starts a young collection. The probe sees a busy loop. The
+    objects the young generations hold at the end."""
+    kept: list[list[int]] = [[n] for n in range(phones)]
+    gc.collect()
+    for n in range(messages):
+        kept[n % phones] = [n]
+        if n % 100 == 0:
+            keeper.tick(*BUSY)
+    return len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
+
+
+def test_young_collections_keep_up_with_a_room_that_frees_what_it_makes(
+    monitor: StallMonitor,
+) -> None:
+    keeper = policy(monitor, Clock())
+    young = steady(keeper)
+    # A few ticks' worth, not every phone's: the next young collection walks little.
+    assert young < 1000
+    assert monitor.take().young_runs >= 100
+
+
+def test_without_them_the_young_generation_holds_every_phone(monitor: StallMonitor) -> None:
+    # What the test above tells apart: the policy's clock off, Python's count alone.
+    keeper = policy(monitor, Clock(), young_every_cpu=0)
+    assert steady(keeper) >= 5000
+    assert monitor.take().young_runs == 0
+
+
+def test_a_quiet_loop_runs_no_young_collections(monitor: StallMonitor) -> None:
+    keeper = policy(monitor, Clock())
+    for _ in range(1000):  # two seconds of ticks with only the probe's own work in them
+        keeper.tick(0.002, 0.00002)
+    assert monitor.take().young_runs == 0
