@@ -27,7 +27,7 @@ import uvloop
 from server.bench import answers, backoff, boards
 from server.bench.conn import Conn, dial
 from server.bench.dialect import DIALECTS
-from server.bench.phone import Phone, Send
+from server.bench.phone import Phone, Send, start_scripts
 
 Answer = dict[str, Any]
 STUCK_RECEIVE_BUFFER = 4096  # a phone that stopped reading: its kernel buffer fills quickly
@@ -364,7 +364,6 @@ class Worker:
         audience page sends them, each after the last was acknowledged), within the window;
         answer what was acknowledged, refused, and what the room should now show."""
         kind = command["type"]
-        start = time.monotonic()
         phones = self.healthy
         late: set[int] = set()
         if kind == "quiz" and phones:
@@ -373,9 +372,10 @@ class Worker:
         if kind in ("words", "text"):
             words = answers.vocabulary(command["vocabulary"])
             zipf = answers.Zipf(words, command["zipf"])
-        for number, phone in enumerate(phones):
-            phone.script = self._script(command, start, number in late, zipf)
-            phone.next = 0
+        scripts = [self._script(command, number in late, zipf) for number in range(len(phones))]
+        start = time.monotonic()
+        start_scripts(phones, scripts, start)
+        for phone in phones:
             self._due_later(phone)
         ends = max((s.at for p in phones for s in p.script), default=start)
         wait = await self.wait_for(
@@ -386,10 +386,9 @@ class Worker:
         )
         self.send({"kind": "answer", **_outcome(kind, phones, len(wait.pending))})
 
-    def _script(
-        self, command: Answer, start: float, late: bool, zipf: answers.Zipf | None
-    ) -> list[Send]:
-        """One phone's answers to the poll, each with the moment it is due."""
+    def _script(self, command: Answer, late: bool, zipf: answers.Zipf | None) -> list[Send]:
+        """One phone's answers to the poll, each with the moment it is due, in seconds from
+        the start of the window (see `start_scripts`)."""
         rng, kind, poll, window = self.rng, command["type"], command["poll"], command["window"]
 
         def send(answer: Any, meant: Any, at: float) -> Send:
@@ -403,20 +402,20 @@ class Worker:
         if kind == "words":  # one word a message, as the audience page sends them
             assert zipf is not None
             entries = answers.words_answer(zipf, command["entries"], rng)
-            times = sorted(start + rng.uniform(0.0, window) for _ in entries)
+            times = sorted(rng.uniform(0.0, window) for _ in entries)
             pairs = zip(entries, times, strict=True)
             return [send([typed], word, at) for (typed, word), at in pairs]
         if kind == "text":
             assert zipf is not None
             text = answers.sentence(zipf, rng)
-            return [send(text, text, start + rng.uniform(0.0, window))]
+            return [send(text, text, rng.uniform(0.0, window))]
         if kind == "scale":
             point = answers.rating(command["min"], command["max"], rng)
-            return [send(point, point, start + rng.uniform(0.0, window))]
+            return [send(point, point, rng.uniform(0.0, window))]
         option = answers.quiz_choice(command["options"], command["correct"], rng)
-        at = start + answers.quiz_delay(window, rng)
+        at = answers.quiz_delay(window, rng)
         if late:  # after the server's deadline (wall clock), by a margin no clock jitter covers
-            at = time.monotonic() + command["deadline"] + 0.3 - time.time()
+            at = command["deadline"] + 0.3 - time.time()  # (the window starts later still)
         return [send(option, option, at)]
 
     def due_later(self, phone: Phone) -> None:
