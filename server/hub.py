@@ -34,9 +34,12 @@ PING = b"\x89\x00"  # a websocket ping frame with no payload; browsers answer it
 REPLY_LIMIT = 256  # replies waiting for a client that is not reading before it is dropped
 # Sockets written in one turn of the loop: ~9 µs each on a small server, so ~5 ms a slice.
 SLICE = 500
-# Clients written per turn of the event loop by `Hub.spread`: a few milliseconds of writes, so
-# an acknowledgement that became due meanwhile waits for one chunk, not for the whole room.
-SPREAD_CHUNK = 100
+# Clients written per turn of the event loop by `Hub.spread`: under a millisecond of writes
+# (~15 µs each to a socket on loopback, the kernel's share included), so an acknowledgement
+# that became due meanwhile waits for one chunk, not for the whole room. (100 held the loop
+# ~1.5 ms a chunk, and with a Q&A list and the phones' own lists in the same turn, 5-13 ms:
+# the Q&A's slowest upvote acknowledgements, measured 2026-12-08.)
+SPREAD_CHUNK = 50
 # What share of its interval a coalesced list (results, the Q&A) is spread over: a margin so
 # one value is usually out before the next starts.
 SPREAD_SHARE = 0.75
