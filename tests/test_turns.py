@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from server.turns import BUDGET, Turns, budget_from_env
+from server.turns import BUDGET, END_COST, Turns, budget_from_env
 
 COST = 0.001  # seconds of the test's clock each input costs to handle
 
@@ -216,6 +216,39 @@ async def test_ends_of_input_wait_their_turn_after_the_bytes_before_them() -> No
     # Each end that waited was kept open for the budget, then closed once handled.
     assert kept_open == [True] * 5
     assert all(r.transport is not None and r.transport.closing for r in group)
+
+
+class FreeEnd(Reader):
+    """A reader whose end costs its turn nothing on the clock: what a socket's end costs
+    comes after the turn (its close, libuv's callback, the phone leaving the room)."""
+
+    def eof_received(self) -> bool | None:
+        if self.turns.defer_eof(self):  # type: ignore[arg-type]
+            return True
+        assert self.counter is not None
+        self.log.append((self.counter.turn, self.name, b"<eof>"))
+        self.done.set()
+        return None
+
+
+async def test_ends_are_charged_what_they_cost_after_their_turn() -> None:
+    # A storm's drop: thousands of ends in one turn, each cheap to handle there, dear after.
+    clock = Clock()
+    turns = Turns(budget=10.5 * END_COST, clock=clock)
+    log: list[tuple[int, str, bytes]] = []
+    counter = TurnCounter()
+    group = [FreeEnd(f"r{i}", turns, clock, log) for i in range(30)]
+    for reader in group:
+        reader.counter = counter
+
+    def drop_all() -> None:
+        for reader in group:
+            reader.eof_received()
+
+    asyncio.get_running_loop().call_soon(drop_all)
+    await group[-1].done.wait()
+    assert [name for _, name, _ in log] == [r.name for r in group]  # in the order they ended
+    assert per_turn(log) == [11, 11, 8]
 
 
 async def test_a_closing_transport_is_not_queued() -> None:
