@@ -59,8 +59,10 @@ QUIET_TICK_CPU = 0.00015
 # The bound for a room that never goes quiet: after this many generation-1 collections since
 # the last full one (each moves what survived ~3,000 allocations into generation 2;
 # `gc.get_count()[2]` counts them), or this many seconds, what piled up is frozen without
-# being walked (a list splice, no pause). At 5,000 phones connecting, 16 of them are ~1.3 s
-# of connections (~15 ms to walk); a word cloud of 15,000 answers in 10 s runs 4-5 in all.
+# being walked (a list splice, no pause). At 5,000 phones connecting, 16 of them were ~1.3 s
+# of connections (~15 ms to walk); a word cloud of 15,000 answers in 10 s ran 4-5 in all.
+# The policy's own young collections (YOUNG_EVERY_CPU) count too, so a busy loop now reaches
+# the bound after ~64 ms of its CPU, and each pile frozen is smaller.
 # What freezing skips: a cycle in the pile that is already garbage, or dies later, waits for
 # the next thaw.
 MAX_YOUNG = 16
