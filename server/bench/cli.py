@@ -77,6 +77,14 @@ def add_parser(sub: Any) -> None:
         "(default: 60 + 1 per 200 phones)",
     )
     bench.add_argument(
+        "--harness-nice",
+        type=int,
+        default=10,
+        help="niceness the phone processes add to their own, so that on a shared machine the "
+        "server gets a core first, as it would with the phones elsewhere (default 10; 0: the "
+        "server's priority)",
+    )
+    bench.add_argument(
         "--serve-args",
         help="with --spawn, more flags for handsup serve, e.g. --serve-args='--workers 2' "
         "(--max-connections defaults to the audience and the screens)",

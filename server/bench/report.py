@@ -27,6 +27,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("server", _value(result.get("server"))),
         ("phones connected", f"{_value(result.get('connected'))} of {result['audience']:,}"),
         ("  of them stuck (not reading)", _value(result.get("stuck"))),
+        ("phone processes' niceness (the server's 0)", _value(result.get("harness_nice"))),
         ("connect time", _value(result.get("connect_s"), " s")),
         ("server CPU per connect", _value(result.get("server_cpu_ms_per_connect"), " ms")),
         ("server memory before / after", _pair(result, "server_rss_before_mb", "server_rss_mb")),

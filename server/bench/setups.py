@@ -533,6 +533,7 @@ def main(args: argparse.Namespace) -> int:
         live_results=args.live_results, storm=args.storm, spawn=True, workers=args.workers,
         dialect="handsup", label="", quiet=True, seed=args.seed, kinds=kinds,
         vocabulary=args.vocabulary, zipf=args.zipf, storm_spread=args.storm_spread,
+        harness_nice=args.harness_nice,
     )  # fmt: skip
     folder = Path(tempfile.mkdtemp(prefix="handsup-setups-"))
     skipped: dict[str, str] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import random
 import resource
 import threading
@@ -49,6 +50,7 @@ class Plan:
     sources: list[str]  # one source address per phone
     stuck: list[bool]  # per phone: stops reading once welcomed
     seed: int
+    nice: int = 0  # added to the process's niceness (Options.harness_nice)
 
 
 @dataclass
@@ -296,6 +298,7 @@ class Worker:
                 "failed": len(self.phones) - synced,
                 "errors": [f"{n} x {why}" for why, n in reasons.most_common(5)],
                 "redials": self.redials,
+                "nice": os.nice(0),  # this process's niceness, as the kernel has it
             }
         )
 
@@ -547,5 +550,7 @@ def _outcome(kind: str, phones: list[Phone], unanswered: int) -> Answer:
 
 def main(pipe: Connection, plan: Plan) -> None:
     """Entry point of a worker process."""
+    if plan.nice:
+        os.nice(plan.nice)  # see Options.harness_nice
     raise_fd_limit()
     uvloop.run(Worker(pipe, plan).serve())
