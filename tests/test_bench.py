@@ -203,3 +203,16 @@ def test_the_text_report_shows_the_servers_cpu_per_connect_and_reconnect() -> No
     shown = dict(rows({"audience": 5000, "server_cpu_ms_per_connect": 0.24, "storm": storm}))
     assert shown["server CPU per connect"] == "0.24 ms"
     assert shown["storm: server CPU per reconnect"] == "0.18 ms"
+
+
+def test_the_phones_cannot_be_asked_to_outrank_the_server() -> None:
+    # Raising a process's priority needs root: refused up front, with a reason.
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "bench", "--spawn", "--harness-nice", "-1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--harness-nice is 0 or more" in done.stderr

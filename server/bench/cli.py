@@ -126,4 +126,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.harness_nice < 0:  # only root may raise a process's priority
+        print("handsup bench: --harness-nice is 0 or more", file=sys.stderr)
+        return 2
     return main(args)
