@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from typing import Any
@@ -72,7 +73,18 @@ def test_phones_left_out_of_a_full_hall_are_reported_with_the_reason() -> None:
     )  # fmt: skip
     assert code == 1, stderr
     assert result["connected"] == 48
-    assert result["problems"][0] == "12 of 60 phones did not connect: ['12 x error server_full']"
+    # Each phone still out is named with what the server last did to it: told it was full
+    # or, while it waited to say hello, pushed out to make room for a newer socket (which of
+    # the two the last redial met depends on timing).
+    problem = result["problems"][0]
+    assert problem.startswith("12 of 60 phones did not connect: "), problem
+    reasons = re.findall(r"'(\d+) x ([^']+)'", problem)
+    assert sum(int(n) for n, _ in reasons) == 12, problem
+    assert {why for _, why in reasons} <= {
+        "error server_full",
+        "ConnectionResetError: closed by the server during the websocket handshake",
+    }, problem
+    assert "error server_full" in {why for _, why in reasons}, problem
     assert result["connect_redials"] >= 12
     assert result["votes_sent"] == result["votes_acked"] == result["votes_counted"] == 48
 
@@ -208,7 +220,17 @@ def test_the_text_report_shows_the_servers_cpu_per_connect_and_reconnect() -> No
 def test_the_phones_cannot_be_asked_to_outrank_the_server() -> None:
     # Raising a process's priority needs root: refused up front, with a reason.
     done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "bench", "--spawn", "--harness-nice", "-1"],
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "bench",
+            "--spawn",
+            "--audience",
+            "2",
+            "--harness-nice",
+            "-1",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
