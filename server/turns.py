@@ -98,20 +98,13 @@ class Turns:
         if kept is not None:  # still queued: what came since goes behind what it had
             self._kept[reader] = kept + data
             return True
-        started = self._started
-        if started is None:  # the turn's first input: it goes, and the turn is timed from it
-            self._started = self.clock()
-            asyncio.get_running_loop().call_soon(self._next_turn)
-            return False
-        if not self._kept and self.clock() - started <= self.budget:
+        if self._room_for(0.0):
             return False
         transport = reader.transport
         if transport is None or transport.is_closing():
             return False  # nothing to pause; what it sent is handled as before
         transport.pause_reading()
-        self._kept[reader] = data
-        self._queue.append(reader)
-        self.deferred += 1
+        self._wait(reader, data)
         return True
 
     def defer_eof(self, reader: Reader) -> bool:
@@ -124,19 +117,31 @@ class Turns:
         if reader in self._kept:
             self._ended.add(reader)  # after the bytes it kept
             return True
+        if self._room_for(END_COST):  # what this end costs after the turn
+            return False
+        self._ended.add(reader)
+        self._wait(reader, b"")
+        return True
+
+    def _room_for(self, after: float) -> bool:
+        """Whether this turn's budget has room for one more input, which costs `after`
+        seconds past what the turn's clock sees (charged now). The turn's first input always
+        has: it starts the clock, and schedules the next turn."""
         started = self._started
         if started is None:
-            self._started = self.clock() - END_COST
+            self._started = self.clock() - after
             asyncio.get_running_loop().call_soon(self._next_turn)
-            return False
+            return True
         if not self._kept and self.clock() - started <= self.budget:
-            self._started = started - END_COST  # what this end costs after the turn
-            return False
-        self._kept[reader] = b""
-        self._ended.add(reader)
+            self._started = started - after
+            return True
+        return False
+
+    def _wait(self, reader: Reader, data: bytes) -> None:
+        """Queue `reader` with the bytes it keeps for a later turn."""
+        self._kept[reader] = data
         self._queue.append(reader)
         self.deferred += 1
-        return True
 
     def take_deferred(self) -> int:
         """Inputs that waited for a later turn since the last call (for `POST /api/stalls`)."""

@@ -140,11 +140,7 @@ class Bench:
         self.options = options
         self.server = server
         self.dialect: Dialect = DIALECTS[options.dialect]
-        self.result: dict[str, Any] = {
-            "server": options.label,
-            "audience": options.audience,
-            "harness_nice": options.harness_nice,
-        }
+        self.result: dict[str, Any] = {"server": options.label, "audience": options.audience}
         self.problems: list[str] = []
         self.last_command = 0.0
         # (kind, poll, what its export must hold, voters) for each poll answered in the run
