@@ -9,6 +9,7 @@ import posixpath
 import re
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from urllib.parse import unquote, urlsplit
 
 from fastapi import FastAPI
@@ -25,10 +26,11 @@ from server.results_api import results_router
 from server.room import Room
 from server.settings import Settings
 from server.sockets import ROLE_NAMES, Endpoint, Guards, SocketPolicy
-from server.stalls import StallMonitor, fanout_slice, stalls_router
+from server.stalls import StallMonitor, fanout_slice, stalls_router, take_window
 from server.startup import open_talk
 from server.terminal import report_presence
 from server.watch import watch_deck
+from server.worker_stalls import WorkerStalls
 from slides import Deck
 
 # An asset URL in the deck's rendered slides (as JSON: a quote ends it as `\"`).
@@ -119,6 +121,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     # How long the event loop is held (`POST /api/stalls`, read by `handsup bench`).
     stalls = StallMonitor()
+    # With workers sharing the session, any worker answers with every worker's figures.
+    everyone = (
+        WorkerStalls(talk.shared.url, talk.shared.worker, partial(take_window, stalls))
+        if talk.shared is not None
+        else None
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -126,6 +134,8 @@ def create_app(settings: Settings) -> FastAPI:
         await room.log.start()
         room.start()
         stalls.start()
+        if everyone is not None:
+            await everyone.start()
         sweep = _sweep(room, settings.stuck_after, settings.keepalive, (guards.doors, guards.keys))
         tasks = [asyncio.create_task(sweep)]
         if settings.watch:
@@ -145,6 +155,8 @@ def create_app(settings: Settings) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             stalls.stop()
+            if everyone is not None:
+                await everyone.close()
             await room.log.close()
             await talk.store.close()
 
@@ -173,7 +185,9 @@ def create_app(settings: Settings) -> FastAPI:
         )
     )
     app.include_router(results_router(talk.store.path, talk.presenter_key, settings.clients_dir))
-    app.include_router(stalls_router(stalls, talk.presenter_key))
+    app.include_router(
+        stalls_router(stalls, talk.presenter_key, everyone.gather if everyone else None)
+    )
     app.mount("/static", StaticFiles(directory=settings.clients_dir), name="static")
 
     limiter = ConnectionLimiter(

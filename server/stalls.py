@@ -22,9 +22,9 @@ import asyncio
 import gc
 import os
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
@@ -32,6 +32,9 @@ from fastapi.responses import JSONResponse
 from server import turns
 from server.hub import SLICE
 from server.keys import key_matches
+
+if TYPE_CHECKING:
+    from server.worker_stalls import Gathered
 
 PROBE_INTERVAL = 0.002  # seconds between probe ticks: a stall is measured to within ~3 ms
 STALL = 0.020  # a gap longer than this counts as a stall (the target: none at all)
@@ -92,8 +95,15 @@ class Window:
     # The longest gap counting only the time the loop's thread was on a CPU in it: on a busy
     # machine the kernel also holds the loop, by running something else.
     longest_busy_ms: float = 0.0
+    # The longest gap less the time the loop's thread waited in it for a core (runnable, but
+    # the kernel ran another process): what our own process held it for, on a CPU or blocked
+    # (a sleep, a lock, the GIL held by another thread). Where the kernel keeps no such
+    # figure (`/proc/thread-self/schedstat`), the same as longest_stall_ms.
+    longest_held_ms: float = 0.0
+    longest_wait_ms: float = 0.0  # the wait for a core inside the longest gap
     stalls: int = 0  # gaps longer than STALL
     busy_stalls: int = 0  # gaps with more than STALL of the loop thread's CPU time in them
+    held_stalls: int = 0  # gaps with more than STALL in them besides waiting for a core
     longest_gc_ms: float = 0.0  # the longest collection of any generation
     longest_gen2_ms: float = 0.0  # the longest full (generation-2) collection
     # The same on the collecting thread's CPU: what the collection itself cost, without the
@@ -115,6 +125,32 @@ class Window:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
 
+class RunQueueWait:
+    """The calling thread's time spent waiting for a core so far (runnable, but the kernel ran
+    something else), from Linux's `/proc/thread-self/schedstat`: on a machine shared with other
+    work (here, the bench's own phones) it tells a stall the kernel caused from one we did.
+    Open it on the thread to be watched: the file is that thread's."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:  # not Linux, or a kernel without schedstats: no wait is seen
+            self._fd = None
+
+    def seconds(self) -> float:
+        """Seconds waited so far (0.0 where the kernel does not say)."""
+        if self._fd is None:
+            return 0.0
+        # "run_ns wait_ns timeslices": one pread on the open file, ~2 us a probe tick.
+        return int(os.pread(self._fd, 64, 0).split()[1]) / 1e9
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class StallMonitor:
     """Longest loop stall and garbage collection pauses, over windows the caller opens."""
 
@@ -123,11 +159,15 @@ class StallMonitor:
         interval: float = PROBE_INTERVAL,
         clock: Callable[[], float] = time.perf_counter,
         cpu: Callable[[], float] = time.thread_time,  # called on the loop's thread
+        waited: Callable[[], float] | None = None,  # the same; None: the kernel's schedstat
     ) -> None:
         self.interval = interval
         self.clock = clock
         self.cpu = cpu
+        self.waited = waited
         self._last_cpu = 0.0
+        self._last_waited = 0.0
+        self._schedstat: RunQueueWait | None = None
         self.window = Window()
         self._opened = clock()
         self._last_tick: float | None = None
@@ -156,7 +196,11 @@ class StallMonitor:
     def start(self) -> None:
         """Start the probe on the running loop (and the collector's timing)."""
         self.install_gc_hook()
+        if self.waited is None:
+            self._schedstat = RunQueueWait()  # opened here: on the loop's thread
+            self.waited = self._schedstat.seconds
         self._last_tick, self._last_cpu = self.clock(), self.cpu()
+        self._last_waited = self.waited()
         self._handle = asyncio.get_running_loop().call_later(self.interval, self._tick)
 
     def stop(self) -> None:
@@ -165,6 +209,9 @@ class StallMonitor:
             self._handle.cancel()
             self._handle = None
         self._last_tick = None
+        if self._schedstat is not None:
+            self._schedstat.close()
+            self._schedstat, self.waited = None, None
         if self._installed:
             gc.callbacks.remove(self._gc_event)
             self._installed = False
@@ -178,23 +225,32 @@ class StallMonitor:
         return window
 
     def _tick(self) -> None:
-        now, cpu = self.clock(), self.cpu()
+        assert self.waited is not None  # set by start()
+        now, cpu, waited = self.clock(), self.cpu(), self.waited()
         last, self._last_tick = self._last_tick, now
         last_cpu, self._last_cpu = self._last_cpu, cpu
+        last_waited, self._last_waited = self._last_waited, waited
         if last is not None:
             # Between two ticks the loop ran nothing but what held it: the gap (interval
             # included) is an upper bound on the longest stretch it could not answer a phone.
             gap = (now - last) * 1000
             busy = min(gap, (cpu - last_cpu) * 1000)
+            wait = min(gap, (waited - last_waited) * 1000)
+            held = gap - wait
             window = self.window
             if gap > window.longest_stall_ms:
                 window.longest_stall_ms = gap
+                window.longest_wait_ms = wait
             if busy > window.longest_busy_ms:
                 window.longest_busy_ms = busy
+            if held > window.longest_held_ms:
+                window.longest_held_ms = held
             if gap > STALL * 1000:
                 window.stalls += 1
                 if busy > STALL * 1000:
                     window.busy_stalls += 1
+                if held > STALL * 1000:
+                    window.held_stalls += 1
             for observer in self._after_tick:
                 observer(now - last, cpu - last_cpu)
         self._handle = asyncio.get_running_loop().call_later(self.interval, self._tick)
@@ -367,8 +423,42 @@ def fanout_slice() -> int:
     return int(given) if given.isdigit() else SLICE
 
 
-def stalls_router(monitor: StallMonitor, presenter_key: str) -> APIRouter:
-    """`POST /api/stalls`: the figures since the last call, and a new window started."""
+def combine(windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several workers' windows (`Window.rounded()`, as they came over Redis) as one: the
+    longest of each longest, the sum of each count and total, the wait for a core of the
+    worker whose gap was longest."""
+    merged = Window()
+    for figures in windows:
+        window = Window(**{f.name: figures[f.name] for f in fields(Window) if f.name in figures})
+        if window.longest_stall_ms > merged.longest_stall_ms:
+            merged.longest_stall_ms = window.longest_stall_ms
+            merged.longest_wait_ms = window.longest_wait_ms
+        for name in (f.name for f in fields(Window)):
+            if name in ("longest_stall_ms", "longest_wait_ms"):
+                continue
+            mine, theirs = getattr(merged, name), getattr(window, name)
+            longest = name.startswith("longest_") or name == "seconds"
+            setattr(merged, name, max(mine, theirs) if longest else mine + theirs)
+    return merged.rounded()
+
+
+def take_window(monitor: StallMonitor) -> Window:
+    """This process's window, taken now (a new one begins), with the inputs deferred in it."""
+    window = monitor.take()
+    window.deferred = turns.current().take_deferred()
+    return window
+
+
+Gather = Callable[[], Awaitable["Gathered"]]
+
+
+def stalls_router(
+    monitor: StallMonitor, presenter_key: str, gather: Gather | None = None
+) -> APIRouter:
+    """`POST /api/stalls`: the figures since the last call, and a new window started. With
+    `gather` (server.worker_stalls: workers sharing a session), every worker's window: the
+    worst of them at the top level, each one under `per_worker`, and `workers` (how many
+    answered) and `asked` (how many heard the request; 0: Redis was away, this one's only)."""
     router = APIRouter()
 
     @router.post("/api/stalls")
@@ -380,8 +470,17 @@ def stalls_router(monitor: StallMonitor, presenter_key: str) -> APIRouter:
             raise HTTPException(401, "the presenter key is required")
         if not key_matches(given, presenter_key):
             raise HTTPException(403, "wrong presenter key")
-        window = monitor.take()
-        window.deferred = turns.current().take_deferred()
-        return JSONResponse(window.rounded())
+        if gather is None:
+            return JSONResponse(take_window(monitor).rounded() | {"workers": 1})
+        gathered = await gather()
+        figures = combine(gathered.windows)
+        return JSONResponse(
+            figures
+            | {
+                "workers": len(gathered.windows),
+                "asked": gathered.asked,
+                "per_worker": gathered.windows,
+            }
+        )
 
     return router

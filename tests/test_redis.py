@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import shutil
 import signal
@@ -896,3 +897,54 @@ async def test_a_workers_copy_of_the_session_ends_when_the_worker_stops(
     finally:
         await Peer.close_all()
         a.stop()
+
+
+async def stalls_of(server: ServerProcess, http: httpx.AsyncClient) -> dict[str, Any]:
+    """`POST /api/stalls` on this worker, as `handsup bench` reads it."""
+    reply = await http.post(f"{server.base}/api/stalls", headers={"X-Handsup-Key": server.key})
+    reply.raise_for_status()
+    figures: dict[str, Any] = reply.json()
+    return figures
+
+
+async def test_any_worker_reports_every_workers_loop_stalls(
+    redis_server: RedisProcess, tmp_path: Path
+) -> None:
+    # The kernel gives the bench's read to whichever worker accepts it; the answer is every
+    # worker's figures (the worst of them on top), not that worker's alone.
+    a = worker(redis_server, tmp_path / "a")
+    b = worker(redis_server, tmp_path / "b")
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            both = await stalls_of(a, http)
+            assert (both["workers"], both["asked"]) == (2, 2)
+            pids = sorted(w["pid"] for w in both["per_worker"])
+            assert pids == sorted([a.process.pid, b.process.pid])
+            assert both["longest_stall_ms"] == max(
+                w["longest_stall_ms"] for w in both["per_worker"]
+            )
+            # A worker that cannot answer (its loop held, here stopped outright) is left out
+            # after a bounded wait, and the answer says how many were asked.
+            os.kill(b.process.pid, signal.SIGSTOP)
+            try:
+                alone = await stalls_of(a, http)
+            finally:
+                os.kill(b.process.pid, signal.SIGCONT)
+            assert (alone["workers"], alone["asked"]) == (1, 2)
+            assert [w["pid"] for w in alone["per_worker"]] == [a.process.pid]
+            again = await stalls_of(b, http)  # and asked from the other side, both again
+            assert (again["workers"], again["asked"]) == (2, 2)
+    finally:
+        a.stop()
+        b.stop()
+
+
+async def test_one_process_reports_its_own_loop_stalls(tmp_path: Path) -> None:
+    server = start_server(QUIZ, data=tmp_path / "data")
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            figures = await stalls_of(server, http)
+        assert figures["workers"] == 1 and "per_worker" not in figures
+        assert figures["longest_stall_ms"] >= figures["longest_held_ms"] > 0
+    finally:
+        server.stop()

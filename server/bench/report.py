@@ -95,17 +95,25 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     if loop:
         out += [
             (
-                "longest loop stall (on CPU) / longest gen-2 GC pause (on CPU)",
+                "longest loop stall (on CPU; less waits for a core) / longest gen-2 GC pause "
+                "(on CPU)",
                 f"{_value(result.get('longest_stall_ms'), ' ms')} "
-                f"({_value(result.get('longest_busy_ms'), ' ms')}) / "
+                f"({_value(result.get('longest_busy_ms'), ' ms')}; "
+                f"{_value(result.get('longest_held_ms'), ' ms')}) / "
                 f"{_value(result.get('longest_gen2_ms'), ' ms')} "
                 f"({_value(result.get('longest_gen2_cpu_ms'), ' ms')})",
             ),
             *(
-                (f"  {phase}: stall (CPU) / gen-2 (CPU) (n) / over 20 ms (CPU)", _loop(figures))
+                (
+                    f"  {phase}: stall (CPU; less waits) / gen-2 (CPU) (n) / over 20 ms (CPU; "
+                    "less waits)",
+                    _loop(figures),
+                )
                 for phase, figures in loop.items()
             ),
         ]
+        if (result.get("loop_workers") or 1) > 1:
+            out.append(("loop figures", f"the worst of {result['loop_workers']} workers"))
     if "export_checked" in result:
         out.append(("exported results checked", ", ".join(result["export_checked"])))
     out.append(("result", "OK: every vote counted once" if result.get("ok") else "PROBLEMS"))
@@ -114,10 +122,11 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _loop(figures: dict[str, Any]) -> str:
     return (
-        f"{figures['longest_stall_ms']:.1f} ({figures['longest_busy_ms']:.1f}) ms / "
+        f"{figures['longest_stall_ms']:.1f} ({figures['longest_busy_ms']:.1f}; "
+        f"{figures['longest_held_ms']:.1f}) ms / "
         f"{figures['longest_gen2_ms']:.1f} ({figures['longest_gen2_cpu_ms']:.1f}) ms "
         f"({figures['gen2']}) / "
-        f"{figures['stalls']} ({figures['busy_stalls']})"
+        f"{figures['stalls']} ({figures['busy_stalls']}; {figures['held_stalls']})"
     )
 
 

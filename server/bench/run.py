@@ -225,10 +225,14 @@ class Bench:
             self.no_stalls = True
             return
         if phase is not None:
+            # With several workers, each figure is the worst of every worker that answered
+            # (server.worker_stalls); each worker's own is kept under `per_worker`.
             self.result.setdefault("loop", {})[phase] = figures
-            longest = ("longest_stall_ms", "longest_busy_ms", "longest_gen2_ms")
-            for name in (*longest, "longest_gen2_cpu_ms", "longest_gc_cpu_ms"):
-                self.result[name] = max(self.result.get(name) or 0.0, figures[name])
+            longest = ("longest_stall_ms", "longest_busy_ms", "longest_held_ms")
+            for name in (*longest, "longest_gen2_ms", "longest_gen2_cpu_ms", "longest_gc_cpu_ms"):
+                self.result[name] = max(self.result.get(name) or 0.0, figures.get(name) or 0.0)
+            answered = figures.get("workers", 1)
+            self.result["loop_workers"] = min(self.result.get("loop_workers", answered), answered)
 
     async def connect(self, pool: Pool, bar: Progress) -> None:
         opts, result = self.options, self.result
