@@ -219,6 +219,26 @@ def test_the_text_report_shows_the_servers_cpu_per_connect_and_reconnect() -> No
     assert shown["storm: server CPU per reconnect"] == "0.18 ms"
 
 
+def test_the_text_report_shows_each_phases_stall_less_the_waits_for_a_core() -> None:
+    """The loop's own part of a stall is printed beside the wall and CPU figures; a server
+    from before it was measured (`--url`) still gets its line, its held figure the wall's."""
+    from server.bench.report import rows
+
+    figures = {
+        "longest_stall_ms": 19.9, "longest_busy_ms": 7.0, "longest_held_ms": 9.7,
+        "longest_gen2_ms": 0.0, "longest_gen2_cpu_ms": 0.0, "gen2": 0, "stalls": 0,
+        "busy_stalls": 0, "held_stalls": 0, "workers": 2,
+    }  # fmt: skip
+    old = {k: v for k, v in figures.items() if k not in ("longest_held_ms", "held_stalls")}
+    result = {"audience": 5000, "loop": {"storm": figures, "connect": old}, "loop_workers": 2}
+    result |= figures
+    shown = dict(rows(result))
+    label = "  {}: stall (CPU; less waits) / gen-2 (CPU) (n) / over 20 ms (CPU; less waits)"
+    assert shown[label.format("storm")] == "19.9 (7.0; 9.7) ms / 0.0 (0.0) ms (0) / 0 (0; 0)"
+    assert shown[label.format("connect")] == "19.9 (7.0; 19.9) ms / 0.0 (0.0) ms (0) / 0 (0; -)"
+    assert shown["loop figures"] == "the worst of 2 workers"
+
+
 def test_the_phones_cannot_be_asked_to_outrank_the_server() -> None:
     # Raising a process's priority needs root: refused up front, with a reason.
     done = subprocess.run(

@@ -121,12 +121,14 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _loop(figures: dict[str, Any]) -> str:
+    # A handsup from before 2026-12-08 (`--url`) reports no waits: its held figure is the wall's.
+    held = figures.get("longest_held_ms", figures["longest_stall_ms"])
     return (
         f"{figures['longest_stall_ms']:.1f} ({figures['longest_busy_ms']:.1f}; "
-        f"{figures['longest_held_ms']:.1f}) ms / "
+        f"{held:.1f}) ms / "
         f"{figures['longest_gen2_ms']:.1f} ({figures['longest_gen2_cpu_ms']:.1f}) ms "
         f"({figures['gen2']}) / "
-        f"{figures['stalls']} ({figures['busy_stalls']}; {figures['held_stalls']})"
+        f"{figures['stalls']} ({figures['busy_stalls']}; {figures.get('held_stalls', '-')})"
     )
 
 
