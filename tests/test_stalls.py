@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,15 +62,22 @@ def hold_loop_busy(seconds: float) -> None:
         pass
 
 
-async def test_a_blocking_call_is_reported_at_least_as_long_as_it_was(
-    monitor: StallMonitor,
-) -> None:
+async def window_holding(
+    monitor: StallMonitor, hold: Callable[[float], None], seconds: float
+) -> Window:
+    """The monitor's window around one call that holds the loop: `hold(seconds)`."""
     monitor.start()
     await ticks(monitor, 2)
     monitor.take()
-    asyncio.get_running_loop().call_soon(hold_loop_asleep, 0.12)
+    asyncio.get_running_loop().call_soon(hold, seconds)
     await ticks(monitor, 2)
-    window = monitor.take()
+    return monitor.take()
+
+
+async def test_a_blocking_call_is_reported_at_least_as_long_as_it_was(
+    monitor: StallMonitor,
+) -> None:
+    window = await window_holding(monitor, hold_loop_asleep, 0.12)
     assert window.longest_stall_ms >= 120
     assert window.stalls >= 1
     # A sleeping thread is not on a CPU: the kernel, not our code, had the time.
@@ -82,12 +89,7 @@ async def test_a_blocking_call_is_reported_at_least_as_long_as_it_was(
 
 
 async def test_a_busy_loop_counts_as_time_on_the_cpu(monitor: StallMonitor) -> None:
-    monitor.start()
-    await ticks(monitor, 2)
-    monitor.take()
-    asyncio.get_running_loop().call_soon(hold_loop_busy, 0.08)
-    await ticks(monitor, 2)
-    window = monitor.take()
+    window = await window_holding(monitor, hold_loop_busy, 0.08)
     assert window.longest_busy_ms >= 80
     assert window.longest_stall_ms >= window.longest_busy_ms
     assert window.busy_stalls >= 1
@@ -126,13 +128,8 @@ async def test_waiting_for_a_core_is_told_apart_from_holding_the_loop(
     os.sched_setaffinity(0, {core})  # this thread (the loop's) only
     busy = spinners(core, 2)
     try:
-        monitor.start()
-        await ticks(monitor, 2)
-        monitor.take()
         # 60 ms of the loop's CPU on a core shared three ways: some 180 ms on the wall clock.
-        asyncio.get_running_loop().call_soon(hold_loop_busy, 0.06)
-        await ticks(monitor, 2)
-        window = monitor.take()
+        window = await window_holding(monitor, hold_loop_busy, 0.06)
     finally:
         for child in busy:
             child.kill()
